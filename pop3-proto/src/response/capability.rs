@@ -1,0 +1,222 @@
+//! Capabilities (RFC 2449 §6, RFC 2595, RFC 5034, RFC 6856): one line each in the
+//! reply to `CAPA`.
+
+use crate::command::{is_mechanism_name, parse_u32};
+use crate::encode::{is_line_breaking, EncodeError, Writer};
+use crate::limits::MAX_LISTING_LINE;
+use crate::response::{split_word, trim};
+
+/// The `EXPIRE` policy: how long the server keeps messages after they were retrieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Expire {
+    /// `NEVER`: messages stay until deleted.
+    Never,
+    /// Days after retrieval; `0` means the server may delete retrieved messages at UPDATE.
+    Days(u32),
+}
+
+/// The mechanism list of a `SASL` capability, kept as received (an open list: names
+/// this crate does not implement survive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SaslMechanisms<'a>(&'a [u8]);
+
+impl<'a> SaslMechanisms<'a> {
+    /// A list from space-separated names (used when encoding).
+    pub fn new(list: &'a [u8]) -> Self {
+        SaslMechanisms(trim(list))
+    }
+
+    /// The list as it appeared on the line.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0
+    }
+
+    /// The mechanism names, skipping anything that is not a valid RFC 5034 name.
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .split(|b| *b == b' ' || *b == b'\t')
+            .filter(|name| is_mechanism_name(name))
+            .filter_map(|name| core::str::from_utf8(name).ok())
+    }
+
+    /// True when `name` (any case) is in the list.
+    pub fn contains(&self, name: &str) -> bool {
+        self.iter().any(|m| m.eq_ignore_ascii_case(name))
+    }
+}
+
+/// One capability line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Capability<'a> {
+    /// `TOP`
+    Top,
+    /// `USER`: USER/PASS login is available.
+    User,
+    /// `SASL mech...`: AUTH is available with these mechanisms.
+    Sasl(SaslMechanisms<'a>),
+    /// `RESP-CODES`: `-ERR` texts may start with response codes.
+    RespCodes,
+    /// `LOGIN-DELAY secs [USER]`: minimum seconds between logins.
+    LoginDelay {
+        /// The delay in seconds.
+        seconds: u32,
+        /// `USER` was given: the value may differ per user (AUTHORIZATION state).
+        per_user: bool,
+    },
+    /// `PIPELINING`: the client may send several commands without waiting.
+    Pipelining,
+    /// `EXPIRE policy [USER]`: retention of retrieved messages.
+    Expire {
+        /// The policy.
+        policy: Expire,
+        /// `USER` was given: the value may differ per user.
+        per_user: bool,
+    },
+    /// `UIDL`
+    Uidl,
+    /// `IMPLEMENTATION text`: informational only; clients must not act on it.
+    Implementation(&'a [u8]),
+    /// `STLS` (RFC 2595).
+    Stls,
+    /// `UTF8 [USER]` (RFC 6856).
+    Utf8 {
+        /// `USER` was given: UTF-8 user names and passwords are accepted.
+        user: bool,
+    },
+    /// `LANG` (RFC 6856).
+    Lang,
+    /// `AUTH-RESP-CODE` (RFC 3206): every credential failure carries `[AUTH]`.
+    AuthRespCode,
+    /// Any other tag (or a known tag with parameters we cannot read), kept verbatim so
+    /// that unknown capabilities never break a client.
+    Other {
+        /// The capability tag as sent.
+        tag: &'a [u8],
+        /// The parameters after the tag (may be empty).
+        params: &'a [u8],
+    },
+}
+
+fn is_user_flag(params: &[u8]) -> Option<bool> {
+    match trim(params) {
+        b"" => Some(false),
+        p if p.eq_ignore_ascii_case(b"USER") => Some(true),
+        _ => None,
+    }
+}
+
+impl<'a> Capability<'a> {
+    /// Parses one line of a CAPA listing (without its terminator). Tags are
+    /// case-insensitive. Never fails: anything unrecognised is [`Capability::Other`].
+    pub fn parse(line: &'a [u8]) -> Capability<'a> {
+        let (tag, params) = split_word(line);
+        let is = |name: &[u8]| tag.eq_ignore_ascii_case(name);
+        let other = Capability::Other { tag, params };
+        let flag = |cap: Capability<'a>| if params.is_empty() { cap } else { other };
+        if is(b"TOP") {
+            flag(Capability::Top)
+        } else if is(b"USER") {
+            flag(Capability::User)
+        } else if is(b"SASL") {
+            Capability::Sasl(SaslMechanisms::new(params))
+        } else if is(b"RESP-CODES") {
+            flag(Capability::RespCodes)
+        } else if is(b"PIPELINING") {
+            flag(Capability::Pipelining)
+        } else if is(b"UIDL") {
+            flag(Capability::Uidl)
+        } else if is(b"STLS") {
+            flag(Capability::Stls)
+        } else if is(b"LANG") {
+            flag(Capability::Lang)
+        } else if is(b"AUTH-RESP-CODE") {
+            flag(Capability::AuthRespCode)
+        } else if is(b"IMPLEMENTATION") {
+            Capability::Implementation(params)
+        } else if is(b"UTF8") {
+            is_user_flag(params).map_or(other, |user| Capability::Utf8 { user })
+        } else if is(b"LOGIN-DELAY") {
+            let (secs, flag) = split_word(params);
+            match (parse_u32(secs), is_user_flag(flag)) {
+                (Ok(seconds), Some(per_user)) => Capability::LoginDelay { seconds, per_user },
+                _ => other,
+            }
+        } else if is(b"EXPIRE") {
+            let (value, flag) = split_word(params);
+            let policy = if value.eq_ignore_ascii_case(b"NEVER") {
+                Some(Expire::Never)
+            } else {
+                parse_u32(value).ok().map(Expire::Days)
+            };
+            match (policy, is_user_flag(flag)) {
+                (Some(policy), Some(per_user)) => Capability::Expire { policy, per_user },
+                _ => other,
+            }
+        } else {
+            other
+        }
+    }
+
+    /// Writes the capability line, CRLF included, into `out`; returns its length.
+    pub fn encode_line(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
+        let mut w = Writer::new(out);
+        let user = |w: &mut Writer<'_>, per_user: bool| {
+            if per_user {
+                w.put(b" USER")
+            } else {
+                Ok(())
+            }
+        };
+        let text = |w: &mut Writer<'_>, tag: &[u8], params: &[u8]| {
+            if tag.is_empty()
+                || tag[0] == b'.'
+                || !tag.iter().all(|b| b.is_ascii_graphic())
+                || params.iter().any(|b| is_line_breaking(*b))
+                || trim(params) != params
+            {
+                return Err(EncodeError::InvalidArgument);
+            }
+            w.put(tag)?;
+            if !params.is_empty() {
+                w.put(b" ")?;
+                w.put(params)?;
+            }
+            Ok(())
+        };
+        match *self {
+            Capability::Top => w.put(b"TOP")?,
+            Capability::User => w.put(b"USER")?,
+            Capability::Sasl(list) => text(&mut w, b"SASL", list.as_bytes())?,
+            Capability::RespCodes => w.put(b"RESP-CODES")?,
+            Capability::LoginDelay { seconds, per_user } => {
+                w.put(b"LOGIN-DELAY ")?;
+                w.put_u64(u64::from(seconds))?;
+                user(&mut w, per_user)?;
+            }
+            Capability::Pipelining => w.put(b"PIPELINING")?,
+            Capability::Expire { policy, per_user } => {
+                w.put(b"EXPIRE ")?;
+                match policy {
+                    Expire::Never => w.put(b"NEVER")?,
+                    Expire::Days(days) => w.put_u64(u64::from(days))?,
+                }
+                user(&mut w, per_user)?;
+            }
+            Capability::Uidl => w.put(b"UIDL")?,
+            Capability::Implementation(name) => text(&mut w, b"IMPLEMENTATION", name)?,
+            Capability::Stls => w.put(b"STLS")?,
+            Capability::Utf8 { user: u } => {
+                w.put(b"UTF8")?;
+                user(&mut w, u)?;
+            }
+            Capability::Lang => w.put(b"LANG")?,
+            Capability::AuthRespCode => w.put(b"AUTH-RESP-CODE")?,
+            Capability::Other { tag, params } => text(&mut w, tag, params)?,
+        }
+        w.end_line(0, MAX_LISTING_LINE)?;
+        Ok(w.len())
+    }
+}

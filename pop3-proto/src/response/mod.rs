@@ -1,0 +1,33 @@
+//! Typed server replies: status lines with response codes, greetings, and the lines
+//! of STAT, LIST, UIDL, CAPA and LANG.
+//!
+//! Parsers are lenient where real servers differ harmlessly (extra spaces, trailing
+//! text, unknown capability tags, unknown response-code levels) and encoders are strict,
+//! so that what this crate sends always satisfies the RFCs.
+
+pub mod capability;
+pub mod code;
+pub mod greeting;
+pub mod listing;
+pub mod status;
+
+/// Trims SP and HT from both ends.
+pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// Splits off the first white-space-separated word; returns `(word, rest)`.
+pub(crate) fn split_word(s: &[u8]) -> (&[u8], &[u8]) {
+    let s = trim(s);
+    let end = s
+        .iter()
+        .position(|b| *b == b' ' || *b == b'\t')
+        .unwrap_or(s.len());
+    (&s[..end], trim(&s[end..]))
+}
