@@ -4,7 +4,7 @@
 //! Parsing is what a server does with a received line; encoding is what a client does
 //! before sending. Both sides refuse what could break framing: the encoder rejects CR,
 //! LF and NUL in any argument (command injection) and lines over
-//! [`MAX_COMMAND_LINE`](crate::limits::MAX_COMMAND_LINE) octets.
+//! [`MAX_COMMAND_LINE`] octets.
 
 use core::fmt;
 
