@@ -30,8 +30,11 @@ extern crate std;
 pub mod codec;
 pub mod limits;
 pub mod response;
+pub mod server;
+pub mod time;
 
 mod encode;
+mod txbuf;
 
 pub use codec::body::{BareLf, BodyChunk, BodyDecoder, BodyEncoder};
 pub use codec::client::{Expect, ResponseDecoder, ResponseEvent};

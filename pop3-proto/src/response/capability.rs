@@ -163,6 +163,12 @@ impl<'a> Capability<'a> {
     /// Writes the capability line, CRLF included, into `out`; returns its length.
     pub fn encode_line(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
         let mut w = Writer::new(out);
+        self.encode_into(&mut w)?;
+        Ok(w.len())
+    }
+
+    pub(crate) fn encode_into(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        let start = w.len();
         let user = |w: &mut Writer<'_>, per_user: bool| {
             if per_user {
                 w.put(b" USER")
@@ -189,12 +195,12 @@ impl<'a> Capability<'a> {
         match *self {
             Capability::Top => w.put(b"TOP")?,
             Capability::User => w.put(b"USER")?,
-            Capability::Sasl(list) => text(&mut w, b"SASL", list.as_bytes())?,
+            Capability::Sasl(list) => text(w, b"SASL", list.as_bytes())?,
             Capability::RespCodes => w.put(b"RESP-CODES")?,
             Capability::LoginDelay { seconds, per_user } => {
                 w.put(b"LOGIN-DELAY ")?;
                 w.put_u64(u64::from(seconds))?;
-                user(&mut w, per_user)?;
+                user(w, per_user)?;
             }
             Capability::Pipelining => w.put(b"PIPELINING")?,
             Capability::Expire { policy, per_user } => {
@@ -203,20 +209,19 @@ impl<'a> Capability<'a> {
                     Expire::Never => w.put(b"NEVER")?,
                     Expire::Days(days) => w.put_u64(u64::from(days))?,
                 }
-                user(&mut w, per_user)?;
+                user(w, per_user)?;
             }
             Capability::Uidl => w.put(b"UIDL")?,
-            Capability::Implementation(name) => text(&mut w, b"IMPLEMENTATION", name)?,
+            Capability::Implementation(name) => text(w, b"IMPLEMENTATION", name)?,
             Capability::Stls => w.put(b"STLS")?,
             Capability::Utf8 { user: u } => {
                 w.put(b"UTF8")?;
-                user(&mut w, u)?;
+                user(w, u)?;
             }
             Capability::Lang => w.put(b"LANG")?,
             Capability::AuthRespCode => w.put(b"AUTH-RESP-CODE")?,
-            Capability::Other { tag, params } => text(&mut w, tag, params)?,
+            Capability::Other { tag, params } => text(w, tag, params)?,
         }
-        w.end_line(0, MAX_LISTING_LINE)?;
-        Ok(w.len())
+        w.end_line(start, MAX_LISTING_LINE)
     }
 }

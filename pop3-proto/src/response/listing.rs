@@ -111,9 +111,14 @@ impl ListEntry {
     /// Writes the line of a multi-line listing, CRLF included; returns its length.
     pub fn encode_line(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
         let mut w = Writer::new(out);
-        self.put(&mut w)?;
-        w.end_line(0, MAX_LISTING_LINE)?;
+        self.encode_into(&mut w)?;
         Ok(w.len())
+    }
+
+    pub(crate) fn encode_into(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        let start = w.len();
+        self.put(w)?;
+        w.end_line(start, MAX_LISTING_LINE)
     }
 }
 
@@ -166,9 +171,14 @@ impl<'a> UidlEntry<'a> {
     /// Writes the line of a multi-line listing, CRLF included; returns its length.
     pub fn encode_line(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
         let mut w = Writer::new(out);
-        self.put(&mut w)?;
-        w.end_line(0, MAX_LISTING_LINE)?;
+        self.encode_into(&mut w)?;
         Ok(w.len())
+    }
+
+    pub(crate) fn encode_into(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        let start = w.len();
+        self.put(w)?;
+        w.end_line(start, MAX_LISTING_LINE)
     }
 }
 

@@ -2,6 +2,8 @@
 //! (a growing receive buffer fed in pieces) and collect owned events.
 #![allow(dead_code)]
 
+pub mod app;
+
 use pop3_proto::{
     ClientLine, Command, CommandDecoder, CommandError, DecodeError, Expect, ResponseCode,
     ResponseDecoder, ResponseEvent, SaslResponse, Status,

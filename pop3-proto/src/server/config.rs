@@ -1,0 +1,129 @@
+//! What a server offers and how strict it is.
+
+use crate::response::capability::Expire;
+
+/// What the transport under the server provides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Tls {
+    /// Plain TCP, no TLS available.
+    None,
+    /// Plain TCP with `STLS` available (RFC 2595).
+    StartTls,
+    /// TLS from the first byte (RFC 8314, port 995).
+    Implicit,
+}
+
+/// A set of SASL mechanisms, as bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MechanismSet(pub u16);
+
+impl MechanismSet {
+    /// PLAIN (RFC 4616); needs TLS unless plaintext auth is allowed.
+    pub const PLAIN: MechanismSet = MechanismSet(1);
+    /// LOGIN (obsolete draft); needs TLS unless plaintext auth is allowed.
+    pub const LOGIN: MechanismSet = MechanismSet(1 << 1);
+    /// CRAM-MD5 (RFC 2195).
+    pub const CRAM_MD5: MechanismSet = MechanismSet(1 << 2);
+    /// SCRAM-SHA-1 (RFC 5802).
+    pub const SCRAM_SHA_1: MechanismSet = MechanismSet(1 << 3);
+    /// SCRAM-SHA-256 (RFC 7677).
+    pub const SCRAM_SHA_256: MechanismSet = MechanismSet(1 << 4);
+    /// XOAUTH2 (Google, Microsoft); needs TLS unless plaintext auth is allowed.
+    pub const XOAUTH2: MechanismSet = MechanismSet(1 << 5);
+    /// OAUTHBEARER (RFC 7628); needs TLS unless plaintext auth is allowed.
+    pub const OAUTHBEARER: MechanismSet = MechanismSet(1 << 6);
+    /// EXTERNAL (RFC 4422 appendix A): identity from the TLS client certificate.
+    pub const EXTERNAL: MechanismSet = MechanismSet(1 << 7);
+    /// Every mechanism this crate implements.
+    pub const ALL: MechanismSet = MechanismSet(0xff);
+    /// Mechanisms that reveal the secret (or a bearer token) to an eavesdropper.
+    pub const PLAINTEXT: MechanismSet = MechanismSet(1 | 1 << 1 | 1 << 5 | 1 << 6);
+
+    /// True if every mechanism of `other` is in `self`.
+    pub const fn contains(self, other: MechanismSet) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The union of two sets.
+    pub const fn with(self, other: MechanismSet) -> MechanismSet {
+        MechanismSet(self.0 | other.0)
+    }
+
+    /// `self` without the mechanisms of `other`.
+    pub const fn without(self, other: MechanismSet) -> MechanismSet {
+        MechanismSet(self.0 & !other.0)
+    }
+
+    /// True if the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// Server settings. Defaults follow the RFCs' safer choices: no plaintext
+/// authentication before TLS, a 10-minute idle timer, a 2-second delay after a failed
+/// login, 10 bad commands before the connection is closed.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Host name in the greeting and the APOP timestamp.
+    pub hostname: heapless::String<64>,
+    /// The `IMPLEMENTATION` capability text (empty: not advertised).
+    pub implementation: heapless::String<64>,
+    /// What the transport offers.
+    pub tls: Tls,
+    /// Allow USER/PASS, PLAIN, LOGIN and bearer tokens without TLS (RFC 2595 wants a
+    /// way to forbid them, by default).
+    pub allow_plaintext_auth: bool,
+    /// Offer APOP (an APOP timestamp in the greeting).
+    pub apop: bool,
+    /// SASL mechanisms offered with AUTH.
+    pub mechanisms: MechanismSet,
+    /// `LOGIN-DELAY` seconds to advertise (enforced by the application when opening
+    /// the maildrop).
+    pub login_delay: Option<u32>,
+    /// `EXPIRE` policy to advertise.
+    pub expire: Option<Expire>,
+    /// Offer `UTF8` (RFC 6856).
+    pub utf8: bool,
+    /// Offer `LANG` (RFC 6856; replies are in English, `en`).
+    pub lang: bool,
+    /// Bad commands tolerated before the server answers `-ERR` and closes.
+    pub max_bad_commands: u32,
+    /// Idle time after which the connection is closed without UPDATE. RFC 1939
+    /// requires at least 10 minutes; smaller values are raised to that.
+    pub idle_timeout_ms: u64,
+    /// Delay before answering a failed login (slows password guessing).
+    pub auth_failure_delay_ms: u64,
+}
+
+/// The RFC 1939 minimum for the idle timer: 10 minutes.
+pub const MIN_IDLE_TIMEOUT_MS: u64 = 10 * 60 * 1000;
+
+impl ServerConfig {
+    /// Defaults for a server called `hostname` (truncated to 64 bytes).
+    pub fn new(hostname: &str) -> Self {
+        let mut host = heapless::String::new();
+        for c in hostname.chars() {
+            if host.push(c).is_err() {
+                break;
+            }
+        }
+        ServerConfig {
+            hostname: host,
+            implementation: heapless::String::new(),
+            tls: Tls::None,
+            allow_plaintext_auth: false,
+            apop: false,
+            mechanisms: MechanismSet::ALL.without(MechanismSet::EXTERNAL),
+            login_delay: None,
+            expire: None,
+            utf8: true,
+            lang: true,
+            max_bad_commands: 10,
+            idle_timeout_ms: MIN_IDLE_TIMEOUT_MS,
+            auth_failure_delay_ms: 2000,
+        }
+    }
+}

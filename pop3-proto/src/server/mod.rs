@@ -1,0 +1,1197 @@
+//! The server role: RFC 1939 AUTHORIZATION, TRANSACTION and UPDATE as a pure state
+//! machine.
+//!
+//! The server never blocks and owns no mailbox. Whatever it needs from the
+//! application (a password check, a message size, a unique-id, message bytes, the
+//! deletion at UPDATE) it asks for with a [`ServerEvent`] from
+//! [`Server::handle_input`], and the application answers with the matching
+//! `answer_*` method before calling `handle_input` again. Message numbers, deletion
+//! marks, states and every protocol rule are enforced here, so an application cannot
+//! serve a deleted message or expunge outside UPDATE by mistake.
+//!
+//! The driver loop, for any transport:
+//!
+//! 1. send [`poll_transmit`](Server::poll_transmit), then call
+//!    [`transmitted`](Server::transmitted);
+//! 2. call [`handle_input`](Server::handle_input) with the unconsumed received bytes
+//!    and the current time; drop `consumed` bytes; answer the event, if any;
+//! 3. when it produced nothing and consumed nothing, read more bytes, waking at
+//!    [`poll_timeout`](Server::poll_timeout) to call
+//!    [`handle_timeout`](Server::handle_timeout);
+//! 4. once [`is_closed`](Server::is_closed) and everything is sent, close.
+
+mod auth;
+pub mod config;
+pub mod marks;
+mod top;
+
+use core::fmt;
+
+use crate::codec::server::{ClientLine, CommandDecoder};
+use crate::codec::Decoded;
+use crate::command::{Command, CommandError, SaslResponse};
+use crate::encode::Writer;
+use crate::limits::MAX_STATUS_LINE;
+use crate::response::capability::Capability;
+use crate::response::code::ResponseCode;
+use crate::response::listing::{is_valid_uid, ListEntry, Stat, UidlEntry};
+use crate::response::status::StatusLine;
+use crate::time::Instant;
+use crate::txbuf::TxBuf;
+use crate::BodyEncoder;
+
+pub use config::{MechanismSet, ServerConfig, Tls};
+pub use marks::Marks;
+
+use auth::{AuthStep, SaslServer};
+use top::TopFilter;
+
+/// Capacity of the server's outgoing buffer.
+const TX_CAPACITY: usize = 1024;
+/// Room kept free before handling a new command: the longest reply line.
+const REPLY_ROOM: usize = MAX_STATUS_LINE + 8;
+
+/// Something the server needs the application to do or decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ServerEvent<'a> {
+    /// Check a cleartext password (USER/PASS, AUTH PLAIN, AUTH LOGIN). Answer with
+    /// [`Server::answer_password`].
+    CheckPassword {
+        /// The authorization identity requested (PLAIN only; empty otherwise).
+        authzid: &'a [u8],
+        /// The user name.
+        user: &'a [u8],
+        /// The password.
+        password: &'a [u8],
+    },
+    /// Check an OAuth 2.0 bearer token (XOAUTH2, OAUTHBEARER). Answer with
+    /// [`Server::answer_password`].
+    CheckToken {
+        /// The user the token is for.
+        user: &'a [u8],
+        /// The bearer token.
+        token: &'a [u8],
+    },
+    /// Accept or refuse the identity the transport proved (EXTERNAL: the TLS client
+    /// certificate). Answer with [`Server::answer_password`].
+    CheckExternal {
+        /// The authorization identity the client asks for (may be empty).
+        authzid: &'a [u8],
+    },
+    /// The shared secret of `user` is needed (APOP, CRAM-MD5, SCRAM). Answer with
+    /// [`Server::answer_secret`].
+    NeedSecret {
+        /// The user name.
+        user: &'a [u8],
+    },
+    /// Credentials are good: lock and open the maildrop of `user`. Answer with
+    /// [`Server::answer_open`].
+    OpenMaildrop {
+        /// The authenticated user.
+        user: &'a [u8],
+    },
+    /// The size in octets of message `msg` (CRLF line ends, no stuffing) is needed.
+    /// Answer with [`Server::answer_size`].
+    Size {
+        /// The message number (valid and not deleted).
+        msg: u32,
+    },
+    /// The unique-id of message `msg` is needed. Answer with [`Server::answer_uid`].
+    Uid {
+        /// The message number (valid and not deleted).
+        msg: u32,
+    },
+    /// Send message `msg` with [`Server::body`] and [`Server::body_end`]; the `+OK`
+    /// is already queued. For TOP, `lines` is the number of body lines wanted: send
+    /// the whole message anyway, the server cuts it (and [`Server::body_done`] tells
+    /// when the rest would be discarded).
+    Retrieve {
+        /// The message number (valid and not deleted).
+        msg: u32,
+        /// `Some(n)` for `TOP msg n`.
+        lines: Option<u32>,
+    },
+    /// `+OK` to STLS is queued: send it, then run the TLS handshake on the
+    /// connection and call [`Server::tls_started`]. Received plaintext after the
+    /// STLS line was discarded (consumed) and must not be passed again.
+    StartTls,
+    /// QUIT in TRANSACTION: remove the messages marked deleted
+    /// ([`Server::deleted`]), release the maildrop lock, and answer with
+    /// [`Server::answer_update`].
+    Update,
+}
+
+/// The outcome of opening a maildrop, for [`Server::answer_open`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Open {
+    /// Locked and opened: `count` messages of `size` octets in total.
+    Opened {
+        /// Number of messages (numbered 1..=count for this session).
+        count: u32,
+        /// Their total size in octets.
+        size: u64,
+    },
+    /// Another session holds the lock (`-ERR [IN-USE]`).
+    InUse,
+    /// The user logged in too recently (`-ERR [LOGIN-DELAY]`).
+    LoginDelay,
+    /// The maildrop cannot be opened now (`-ERR [SYS/TEMP]`).
+    Unavailable,
+}
+
+/// Misuse of the server API by the application (never caused by the client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ServerError {
+    /// An `answer_*` method was called that does not match the pending event.
+    Unexpected,
+    /// `handle_input` was called while an event is still unanswered.
+    AnswerPending,
+    /// The unique-id given is not 1–70 octets of 0x21–0x7E.
+    InvalidUid,
+    /// The maildrop storage ([`Marks`]) cannot hold that many messages.
+    TooManyMessages,
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ServerError::Unexpected => "answer does not match the pending event",
+            ServerError::AnswerPending => "an event is still unanswered",
+            ServerError::InvalidUid => "invalid unique-id",
+            ServerError::TooManyMessages => "maildrop larger than the deletion-mark storage",
+        })
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ServerError {}
+
+/// What the server waits for or works on.
+#[derive(Debug, Clone)]
+enum State {
+    /// AUTHORIZATION; `user` holds a name accepted by USER (PASS may follow).
+    Authorization { user_given: bool },
+    /// Waiting for `answer_password`.
+    CheckingPassword,
+    /// Waiting for `answer_secret` for APOP with this digest.
+    ApopSecret { digest: [u8; 32] },
+    /// A SASL exchange is running.
+    Sasl(SaslServer),
+    /// Credentials are good; OpenMaildrop is to be emitted.
+    Open { emitted: bool },
+    /// TRANSACTION, idle.
+    Transaction,
+    /// Asking for sizes or uids for a listing, next message `next`.
+    Listing {
+        kind: ListingKind,
+        next: u32,
+        emitted: bool,
+    },
+    /// Sending a message body.
+    Sending {
+        encoder: BodyEncoder,
+        top: Option<TopFilter>,
+        /// Whether the `+OK` line was queued (it waits for the first body bytes, so
+        /// that an unreadable message can still get `-ERR`).
+        started: bool,
+    },
+    /// Waiting for `answer_update`.
+    Update { emitted: bool },
+    /// The session is over.
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListingKind {
+    /// `LIST n`: one size, single-line reply.
+    ListOne,
+    /// `LIST`: sizes of every undeleted message.
+    ListAll,
+    /// `UIDL n`.
+    UidlOne,
+    /// `UIDL`.
+    UidlAll,
+    /// `DELE n`: the size is needed to keep STAT right.
+    Dele,
+}
+
+/// A POP3 server session.
+///
+/// `M` stores the deletion marks: `[u8; N]` for `8 * N` messages without an
+/// allocator (default 4096 messages), or `Vec<u8>` with `std`.
+#[derive(Debug, Clone)]
+pub struct Server<M: Marks = [u8; 512]> {
+    config: ServerConfig,
+    decoder: CommandDecoder,
+    tx: TxBuf<TX_CAPACITY>,
+    state: State,
+    marks: M,
+    /// The user named by USER or authenticated; 255 octets fit any command line.
+    user: heapless::Vec<u8, 255>,
+    /// The APOP timestamp of the greeting, brackets included.
+    timestamp: heapless::Vec<u8, 96>,
+    /// Per-session randomness from the caller (SCRAM nonce and salt).
+    random: [u8; 32],
+    tls_active: bool,
+    utf8: bool,
+    bad_commands: u32,
+    last_activity: Instant,
+    hold_until: Option<Instant>,
+    /// Messages in the maildrop at open, and their total size.
+    opened: (u32, u64),
+    /// Undeleted messages and their size (what STAT reports).
+    current: (u32, u64),
+}
+
+impl Server<[u8; 512]> {
+    /// A server session with a 4096-message deletion bitmap, greeting queued.
+    ///
+    /// `random` must be fresh per session (it makes the APOP timestamp unique and
+    /// seeds SCRAM nonces); `now` starts the idle timer.
+    pub fn new(config: ServerConfig, now: Instant, random: [u8; 32]) -> Self {
+        Server::with_marks(config, now, random, [0; 512])
+    }
+}
+
+fn hex(bytes: &[u8], w: &mut Writer<'_>) -> Result<(), crate::EncodeError> {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        w.put(&[DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])?;
+    }
+    Ok(())
+}
+
+impl<M: Marks> Server<M> {
+    /// A server session with the given deletion-mark storage, greeting queued.
+    pub fn with_marks(config: ServerConfig, now: Instant, random: [u8; 32], marks: M) -> Self {
+        let tls_active = config.tls == Tls::Implicit;
+        let mut server = Server {
+            config,
+            decoder: CommandDecoder::new(),
+            tx: TxBuf::new(),
+            state: State::Authorization { user_given: false },
+            marks,
+            user: heapless::Vec::new(),
+            timestamp: heapless::Vec::new(),
+            random,
+            tls_active,
+            utf8: false,
+            bad_commands: 0,
+            last_activity: now,
+            hold_until: None,
+            opened: (0, 0),
+            current: (0, 0),
+        };
+        if server.config.apop {
+            let mut stamp = [0u8; 96];
+            let mut w = Writer::new(&mut stamp);
+            let made = (|| {
+                w.put(b"<")?;
+                hex(&random[..8], &mut w)?;
+                w.put(b".")?;
+                w.put_u64(now.as_millis())?;
+                w.put(b"@")?;
+                w.put(server.config.hostname.as_bytes())?;
+                w.put(b">")
+            })();
+            let n = w.len();
+            if made.is_ok() {
+                let _ = server.timestamp.extend_from_slice(&stamp[..n]);
+            }
+        }
+        let mut text = [0u8; 200];
+        let mut w = Writer::new(&mut text);
+        let _ = w.put(b"POP3 server ready");
+        if !server.timestamp.is_empty() {
+            let _ = w.put(b" ");
+            let _ = w.put(&server.timestamp);
+        }
+        let n = w.len();
+        server.reply(StatusLine::ok(&text[..n]));
+        server
+    }
+
+    /// The APOP timestamp sent in the greeting (empty when APOP is off).
+    pub fn apop_timestamp(&self) -> &[u8] {
+        &self.timestamp
+    }
+
+    /// Bytes to send to the client now (empty while a failed login is being delayed).
+    pub fn poll_transmit(&self) -> &[u8] {
+        if self.hold_until.is_some() {
+            return &[];
+        }
+        self.tx.pending()
+    }
+
+    /// The first `n` bytes of [`poll_transmit`](Self::poll_transmit) were sent.
+    pub fn transmitted(&mut self, n: usize) {
+        self.tx.consume(n);
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must be called next: the end of
+    /// a failed-login delay, or the idle deadline.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if matches!(self.state, State::Closed) {
+            return None;
+        }
+        Some(
+            self.hold_until
+                .unwrap_or(self.last_activity.plus_millis(self.idle_timeout())),
+        )
+    }
+
+    fn idle_timeout(&self) -> u64 {
+        self.config.idle_timeout_ms.max(config::MIN_IDLE_TIMEOUT_MS)
+    }
+
+    /// Advances time: ends a failed-login delay, or closes an idle session (no
+    /// UPDATE, no reply, as RFC 1939 requires).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(until) = self.hold_until {
+            if now >= until {
+                self.hold_until = None;
+            }
+            return;
+        }
+        if now >= self.last_activity.plus_millis(self.idle_timeout()) {
+            self.state = State::Closed;
+            self.tx.clear();
+        }
+    }
+
+    /// True once the session is over: send what is pending, then close.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// True in TRANSACTION state (a maildrop is open and locked).
+    pub fn in_transaction(&self) -> bool {
+        matches!(
+            self.state,
+            State::Transaction | State::Listing { .. } | State::Sending { .. }
+        )
+    }
+
+    /// True if TLS is active on the connection.
+    pub fn tls_active(&self) -> bool {
+        self.tls_active
+    }
+
+    /// True if message `msg` is marked as deleted.
+    pub fn is_deleted(&self, msg: u32) -> bool {
+        self.marks.get(msg)
+    }
+
+    /// The message numbers marked as deleted, for UPDATE.
+    pub fn deleted(&self) -> impl Iterator<Item = u32> + '_ {
+        (1..=self.opened.0).filter(|m| self.marks.get(*m))
+    }
+
+    /// The authenticated (or USER-named) user.
+    pub fn user(&self) -> &[u8] {
+        &self.user
+    }
+
+    fn reply(&mut self, line: StatusLine<'_>) {
+        // Replies are built from our own texts; they always fit the room kept free.
+        let _ = self.tx.write_with(|w| line.encode_into(w));
+    }
+
+    fn ok(&mut self, text: &[u8]) {
+        self.reply(StatusLine::ok(text));
+    }
+
+    fn err(&mut self, code: Option<ResponseCode<'_>>, text: &[u8]) {
+        self.reply(StatusLine::err(code, text));
+    }
+
+    fn plaintext_allowed(&self) -> bool {
+        self.tls_active || self.config.allow_plaintext_auth
+    }
+
+    /// Mechanisms offered right now.
+    fn mechanisms_now(&self) -> MechanismSet {
+        let mut set = self.config.mechanisms;
+        if !self.plaintext_allowed() {
+            set = set.without(MechanismSet::PLAINTEXT);
+        }
+        if !self.tls_active {
+            set = set.without(MechanismSet::EXTERNAL);
+        }
+        set
+    }
+
+    /// Counts a bad command; past the limit, answers and closes.
+    fn bad_command(&mut self, text: &[u8]) {
+        self.bad_commands += 1;
+        if self.bad_commands >= self.config.max_bad_commands.max(1) {
+            self.err(None, b"Too many bad commands, closing");
+            self.state = State::Closed;
+        } else {
+            self.err(None, text);
+        }
+    }
+
+    fn auth_failed(&mut self, now: Instant, text: &[u8]) {
+        self.err(Some(ResponseCode::Auth), text);
+        self.user.clear();
+        self.state = State::Authorization { user_given: false };
+        self.decoder.set_sasl(false);
+        self.bad_commands += 1;
+        if self.config.auth_failure_delay_ms > 0 {
+            self.hold_until = Some(now.plus_millis(self.config.auth_failure_delay_ms));
+        }
+        if self.bad_commands >= self.config.max_bad_commands.max(1) {
+            self.state = State::Closed;
+        }
+    }
+
+    /// Processes received bytes: at most one line is handled, or a pending event
+    /// emitted, per call. Returns the bytes consumed and the event, if any.
+    ///
+    /// Nothing consumed and no event means the server cannot go on until
+    /// [`poll_transmit`](Self::poll_transmit) is sent (when it is not empty), more
+    /// input arrives, or [`poll_timeout`](Self::poll_timeout) passes. A driver that
+    /// always sends pending bytes before waiting for input never deadlocks.
+    pub fn handle_input<'a>(
+        &'a mut self,
+        input: &'a [u8],
+        now: Instant,
+    ) -> Result<Decoded<ServerEvent<'a>>, ServerError> {
+        if let Some(until) = self.hold_until {
+            if now < until {
+                return Ok(Decoded::need_more());
+            }
+            self.hold_until = None;
+        }
+        match &mut self.state {
+            State::Closed => return Ok(Decoded::need_more()),
+            State::CheckingPassword | State::ApopSecret { .. } | State::Sending { .. } => {
+                return Err(ServerError::AnswerPending)
+            }
+            State::Sasl(sasl) if sasl.awaiting_answer() => return Err(ServerError::AnswerPending),
+            State::Listing { emitted: true, .. } => return Err(ServerError::AnswerPending),
+            State::Open { emitted } | State::Update { emitted } => {
+                if *emitted {
+                    return Err(ServerError::AnswerPending);
+                }
+                *emitted = true;
+                let event = if matches!(self.state, State::Open { .. }) {
+                    ServerEvent::OpenMaildrop { user: &self.user }
+                } else {
+                    ServerEvent::Update
+                };
+                return Ok(Decoded {
+                    consumed: 0,
+                    item: Some(event),
+                });
+            }
+            State::Listing {
+                kind,
+                next,
+                emitted,
+            } => {
+                // Only the full listings get here unemitted; they ask message by message.
+                let kind = *kind;
+                while *next <= self.opened.0 && self.marks.get(*next) {
+                    *next += 1;
+                }
+                if *next <= self.opened.0 {
+                    if self.tx.room() < REPLY_ROOM {
+                        return Ok(Decoded::need_more());
+                    }
+                    *emitted = true;
+                    let msg = *next;
+                    let item = match kind {
+                        ListingKind::UidlAll => ServerEvent::Uid { msg },
+                        _ => ServerEvent::Size { msg },
+                    };
+                    return Ok(Decoded {
+                        consumed: 0,
+                        item: Some(item),
+                    });
+                }
+                // Past the last message: end the listing and go on with the input.
+                self.state = State::Transaction;
+                let _ = self.tx.put(b".\r\n");
+            }
+            _ => {}
+        }
+        if self.tx.room() < REPLY_ROOM {
+            return Ok(Decoded::need_more());
+        }
+        let decoded = self.decoder.decode(input);
+        let Some(line) = decoded.item else {
+            return Ok(Decoded {
+                consumed: decoded.consumed,
+                item: None,
+            });
+        };
+        self.last_activity = now;
+        let mut consumed = decoded.consumed;
+        let item = match line {
+            Err(CommandError::LineTooLong) => {
+                self.bad_command(b"Line too long");
+                None
+            }
+            Err(e) => {
+                self.bad_command(e.text().as_bytes());
+                None
+            }
+            Ok(ClientLine::Sasl(response)) => self.sasl_line(response, now),
+            Ok(ClientLine::Command(command)) => {
+                let event = self.command(command, now);
+                if event == Some(ServerEvent::StartTls) {
+                    // RFC 2595 / CVE-2011-0411: never act on plaintext sent after STLS.
+                    consumed = input.len();
+                }
+                event
+            }
+        };
+        Ok(Decoded { consumed, item })
+    }
+
+    fn command<'a>(&'a mut self, command: Command<'a>, now: Instant) -> Option<ServerEvent<'a>> {
+        let authorization = matches!(self.state, State::Authorization { .. });
+        match command {
+            Command::Capa => self.capabilities(),
+            Command::Quit if authorization => {
+                self.ok(b"Logging out");
+                self.state = State::Closed;
+            }
+            Command::Quit => self.state = State::Update { emitted: false },
+            Command::Lang(tag) if self.config.lang => self.lang(tag),
+            Command::Noop if !authorization => self.ok(b""),
+            _ if authorization => return self.authorization(command, now),
+            _ => return self.transaction(command),
+        }
+        None
+    }
+
+    fn capabilities(&mut self) {
+        let authorization = matches!(self.state, State::Authorization { .. });
+        let mut names = [0u8; 160];
+        let n = auth::mechanism_list(self.mechanisms_now(), &mut names);
+        let config = &self.config;
+        let flag = |on: bool, cap: Capability<'static>| on.then_some(cap);
+        let caps = [
+            Some(Capability::Top),
+            Some(Capability::Uidl),
+            Some(Capability::RespCodes),
+            Some(Capability::AuthRespCode),
+            Some(Capability::Pipelining),
+            flag(
+                self.tls_active || config.allow_plaintext_auth,
+                Capability::User,
+            ),
+            flag(
+                authorization && config.tls == Tls::StartTls && !self.tls_active,
+                Capability::Stls,
+            ),
+            config.login_delay.map(|seconds| Capability::LoginDelay {
+                seconds,
+                per_user: false,
+            }),
+            config.expire.map(|policy| Capability::Expire {
+                policy,
+                per_user: false,
+            }),
+            flag(config.utf8, Capability::Utf8 { user: true }),
+            flag(config.lang, Capability::Lang),
+            (!config.implementation.is_empty())
+                .then(|| Capability::Implementation(config.implementation.as_bytes())),
+            (n > 0).then(|| Capability::Sasl(crate::SaslMechanisms::new(&names[..n]))),
+        ];
+        let _ = self.tx.write_with(|w| {
+            StatusLine::ok(b"Capability list follows").encode_into(w)?;
+            for cap in caps.iter().flatten() {
+                cap.encode_into(w)?;
+            }
+            w.put(b".\r\n")
+        });
+    }
+
+    fn lang(&mut self, tag: Option<&[u8]>) {
+        match tag {
+            None => {
+                let _ = self.tx.write_with(|w| {
+                    StatusLine::ok(b"Language listing follows").encode_into(w)?;
+                    w.put(b"en English\r\n.\r\n")
+                });
+            }
+            Some(t)
+                if t == b"*"
+                    || t.eq_ignore_ascii_case(b"en")
+                    || t.eq_ignore_ascii_case(b"i-default") =>
+            {
+                self.ok(b"en Language is English")
+            }
+            Some(_) => self.err(None, b"Unsupported language"),
+        }
+    }
+
+    fn authorization<'a>(
+        &'a mut self,
+        command: Command<'a>,
+        now: Instant,
+    ) -> Option<ServerEvent<'a>> {
+        let user_given = matches!(self.state, State::Authorization { user_given: true });
+        match command {
+            Command::User(name) => {
+                if !self.plaintext_allowed() {
+                    self.err(
+                        Some(ResponseCode::Auth),
+                        b"Plaintext authentication disallowed on non-secure connections",
+                    );
+                } else if self.utf8 && core::str::from_utf8(name).is_err() {
+                    self.err(Some(ResponseCode::Utf8), b"User name is not UTF-8");
+                } else {
+                    self.set_user(name);
+                    self.state = State::Authorization { user_given: true };
+                    self.ok(b"");
+                }
+            }
+            Command::Pass(_) if !user_given => self.bad_command(b"No user name given"),
+            Command::Pass(password) => {
+                if self.utf8 && core::str::from_utf8(password).is_err() {
+                    self.auth_failed(now, b"Password is not UTF-8");
+                    return None;
+                }
+                self.state = State::CheckingPassword;
+                return Some(ServerEvent::CheckPassword {
+                    authzid: b"",
+                    user: &self.user,
+                    password,
+                });
+            }
+            Command::Apop { name, digest } => {
+                if self.timestamp.is_empty() {
+                    self.bad_command(b"APOP not available");
+                } else if digest.len() != 32 || !digest.iter().all(u8::is_ascii_hexdigit) {
+                    self.auth_failed(now, b"Malformed APOP digest");
+                } else {
+                    let mut d = [0u8; 32];
+                    d.copy_from_slice(digest);
+                    d.make_ascii_lowercase();
+                    self.set_user(name);
+                    self.state = State::ApopSecret { digest: d };
+                    return Some(ServerEvent::NeedSecret { user: &self.user });
+                }
+            }
+            Command::Auth {
+                mechanism: None, ..
+            } => {
+                let mut names = [0u8; 160];
+                let n = auth::mechanism_list(self.mechanisms_now(), &mut names);
+                let _ = self.tx.write_with(|w| {
+                    StatusLine::ok(b"").encode_into(w)?;
+                    for name in names[..n].split(|b| *b == b' ').filter(|n| !n.is_empty()) {
+                        w.put(name)?;
+                        w.put(b"\r\n")?;
+                    }
+                    w.put(b".\r\n")
+                });
+            }
+            Command::Auth {
+                mechanism: Some(mechanism),
+                initial_response,
+            } => {
+                let offered = self.mechanisms_now();
+                match SaslServer::start(mechanism, initial_response, offered, &self.random) {
+                    Ok((sasl, step)) => {
+                        self.state = State::Sasl(sasl);
+                        return self.sasl_step(step, now);
+                    }
+                    Err(text) => self.err(None, text.as_bytes()),
+                }
+            }
+            Command::Stls => {
+                if self.config.tls != Tls::StartTls || self.tls_active {
+                    self.bad_command(b"STLS not available");
+                } else {
+                    self.ok(b"Begin TLS negotiation now");
+                    return Some(ServerEvent::StartTls);
+                }
+            }
+            Command::Utf8 if self.config.utf8 => {
+                self.utf8 = true;
+                self.ok(b"UTF8 enabled");
+            }
+            _ => self.bad_command(b"Not allowed in AUTHORIZATION state"),
+        }
+        None
+    }
+
+    fn set_user(&mut self, name: &[u8]) {
+        self.user.clear();
+        // A command line holds at most 250 octets of name.
+        let _ = self.user.extend_from_slice(&name[..name.len().min(255)]);
+    }
+
+    /// Checks a message number; on failure answers `-ERR` and returns `None`.
+    fn message(&mut self, msg: u32) -> Option<u32> {
+        if msg == 0 || msg > self.opened.0 {
+            let mut text = [0u8; 40];
+            let mut w = Writer::new(&mut text);
+            let _ = w.put(b"There's no message ");
+            let _ = w.put_u64(u64::from(msg));
+            let n = w.len();
+            self.bad_command_quiet();
+            self.err(None, &text[..n]);
+            None
+        } else if self.marks.get(msg) {
+            self.err(None, b"Message is deleted");
+            None
+        } else {
+            Some(msg)
+        }
+    }
+
+    /// Counts a bad command without answering (the caller answers).
+    fn bad_command_quiet(&mut self) {
+        self.bad_commands += 1;
+    }
+
+    fn transaction(&mut self, command: Command<'_>) -> Option<ServerEvent<'static>> {
+        match command {
+            Command::Stat => {
+                let mut text = [0u8; 48];
+                let stat = Stat {
+                    count: self.current.0,
+                    size: self.current.1,
+                };
+                if let Ok(n) = stat.encode_text(&mut text) {
+                    self.ok(&text[..n]);
+                }
+            }
+            Command::List(None) | Command::Uidl(None) => {
+                let uidl = matches!(command, Command::Uidl(_));
+                self.ok(if uidl {
+                    b"Unique-ID listing follows"
+                } else {
+                    b"Scan listing follows"
+                });
+                self.state = State::Listing {
+                    kind: if uidl {
+                        ListingKind::UidlAll
+                    } else {
+                        ListingKind::ListAll
+                    },
+                    next: 1,
+                    emitted: false,
+                };
+            }
+            Command::List(Some(msg)) | Command::Uidl(Some(msg)) | Command::Dele(msg) => {
+                let msg = self.message(msg)?;
+                let (kind, event) = match command {
+                    Command::List(_) => (ListingKind::ListOne, ServerEvent::Size { msg }),
+                    Command::Uidl(_) => (ListingKind::UidlOne, ServerEvent::Uid { msg }),
+                    _ => (ListingKind::Dele, ServerEvent::Size { msg }),
+                };
+                self.state = State::Listing {
+                    kind,
+                    next: msg,
+                    emitted: true,
+                };
+                return Some(event);
+            }
+            Command::Retr(msg) | Command::Top { msg, .. } => {
+                let msg = self.message(msg)?;
+                let lines = match command {
+                    Command::Top { lines, .. } => Some(lines),
+                    _ => None,
+                };
+                self.state = State::Sending {
+                    encoder: BodyEncoder::new(),
+                    top: lines.map(TopFilter::new),
+                    started: false,
+                };
+                return Some(ServerEvent::Retrieve { msg, lines });
+            }
+            Command::Rset => {
+                let _ = self.marks.reset(self.opened.0);
+                self.current = self.opened;
+                let mut text = [0u8; 48];
+                let stat = Stat {
+                    count: self.current.0,
+                    size: self.current.1,
+                };
+                if let Ok(n) = stat.encode_text(&mut text) {
+                    self.ok(&text[..n]);
+                }
+            }
+            _ => self.bad_command(b"Not allowed in TRANSACTION state"),
+        }
+        None
+    }
+
+    fn stat_reply(&mut self, prefix: &[u8]) {
+        let mut text = [0u8; 64];
+        let mut w = Writer::new(&mut text);
+        let _ = w.put(prefix);
+        let _ = w.put_u64(u64::from(self.current.0));
+        let _ = w.put(b" messages (");
+        let _ = w.put_u64(self.current.1);
+        let _ = w.put(b" octets)");
+        let n = w.len();
+        self.ok(&text[..n]);
+    }
+
+    /// Answers [`ServerEvent::CheckPassword`], [`ServerEvent::CheckToken`] or
+    /// [`ServerEvent::CheckExternal`]: `true` if the credentials are good.
+    pub fn answer_password(&mut self, valid: bool, now: Instant) -> Result<(), ServerError> {
+        match &mut self.state {
+            State::CheckingPassword => {}
+            State::Sasl(sasl) if sasl.awaiting_verdict() => {
+                if valid {
+                    let user = sasl.authenticated_user();
+                    let mut name: heapless::Vec<u8, 255> = heapless::Vec::new();
+                    let _ = name.extend_from_slice(&user[..user.len().min(255)]);
+                    self.user = name;
+                }
+            }
+            _ => return Err(ServerError::Unexpected),
+        }
+        self.decoder.set_sasl(false);
+        if valid {
+            self.state = State::Open { emitted: false };
+        } else {
+            self.auth_failed(now, b"Authentication failed");
+        }
+        Ok(())
+    }
+
+    /// Answers [`ServerEvent::NeedSecret`] with the user's secret (password), or
+    /// `None` for an unknown user (the client sees the same failure either way).
+    pub fn answer_secret(
+        &mut self,
+        secret: Option<&[u8]>,
+        now: Instant,
+    ) -> Result<(), ServerError> {
+        match &mut self.state {
+            State::ApopSecret { digest } => {
+                let good = secret.is_some_and(|s| auth::apop_verify(&self.timestamp, s, digest));
+                if good {
+                    self.state = State::Open { emitted: false };
+                } else {
+                    self.auth_failed(now, b"Authentication failed");
+                }
+                Ok(())
+            }
+            State::Sasl(sasl) if sasl.awaiting_secret() => {
+                let step = sasl.secret(secret);
+                let _ = self.sasl_step(step, now);
+                Ok(())
+            }
+            _ => Err(ServerError::Unexpected),
+        }
+    }
+
+    /// Answers [`ServerEvent::OpenMaildrop`].
+    pub fn answer_open(&mut self, open: Open) -> Result<(), ServerError> {
+        if !matches!(self.state, State::Open { emitted: true }) {
+            return Err(ServerError::Unexpected);
+        }
+        match open {
+            Open::Opened { count, size } => {
+                if !self.marks.reset(count) {
+                    self.err(
+                        Some(ResponseCode::SysPerm),
+                        b"Maildrop too large for this server",
+                    );
+                    self.state = State::Closed;
+                    return Err(ServerError::TooManyMessages);
+                }
+                self.opened = (count, size);
+                self.current = (count, size);
+                self.state = State::Transaction;
+                self.stat_reply(b"Logged in, ");
+            }
+            Open::InUse => {
+                self.err(
+                    Some(ResponseCode::InUse),
+                    b"Maildrop is locked by another session",
+                );
+                self.state = State::Authorization { user_given: false };
+            }
+            Open::LoginDelay => {
+                self.err(Some(ResponseCode::LoginDelay), b"Logged in too recently");
+                self.state = State::Authorization { user_given: false };
+            }
+            Open::Unavailable => {
+                self.err(
+                    Some(ResponseCode::SysTemp),
+                    b"Maildrop unavailable, try again later",
+                );
+                self.state = State::Authorization { user_given: false };
+            }
+        }
+        Ok(())
+    }
+
+    /// Answers [`ServerEvent::Size`] with the message's size in octets.
+    pub fn answer_size(&mut self, size: u64) -> Result<(), ServerError> {
+        let State::Listing {
+            kind,
+            next,
+            emitted: true,
+        } = self.state
+        else {
+            return Err(ServerError::Unexpected);
+        };
+        let entry = ListEntry { msg: next, size };
+        match kind {
+            ListingKind::ListOne => {
+                let mut text = [0u8; 40];
+                if let Ok(n) = entry.encode_text(&mut text) {
+                    self.ok(&text[..n]);
+                }
+                self.state = State::Transaction;
+            }
+            ListingKind::ListAll => {
+                let _ = self.tx.write_with(|w| entry.encode_into(w));
+                self.state = State::Listing {
+                    kind,
+                    next: next + 1,
+                    emitted: false,
+                };
+            }
+            ListingKind::Dele => {
+                self.marks.set(next, true);
+                self.current.0 -= 1;
+                self.current.1 = self.current.1.saturating_sub(size);
+                let mut text = [0u8; 40];
+                let mut w = Writer::new(&mut text);
+                let _ = w.put(b"Message ");
+                let _ = w.put_u64(u64::from(next));
+                let _ = w.put(b" deleted");
+                let n = w.len();
+                self.ok(&text[..n]);
+                self.state = State::Transaction;
+            }
+            ListingKind::UidlOne | ListingKind::UidlAll => return Err(ServerError::Unexpected),
+        }
+        Ok(())
+    }
+
+    /// Answers [`ServerEvent::Uid`] with the message's unique-id (1–70 octets of
+    /// 0x21–0x7E, stable across sessions).
+    pub fn answer_uid(&mut self, uid: &[u8]) -> Result<(), ServerError> {
+        let State::Listing {
+            kind,
+            next,
+            emitted: true,
+        } = self.state
+        else {
+            return Err(ServerError::Unexpected);
+        };
+        if !is_valid_uid(uid) {
+            return Err(ServerError::InvalidUid);
+        }
+        let entry = UidlEntry { msg: next, uid };
+        match kind {
+            ListingKind::UidlOne => {
+                let mut text = [0u8; 100];
+                if let Ok(n) = entry.encode_text(&mut text) {
+                    self.ok(&text[..n]);
+                }
+                self.state = State::Transaction;
+            }
+            ListingKind::UidlAll => {
+                let _ = self.tx.write_with(|w| entry.encode_into(w));
+                self.state = State::Listing {
+                    kind,
+                    next: next + 1,
+                    emitted: false,
+                };
+            }
+            _ => return Err(ServerError::Unexpected),
+        }
+        Ok(())
+    }
+
+    /// Sends message bytes for [`ServerEvent::Retrieve`] (raw, as stored: line ends
+    /// may be LF or CRLF). Returns how many bytes of `chunk` were taken; 0 means the
+    /// outgoing buffer is full: send [`poll_transmit`](Self::poll_transmit) first.
+    pub fn body(&mut self, chunk: &[u8]) -> Result<usize, ServerError> {
+        let State::Sending {
+            encoder,
+            top,
+            started,
+        } = &mut self.state
+        else {
+            return Err(ServerError::Unexpected);
+        };
+        if !*started {
+            if self.tx.room() < REPLY_ROOM {
+                return Ok(0);
+            }
+            let _ = self
+                .tx
+                .write_with(|w| StatusLine::ok(b"Message follows").encode_into(w));
+            *started = true;
+        }
+        if top.as_ref().is_some_and(TopFilter::done) {
+            return Ok(chunk.len());
+        }
+        // Keep room for the terminator; stuffing at most doubles the input.
+        let room = self.tx.room().saturating_sub(5);
+        let n = chunk.len().min(room / 2);
+        if n == 0 {
+            return Ok(0);
+        }
+        let pass = match top {
+            Some(filter) => filter.pass(&chunk[..n]),
+            None => n,
+        };
+        let spare = self.tx.spare();
+        let limit = spare.len() - 5;
+        let (_, written) = encoder.encode(&chunk[..pass], &mut spare[..limit]);
+        self.tx.commit(written);
+        Ok(if top.as_ref().is_some_and(TopFilter::done) {
+            chunk.len()
+        } else {
+            n
+        })
+    }
+
+    /// True when the rest of the message would be discarded (TOP has its lines):
+    /// the application may stop reading and call [`body_end`](Self::body_end).
+    pub fn body_done(&self) -> bool {
+        matches!(&self.state, State::Sending { top: Some(f), .. } if f.done())
+    }
+
+    /// Ends the message sent with [`body`](Self::body).
+    pub fn body_end(&mut self) -> Result<(), ServerError> {
+        let State::Sending {
+            encoder, started, ..
+        } = &mut self.state
+        else {
+            return Err(ServerError::Unexpected);
+        };
+        if !*started {
+            let _ = self
+                .tx
+                .write_with(|w| StatusLine::ok(b"Message follows").encode_into(w));
+        }
+        let spare = self.tx.spare();
+        let n = encoder.finish(spare).ok_or(ServerError::Unexpected)?;
+        self.tx.commit(n);
+        self.state = State::Transaction;
+        Ok(())
+    }
+
+    /// Answers [`ServerEvent::Retrieve`] when the message cannot be read: `-ERR
+    /// [SYS/TEMP]` if nothing was sent yet; otherwise the reply is already partly
+    /// sent and the connection is closed, so that the client never takes a truncated
+    /// message for a whole one.
+    pub fn body_failed(&mut self) -> Result<(), ServerError> {
+        let State::Sending { started, .. } = self.state else {
+            return Err(ServerError::Unexpected);
+        };
+        if started {
+            self.state = State::Closed;
+        } else {
+            self.err(Some(ResponseCode::SysTemp), b"Message unavailable");
+            self.state = State::Transaction;
+        }
+        Ok(())
+    }
+
+    /// Answers [`ServerEvent::Update`]: `true` if every marked message was removed.
+    pub fn answer_update(&mut self, removed: bool) -> Result<(), ServerError> {
+        if !matches!(self.state, State::Update { emitted: true }) {
+            return Err(ServerError::Unexpected);
+        }
+        if removed {
+            self.ok(b"Logging out");
+        } else {
+            self.err(
+                Some(ResponseCode::SysTemp),
+                b"Some deleted messages not removed",
+            );
+        }
+        self.state = State::Closed;
+        Ok(())
+    }
+
+    /// Answers [`ServerEvent::StartTls`]: the handshake succeeded. The session starts
+    /// over in AUTHORIZATION with everything learnt in plaintext forgotten.
+    pub fn tls_started(&mut self) -> Result<(), ServerError> {
+        if self.tls_active || !matches!(self.state, State::Authorization { .. }) {
+            return Err(ServerError::Unexpected);
+        }
+        self.tls_active = true;
+        self.user.clear();
+        self.utf8 = false;
+        self.decoder = CommandDecoder::new();
+        self.state = State::Authorization { user_given: false };
+        Ok(())
+    }
+
+    fn sasl_step<'a>(&'a mut self, step: AuthStep, now: Instant) -> Option<ServerEvent<'a>> {
+        match step {
+            AuthStep::Challenge => {
+                let State::Sasl(sasl) = &self.state else {
+                    return None;
+                };
+                let challenge = sasl.challenge();
+                let _ = self.tx.write_with(|w| {
+                    w.put(b"+ ")?;
+                    auth::base64_into(challenge, w)?;
+                    w.put(b"\r\n")
+                });
+                self.decoder.set_sasl(true);
+                None
+            }
+            AuthStep::Event => {
+                self.decoder.set_sasl(false);
+                let State::Sasl(sasl) = &self.state else {
+                    return None;
+                };
+                Some(sasl.event())
+            }
+            AuthStep::Success => {
+                self.decoder.set_sasl(false);
+                if let State::Sasl(sasl) = &self.state {
+                    let user = sasl.authenticated_user();
+                    let mut name: heapless::Vec<u8, 255> = heapless::Vec::new();
+                    let _ = name.extend_from_slice(&user[..user.len().min(255)]);
+                    self.user = name;
+                }
+                self.state = State::Open { emitted: false };
+                None
+            }
+            AuthStep::Failure(text) => {
+                self.auth_failed(now, text.as_bytes());
+                None
+            }
+            AuthStep::Error(text) => {
+                self.decoder.set_sasl(false);
+                self.err(None, text.as_bytes());
+                self.state = State::Authorization { user_given: false };
+                None
+            }
+        }
+    }
+
+    fn sasl_line<'a>(
+        &'a mut self,
+        response: SaslResponse<'_>,
+        now: Instant,
+    ) -> Option<ServerEvent<'a>> {
+        let State::Sasl(sasl) = &mut self.state else {
+            self.decoder.set_sasl(false);
+            return None;
+        };
+        let step = match response {
+            SaslResponse::Cancel => AuthStep::Error("Authentication cancelled"),
+            SaslResponse::Data(b64) => sasl.response(b64),
+        };
+        self.sasl_step(step, now)
+    }
+}
