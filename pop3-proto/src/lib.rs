@@ -27,6 +27,7 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod client;
 pub mod codec;
 pub mod limits;
 pub mod response;

@@ -1,0 +1,991 @@
+//! The client role as a pure state machine.
+//!
+//! Commands are queued with methods ([`Client::stat`], [`Client::retr`], …) and
+//! written by [`Client::poll_transmit`] into the caller's buffer: all at once when
+//! the server offers PIPELINING, one at a time otherwise. Replies are decoded by
+//! [`Client::handle_input`] from the caller's receive buffer and matched to the
+//! commands in order; each produces typed [`ClientEvent`]s, message bodies as
+//! borrowed, dot-unstuffed chunks.
+//!
+//! The driver loop, for any transport:
+//!
+//! 1. write [`poll_transmit`](Client::poll_transmit)'s bytes to the connection;
+//! 2. call [`handle_input`](Client::handle_input) with the unconsumed received
+//!    bytes; drop `consumed` of them; act on the event;
+//! 3. when it produced nothing and consumed nothing, read more bytes.
+
+mod auth;
+pub mod caps;
+
+use core::fmt;
+
+use crate::codec::client::{Expect, ResponseDecoder, ResponseEvent};
+use crate::codec::{DecodeError, Decoded};
+use crate::command::Command;
+use crate::encode::EncodeError;
+use crate::response::capability::Capability;
+use crate::response::code::ResponseCode;
+use crate::response::greeting::apop_timestamp;
+use crate::response::listing::{LangEntry, ListEntry, Stat, UidlEntry};
+use crate::response::status::StatusLine;
+use crate::server::config::MechanismSet;
+use crate::BareLf;
+
+pub use auth::SaslMechanism;
+pub use caps::Capabilities;
+
+use auth::SaslClient;
+
+/// Commands that can be queued or in flight at once.
+pub const MAX_QUEUED: usize = 32;
+
+/// Client settings.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The transport is already encrypted (implicit TLS, port 995).
+    pub tls: bool,
+    /// Allow sending passwords or tokens in cleartext (USER/PASS, PLAIN, LOGIN,
+    /// XOAUTH2, OAUTHBEARER) without TLS. Off by default (RFC 2595, RFC 8314).
+    pub allow_plaintext: bool,
+    /// Send CAPA after the greeting, after STLS and after login (RFC 2449, RFC 2595).
+    pub auto_capa: bool,
+    /// What a bare LF means in message bodies.
+    pub bare_lf: BareLf,
+    /// Lowest SCRAM iteration count accepted (RFC 5802 recommends 4096).
+    pub min_scram_iterations: u32,
+    /// Host name and port the client connected to (OAUTHBEARER sends them).
+    pub host: heapless::String<64>,
+    /// See `host`.
+    pub port: u16,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            tls: false,
+            allow_plaintext: false,
+            auto_capa: true,
+            bare_lf: BareLf::Data,
+            min_scram_iterations: 4096,
+            host: heapless::String::new(),
+            port: 110,
+        }
+    }
+}
+
+/// How to log in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Login<'a> {
+    /// USER and PASS (cleartext).
+    UserPass {
+        /// The user name.
+        user: &'a [u8],
+        /// The password.
+        password: &'a [u8],
+    },
+    /// APOP: the password never crosses the wire, but MD5 is broken; only when the
+    /// greeting carried a valid timestamp.
+    Apop {
+        /// The user name.
+        user: &'a [u8],
+        /// The shared secret.
+        secret: &'a [u8],
+    },
+    /// AUTH with a SASL mechanism.
+    Sasl {
+        /// The mechanism.
+        mechanism: SaslMechanism,
+        /// The authorization identity (usually empty: act as `user`).
+        authzid: &'a [u8],
+        /// The user name (authentication identity).
+        user: &'a [u8],
+        /// The password, or the bearer token for XOAUTH2 / OAUTHBEARER; unused by EXTERNAL.
+        secret: &'a [u8],
+    },
+}
+
+/// What the server said, typed by the command it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ClientEvent<'a> {
+    /// The `+OK` greeting; `apop` tells whether it had a valid APOP timestamp.
+    Greeting {
+        /// The greeting text.
+        text: &'a [u8],
+        /// APOP is possible.
+        apop: bool,
+    },
+    /// One capability line (all are also recorded in [`Client::capabilities`]).
+    Capability(Capability<'a>),
+    /// The end of the CAPA listing.
+    CapabilitiesEnd,
+    /// `+OK` to STLS: run the TLS handshake now, then call [`Client::tls_started`].
+    StartTls,
+    /// Logged in: TRANSACTION state.
+    LoggedIn,
+    /// The reply to STAT.
+    Stat(Stat),
+    /// A scan listing line (LIST, or LIST n).
+    List(ListEntry),
+    /// The end of a LIST listing.
+    ListEnd,
+    /// A unique-id line (UIDL, or UIDL n).
+    Uidl(UidlEntry<'a>),
+    /// The end of a UIDL listing.
+    UidlEnd,
+    /// A language line of LANG.
+    Lang(LangEntry<'a>),
+    /// The end of a LANG listing.
+    LangEnd,
+    /// The message (RETR or TOP) starts.
+    MessageStart {
+        /// The message number.
+        msg: u32,
+    },
+    /// Message bytes, dot-unstuffed, CRLF line ends as received.
+    MessageData {
+        /// The message number.
+        msg: u32,
+        /// The bytes (borrowed from the input).
+        data: &'a [u8],
+    },
+    /// The message is complete (its terminator was received).
+    MessageEnd {
+        /// The message number.
+        msg: u32,
+    },
+    /// DELE succeeded.
+    Deleted {
+        /// The message number.
+        msg: u32,
+    },
+    /// `+OK` to NOOP, RSET, UTF8 or LANG tag.
+    Ok {
+        /// The command answered.
+        command: CommandKind,
+        /// The text after `+OK`.
+        text: &'a [u8],
+    },
+    /// `+OK` to QUIT: in TRANSACTION state the deletions were applied. Close.
+    Closed,
+    /// `-ERR` to a command. The session goes on (unless the server closes).
+    Error {
+        /// The command refused.
+        command: CommandKind,
+        /// The response code, if any (IN-USE, LOGIN-DELAY, SYS/TEMP, AUTH, …).
+        code: Option<ResponseCode<'a>>,
+        /// The server's text.
+        text: &'a [u8],
+    },
+}
+
+/// Which command a reply answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum CommandKind {
+    /// The greeting (no command).
+    Greeting,
+    /// CAPA
+    Capa,
+    /// STLS
+    Stls,
+    /// USER
+    User,
+    /// PASS
+    Pass,
+    /// APOP
+    Apop,
+    /// AUTH
+    Auth,
+    /// STAT
+    Stat,
+    /// LIST
+    List,
+    /// UIDL
+    Uidl,
+    /// RETR
+    Retr,
+    /// TOP
+    Top,
+    /// DELE
+    Dele,
+    /// NOOP
+    Noop,
+    /// RSET
+    Rset,
+    /// QUIT
+    Quit,
+    /// UTF8
+    Utf8,
+    /// LANG
+    Lang,
+}
+
+/// Why the client cannot go on, or refuses a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ClientError {
+    /// The server's bytes could not be decoded (fatal).
+    Decode(DecodeError),
+    /// A reply that makes no sense for the command it answers (fatal).
+    Protocol(&'static str),
+    /// The greeting was `-ERR` (fatal).
+    Rejected,
+    /// The command is not allowed in the current state.
+    WrongState,
+    /// Too many commands queued; handle replies first.
+    QueueFull,
+    /// Credentials would cross an unencrypted connection; see
+    /// [`ClientConfig::allow_plaintext`].
+    PlaintextRefused,
+    /// The greeting had no APOP timestamp.
+    ApopUnavailable,
+    /// The server did not advertise that SASL mechanism.
+    MechanismUnavailable,
+    /// A user name, password or token is longer than the client can hold.
+    CredentialTooLong,
+    /// An argument contains CR, LF, NUL or another forbidden byte.
+    InvalidArgument,
+    /// The caller's output buffer is too small for the next line.
+    BufferTooSmall,
+    /// The SASL exchange failed on our side (bad server signature, nonce, …) (fatal).
+    Sasl(&'static str),
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Decode(e) => write!(f, "cannot decode server reply: {e}"),
+            ClientError::Protocol(what) => write!(f, "protocol violation: {what}"),
+            ClientError::Rejected => f.write_str("server refused the connection"),
+            ClientError::WrongState => f.write_str("command not allowed now"),
+            ClientError::QueueFull => f.write_str("too many commands queued"),
+            ClientError::PlaintextRefused => {
+                f.write_str("refusing to send credentials over an unencrypted connection")
+            }
+            ClientError::ApopUnavailable => f.write_str("server offers no APOP timestamp"),
+            ClientError::MechanismUnavailable => f.write_str("SASL mechanism not offered"),
+            ClientError::CredentialTooLong => f.write_str("credential too long"),
+            ClientError::InvalidArgument => f.write_str("invalid argument"),
+            ClientError::BufferTooSmall => f.write_str("output buffer too small"),
+            ClientError::Sasl(what) => write!(f, "SASL: {what}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ClientError {}
+
+impl From<DecodeError> for ClientError {
+    fn from(e: DecodeError) -> Self {
+        ClientError::Decode(e)
+    }
+}
+
+impl From<EncodeError> for ClientError {
+    fn from(e: EncodeError) -> Self {
+        match e {
+            EncodeError::BufferTooSmall => ClientError::BufferTooSmall,
+            EncodeError::LineTooLong { .. } => ClientError::CredentialTooLong,
+            EncodeError::InvalidArgument => ClientError::InvalidArgument,
+        }
+    }
+}
+
+/// A queued or in-flight command, without borrowed data (strings live in the
+/// client's credential storage).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Capa,
+    Stls,
+    User,
+    Pass,
+    Apop { digest: [u8; 32] },
+    Auth { initial_response: bool },
+    Stat,
+    List(Option<u32>),
+    Uidl(Option<u32>),
+    Retr(u32),
+    Top(u32, u32),
+    Dele(u32),
+    Noop,
+    Rset,
+    Quit,
+    Utf8,
+    Lang(Option<[u8; 8]>),
+}
+
+impl Pending {
+    fn kind(&self) -> CommandKind {
+        match self {
+            Pending::Capa => CommandKind::Capa,
+            Pending::Stls => CommandKind::Stls,
+            Pending::User => CommandKind::User,
+            Pending::Pass => CommandKind::Pass,
+            Pending::Apop { .. } => CommandKind::Apop,
+            Pending::Auth { .. } => CommandKind::Auth,
+            Pending::Stat => CommandKind::Stat,
+            Pending::List(_) => CommandKind::List,
+            Pending::Uidl(_) => CommandKind::Uidl,
+            Pending::Retr(_) => CommandKind::Retr,
+            Pending::Top(..) => CommandKind::Top,
+            Pending::Dele(_) => CommandKind::Dele,
+            Pending::Noop => CommandKind::Noop,
+            Pending::Rset => CommandKind::Rset,
+            Pending::Quit => CommandKind::Quit,
+            Pending::Utf8 => CommandKind::Utf8,
+            Pending::Lang(_) => CommandKind::Lang,
+        }
+    }
+
+    fn expect(&self) -> Expect {
+        match self {
+            Pending::Capa | Pending::List(None) | Pending::Uidl(None) | Pending::Lang(None) => {
+                Expect::Listing
+            }
+            Pending::Retr(_) | Pending::Top(..) => Expect::Body,
+            Pending::Auth { .. } => Expect::Sasl,
+            _ => Expect::Status,
+        }
+    }
+
+    /// Commands after which nothing may be sent until their reply has arrived.
+    fn is_barrier(&self) -> bool {
+        matches!(
+            self,
+            Pending::Stls | Pending::Auth { .. } | Pending::Quit | Pending::Capa
+        )
+    }
+
+    fn msg(&self) -> u32 {
+        match *self {
+            Pending::Retr(m) | Pending::Top(m, _) | Pending::Dele(m) => m,
+            _ => 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    pending: Pending,
+    sent: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Greeting,
+    Authorization,
+    Transaction,
+    Closed,
+}
+
+/// A POP3 client session.
+#[derive(Debug, Clone)]
+pub struct Client {
+    config: ClientConfig,
+    decoder: ResponseDecoder,
+    queue: heapless::Deque<Entry, MAX_QUEUED>,
+    phase: Phase,
+    caps: Capabilities,
+    tls_active: bool,
+    timestamp: heapless::Vec<u8, 96>,
+    user: heapless::Vec<u8, 255>,
+    password: heapless::Vec<u8, 255>,
+    sasl: Option<SaslClient>,
+    random: [u8; 32],
+    /// A SASL line waits to be sent (the response to the last challenge).
+    sasl_line_ready: bool,
+}
+
+impl Client {
+    /// A client about to receive the greeting. `random` must be fresh per session
+    /// (SCRAM client nonce).
+    pub fn new(config: ClientConfig, random: [u8; 32]) -> Self {
+        let decoder = ResponseDecoder::new().with_bare_lf(config.bare_lf);
+        let tls_active = config.tls;
+        let mut client = Client {
+            config,
+            decoder,
+            queue: heapless::Deque::new(),
+            phase: Phase::Greeting,
+            caps: Capabilities::default(),
+            tls_active,
+            timestamp: heapless::Vec::new(),
+            user: heapless::Vec::new(),
+            password: heapless::Vec::new(),
+            sasl: None,
+            random,
+            sasl_line_ready: false,
+        };
+        client.decoder.expect(Expect::Status);
+        client
+    }
+
+    /// The capabilities learnt from the last CAPA.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    /// True once logged in (TRANSACTION state).
+    pub fn is_logged_in(&self) -> bool {
+        self.phase == Phase::Transaction
+    }
+
+    /// True after QUIT was answered or a fatal error.
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    /// True when no command is queued or waiting for its reply.
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty() && !self.sasl_line_ready && self.phase != Phase::Greeting
+    }
+
+    /// True if the connection is encrypted.
+    pub fn tls_active(&self) -> bool {
+        self.tls_active
+    }
+
+    fn push(&mut self, pending: Pending) -> Result<(), ClientError> {
+        if self.phase == Phase::Closed || self.queue.iter().any(|e| e.pending == Pending::Quit) {
+            return Err(ClientError::WrongState);
+        }
+        self.queue
+            .push_back(Entry {
+                pending,
+                sent: false,
+            })
+            .map_err(|_| ClientError::QueueFull)
+    }
+
+    fn require(&self, phase: Phase) -> Result<(), ClientError> {
+        let login_queued = self.queue.iter().any(|e| {
+            matches!(
+                e.pending,
+                Pending::Pass | Pending::Apop { .. } | Pending::Auth { .. }
+            )
+        });
+        let ok = match phase {
+            Phase::Authorization => {
+                matches!(self.phase, Phase::Greeting | Phase::Authorization) && !login_queued
+            }
+            // Transaction commands may be queued behind a login (RFC 2449 pipelining).
+            Phase::Transaction => self.phase == Phase::Transaction || login_queued,
+            _ => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ClientError::WrongState)
+        }
+    }
+
+    /// Queues CAPA.
+    pub fn capa(&mut self) -> Result<(), ClientError> {
+        self.push(Pending::Capa)
+    }
+
+    /// Queues STLS (AUTHORIZATION only; not after UTF8, RFC 6856).
+    pub fn stls(&mut self) -> Result<(), ClientError> {
+        self.require(Phase::Authorization)?;
+        if self.tls_active {
+            return Err(ClientError::WrongState);
+        }
+        self.push(Pending::Stls)
+    }
+
+    /// The TLS handshake after [`ClientEvent::StartTls`] succeeded: everything learnt
+    /// before is forgotten (RFC 2595), and CAPA is queued again if `auto_capa`.
+    pub fn tls_started(&mut self) -> Result<(), ClientError> {
+        self.tls_active = true;
+        self.caps = Capabilities::default();
+        if self.config.auto_capa {
+            self.capa()?;
+        }
+        Ok(())
+    }
+
+    /// Queues the commands of a login.
+    pub fn login(&mut self, login: Login<'_>) -> Result<(), ClientError> {
+        self.require(Phase::Authorization)?;
+        let cleartext = !self.tls_active && !self.config.allow_plaintext;
+        match login {
+            Login::UserPass { user, password } => {
+                if cleartext {
+                    return Err(ClientError::PlaintextRefused);
+                }
+                // Validate now so that a bad argument never half-queues a login.
+                let mut scratch = [0u8; 255];
+                Command::User(user).encode(&mut scratch)?;
+                Command::Pass(password).encode(&mut scratch)?;
+                self.user =
+                    heapless::Vec::from_slice(user).map_err(|_| ClientError::CredentialTooLong)?;
+                self.password = heapless::Vec::from_slice(password)
+                    .map_err(|_| ClientError::CredentialTooLong)?;
+                if self.queue.capacity() - self.queue.len() < 2 {
+                    return Err(ClientError::QueueFull);
+                }
+                self.push(Pending::User)?;
+                self.push(Pending::Pass)
+            }
+            Login::Apop { user, secret } => {
+                if self.timestamp.is_empty() {
+                    return Err(ClientError::ApopUnavailable);
+                }
+                let digest = auth::apop_digest(&self.timestamp, secret);
+                let mut scratch = [0u8; 255];
+                Command::Apop {
+                    name: user,
+                    digest: &digest,
+                }
+                .encode(&mut scratch)?;
+                self.user =
+                    heapless::Vec::from_slice(user).map_err(|_| ClientError::CredentialTooLong)?;
+                self.push(Pending::Apop { digest })
+            }
+            Login::Sasl {
+                mechanism,
+                authzid,
+                user,
+                secret,
+            } => {
+                if cleartext && MechanismSet::PLAINTEXT.contains(mechanism.bit()) {
+                    return Err(ClientError::PlaintextRefused);
+                }
+                if self.caps.known && !self.caps.mechanisms.contains(mechanism.bit()) {
+                    return Err(ClientError::MechanismUnavailable);
+                }
+                let sasl =
+                    SaslClient::new(mechanism, authzid, user, secret, &self.random, &self.config)?;
+                // An initial response only when CAPA advertised SASL and it fits.
+                let initial_response = self.caps.sasl && sasl.initial_response_fits();
+                self.sasl = Some(sasl);
+                self.push(Pending::Auth { initial_response })
+            }
+        }
+    }
+
+    /// Queues STAT.
+    pub fn stat(&mut self) -> Result<(), ClientError> {
+        self.require(Phase::Transaction)?;
+        self.push(Pending::Stat)
+    }
+
+    /// Queues LIST (all messages, or one).
+    pub fn list(&mut self, msg: Option<u32>) -> Result<(), ClientError> {
+        self.require(Phase::Transaction)?;
+        self.push(Pending::List(msg))
+    }
+
+    /// Queues UIDL (all messages, or one).
+    pub fn uidl(&mut self, msg: Option<u32>) -> Result<(), ClientError> {
+        self.require(Phase::Transaction)?;
+        self.push(Pending::Uidl(msg))
+    }
+
+    /// Queues RETR.
+    pub fn retr(&mut self, msg: u32) -> Result<(), ClientError> {
+        self.require(Phase::Transaction)?;
+        self.push(Pending::Retr(msg))
+    }
+
+    /// Queues TOP (headers and `lines` body lines).
+    pub fn top(&mut self, msg: u32, lines: u32) -> Result<(), ClientError> {
+        self.require(Phase::Transaction)?;
+        self.push(Pending::Top(msg, lines))
+    }
+
+    /// Queues DELE.
+    pub fn dele(&mut self, msg: u32) -> Result<(), ClientError> {
+        self.require(Phase::Transaction)?;
+        self.push(Pending::Dele(msg))
+    }
+
+    /// Queues NOOP.
+    pub fn noop(&mut self) -> Result<(), ClientError> {
+        self.require(Phase::Transaction)?;
+        self.push(Pending::Noop)
+    }
+
+    /// Queues RSET.
+    pub fn rset(&mut self) -> Result<(), ClientError> {
+        self.require(Phase::Transaction)?;
+        self.push(Pending::Rset)
+    }
+
+    /// Queues UTF8 (AUTHORIZATION only).
+    pub fn utf8(&mut self) -> Result<(), ClientError> {
+        self.require(Phase::Authorization)?;
+        self.push(Pending::Utf8)
+    }
+
+    /// Queues LANG: the listing (`None`) or a language tag of at most 8 octets (`*`
+    /// for the server's default).
+    pub fn lang(&mut self, tag: Option<&[u8]>) -> Result<(), ClientError> {
+        let tag = match tag {
+            None => None,
+            Some(t) if !t.is_empty() && t.len() <= 8 && t.iter().all(u8::is_ascii_graphic) => {
+                let mut b = [0u8; 8];
+                b[..t.len()].copy_from_slice(t);
+                Some(b)
+            }
+            Some(_) => return Err(ClientError::InvalidArgument),
+        };
+        self.push(Pending::Lang(tag))
+    }
+
+    /// Queues QUIT. In TRANSACTION state this applies the deletions (UPDATE).
+    pub fn quit(&mut self) -> Result<(), ClientError> {
+        self.push(Pending::Quit)
+    }
+
+    /// Writes the next commands into `out` and returns how many bytes to send.
+    ///
+    /// Without PIPELINING only one command is in flight at a time; with it, every
+    /// queued command goes, except that nothing follows STLS, AUTH, CAPA or QUIT
+    /// before their reply (the meaning of later bytes depends on it). `out` should
+    /// hold at least 255 octets, more for long SASL responses.
+    pub fn poll_transmit(&mut self, out: &mut [u8]) -> Result<usize, ClientError> {
+        if self.phase == Phase::Greeting || self.phase == Phase::Closed {
+            return Ok(0);
+        }
+        if self.sasl_line_ready {
+            let sasl = self
+                .sasl
+                .as_mut()
+                .ok_or(ClientError::Protocol("no SASL exchange"))?;
+            let n = sasl.write_response(out)?;
+            self.sasl_line_ready = false;
+            return Ok(n);
+        }
+        let mut written = 0;
+        let mut in_flight = self.queue.iter().filter(|e| e.sent).count();
+        for i in 0..self.queue.len() {
+            let Some(entry) = self.queue.iter().nth(i).copied() else {
+                break;
+            };
+            if entry.sent {
+                if entry.pending.is_barrier() {
+                    break;
+                }
+                continue;
+            }
+            if in_flight > 0 && !self.caps.pipelining {
+                break;
+            }
+            let n = match self.encode(&entry.pending, &mut out[written..]) {
+                Ok(n) => n,
+                Err(ClientError::BufferTooSmall) if written > 0 => break,
+                Err(e) => return Err(e),
+            };
+            written += n;
+            in_flight += 1;
+            if let Some(e) = self.queue.iter_mut().nth(i) {
+                e.sent = true;
+            }
+            if entry.pending.is_barrier() {
+                break;
+            }
+        }
+        Ok(written)
+    }
+
+    fn encode(&mut self, pending: &Pending, out: &mut [u8]) -> Result<usize, ClientError> {
+        let command = match pending {
+            Pending::Capa => Command::Capa,
+            Pending::Stls => Command::Stls,
+            Pending::User => Command::User(&self.user),
+            Pending::Pass => Command::Pass(&self.password),
+            Pending::Apop { digest } => Command::Apop {
+                name: &self.user,
+                digest,
+            },
+            Pending::Auth { initial_response } => {
+                let sasl = self
+                    .sasl
+                    .as_mut()
+                    .ok_or(ClientError::Protocol("no SASL exchange"))?;
+                return sasl.write_auth_command(*initial_response, out);
+            }
+            Pending::Stat => Command::Stat,
+            Pending::List(m) => Command::List(*m),
+            Pending::Uidl(m) => Command::Uidl(*m),
+            Pending::Retr(m) => Command::Retr(*m),
+            Pending::Top(m, n) => Command::Top { msg: *m, lines: *n },
+            Pending::Dele(m) => Command::Dele(*m),
+            Pending::Noop => Command::Noop,
+            Pending::Rset => Command::Rset,
+            Pending::Quit => Command::Quit,
+            Pending::Utf8 => Command::Utf8,
+            Pending::Lang(None) => Command::Lang(None),
+            Pending::Lang(Some(tag)) => {
+                let len = tag.iter().position(|b| *b == 0).unwrap_or(tag.len());
+                Command::Lang(Some(&tag[..len]))
+            }
+        };
+        Ok(command.encode(out)?)
+    }
+
+    /// Decodes the next reply event from `input` (the received bytes not yet
+    /// consumed). No event and nothing consumed means: read more.
+    pub fn handle_input<'a>(
+        &'a mut self,
+        input: &'a [u8],
+    ) -> Result<Decoded<ClientEvent<'a>>, ClientError> {
+        if self.phase == Phase::Closed {
+            return Ok(Decoded::need_more());
+        }
+        if self.decoder.is_idle() {
+            match self.queue.front() {
+                Some(e) if e.sent => {
+                    self.decoder.expect(e.pending.expect());
+                }
+                _ if input.is_empty() || self.sasl_line_ready => return Ok(Decoded::need_more()),
+                _ => {
+                    return Err(ClientError::Protocol(
+                        "data from the server before a command",
+                    ))
+                }
+            }
+        }
+        let decoded = match self.decoder.decode(input) {
+            Ok(d) => d,
+            Err(e) => {
+                self.phase = Phase::Closed;
+                return Err(e.into());
+            }
+        };
+        let consumed = decoded.consumed;
+        let Some(event) = decoded.item else {
+            return Ok(Decoded {
+                consumed,
+                item: None,
+            });
+        };
+        let item = self.reply(event)?;
+        Ok(Decoded { consumed, item })
+    }
+
+    fn finish_front(&mut self) {
+        self.queue.pop_front();
+    }
+
+    fn reply<'a>(
+        &'a mut self,
+        event: ResponseEvent<'a>,
+    ) -> Result<Option<ClientEvent<'a>>, ClientError> {
+        if self.phase == Phase::Greeting {
+            let ResponseEvent::Status(status) = event else {
+                return Err(ClientError::Protocol("greeting is not a status line"));
+            };
+            if !status.is_ok() {
+                self.phase = Phase::Closed;
+                return Err(ClientError::Rejected);
+            }
+            self.phase = Phase::Authorization;
+            let stamp = apop_timestamp(status.text);
+            if let Some(stamp) = stamp {
+                let _ = self.timestamp.extend_from_slice(stamp);
+            }
+            if self.config.auto_capa {
+                self.capa()?;
+            }
+            return Ok(Some(ClientEvent::Greeting {
+                text: status.text,
+                apop: stamp.is_some(),
+            }));
+        }
+        let Some(front) = self.queue.front().copied() else {
+            return Err(ClientError::Protocol("reply without a command"));
+        };
+        let pending = front.pending;
+        let kind = pending.kind();
+        let msg = pending.msg();
+        match event {
+            ResponseEvent::Status(status) if !status.is_ok() => self.refused(pending, status),
+            ResponseEvent::Status(status) => self.accepted(pending, status),
+            ResponseEvent::Challenge(challenge) => {
+                let sasl = self
+                    .sasl
+                    .as_mut()
+                    .ok_or(ClientError::Protocol("unexpected challenge"))?;
+                sasl.challenge(challenge)?;
+                self.sasl_line_ready = true;
+                Ok(None)
+            }
+            ResponseEvent::Line(line) => Ok(Some(match pending {
+                Pending::Capa => {
+                    let cap = Capability::parse(line);
+                    self.caps.record(&cap);
+                    ClientEvent::Capability(cap)
+                }
+                Pending::List(_) => ClientEvent::List(
+                    ListEntry::parse(line)
+                        .map_err(|_| ClientError::Protocol("malformed LIST line"))?,
+                ),
+                Pending::Uidl(_) => ClientEvent::Uidl(
+                    UidlEntry::parse(line)
+                        .map_err(|_| ClientError::Protocol("malformed UIDL line"))?,
+                ),
+                Pending::Lang(_) => ClientEvent::Lang(
+                    LangEntry::parse(line)
+                        .map_err(|_| ClientError::Protocol("malformed LANG line"))?,
+                ),
+                _ => return Err(ClientError::Protocol("unexpected listing line")),
+            })),
+            ResponseEvent::Data(data) => Ok(Some(ClientEvent::MessageData { msg, data })),
+            ResponseEvent::End => {
+                self.finish_front();
+                Ok(Some(match kind {
+                    CommandKind::Capa => {
+                        self.caps.known = true;
+                        ClientEvent::CapabilitiesEnd
+                    }
+                    CommandKind::List => ClientEvent::ListEnd,
+                    CommandKind::Uidl => ClientEvent::UidlEnd,
+                    CommandKind::Lang => ClientEvent::LangEnd,
+                    _ => ClientEvent::MessageEnd { msg },
+                }))
+            }
+        }
+    }
+
+    fn refused<'a>(
+        &mut self,
+        pending: Pending,
+        status: StatusLine<'a>,
+    ) -> Result<Option<ClientEvent<'a>>, ClientError> {
+        self.finish_front();
+        let kind = pending.kind();
+        match pending {
+            Pending::User => {
+                // PASS must not follow a refused USER.
+                if matches!(
+                    self.queue.front(),
+                    Some(Entry {
+                        pending: Pending::Pass,
+                        sent: false
+                    })
+                ) {
+                    self.queue.pop_front();
+                }
+            }
+            Pending::Auth { .. } => {
+                self.sasl = None;
+                self.sasl_line_ready = false;
+            }
+            Pending::Capa => self.caps = Capabilities::default(),
+            _ => {}
+        }
+        if matches!(
+            pending,
+            Pending::User | Pending::Pass | Pending::Apop { .. } | Pending::Auth { .. }
+        ) {
+            self.password.clear();
+            // Commands queued behind the failed login would only be refused.
+            while let Some(e) = self.queue.back() {
+                if e.sent || matches!(e.pending, Pending::Quit | Pending::Capa) {
+                    break;
+                }
+                self.queue.pop_back();
+            }
+        }
+        Ok(Some(ClientEvent::Error {
+            command: kind,
+            code: status.code,
+            text: status.text,
+        }))
+    }
+
+    fn accepted<'a>(
+        &mut self,
+        pending: Pending,
+        status: StatusLine<'a>,
+    ) -> Result<Option<ClientEvent<'a>>, ClientError> {
+        let event = match pending {
+            Pending::Capa => {
+                self.caps = Capabilities::default();
+                return Ok(None);
+            }
+            Pending::List(None) | Pending::Uidl(None) | Pending::Lang(None) => return Ok(None),
+            Pending::Retr(msg) | Pending::Top(msg, _) => {
+                return Ok(Some(ClientEvent::MessageStart { msg }))
+            }
+            Pending::Stls => {
+                self.finish_front();
+                // Anything queued behind STLS was sent in plaintext expectations; drop
+                // what the server learnt nothing about and start over after TLS.
+                ClientEvent::StartTls
+            }
+            Pending::User => {
+                self.finish_front();
+                return Ok(None);
+            }
+            Pending::Pass | Pending::Apop { .. } => {
+                self.finish_front();
+                self.logged_in()?
+            }
+            Pending::Auth { .. } => {
+                self.finish_front();
+                let sasl = self
+                    .sasl
+                    .take()
+                    .ok_or(ClientError::Protocol("no SASL exchange"))?;
+                // SCRAM: the server must have proved it knows the password.
+                sasl.check_success()?;
+                self.logged_in()?
+            }
+            Pending::Stat => {
+                self.finish_front();
+                ClientEvent::Stat(
+                    Stat::parse(status.text)
+                        .map_err(|_| ClientError::Protocol("malformed STAT reply"))?,
+                )
+            }
+            Pending::List(Some(_)) => {
+                self.finish_front();
+                ClientEvent::List(
+                    ListEntry::parse(status.text)
+                        .map_err(|_| ClientError::Protocol("malformed LIST reply"))?,
+                )
+            }
+            Pending::Uidl(Some(_)) => {
+                self.finish_front();
+                ClientEvent::Uidl(
+                    UidlEntry::parse(status.text)
+                        .map_err(|_| ClientError::Protocol("malformed UIDL reply"))?,
+                )
+            }
+            Pending::Dele(msg) => {
+                self.finish_front();
+                ClientEvent::Deleted { msg }
+            }
+            Pending::Quit => {
+                self.finish_front();
+                self.phase = Phase::Closed;
+                ClientEvent::Closed
+            }
+            Pending::Noop | Pending::Rset | Pending::Utf8 | Pending::Lang(Some(_)) => {
+                self.finish_front();
+                ClientEvent::Ok {
+                    command: pending.kind(),
+                    text: status.text,
+                }
+            }
+        };
+        Ok(Some(event))
+    }
+
+    fn logged_in<'a>(&mut self) -> Result<ClientEvent<'a>, ClientError> {
+        self.phase = Phase::Transaction;
+        self.password.clear();
+        if self.config.auto_capa {
+            self.caps = Capabilities {
+                pipelining: self.caps.pipelining,
+                ..Capabilities::default()
+            };
+            self.capa()?;
+        }
+        Ok(ClientEvent::LoggedIn)
+    }
+}
