@@ -31,6 +31,7 @@ pub mod client;
 pub mod codec;
 pub mod limits;
 pub mod response;
+pub mod sasl;
 pub mod server;
 pub mod time;
 

@@ -25,10 +25,6 @@ impl<const N: usize> TxBuf<N> {
         &self.buf[self.start..self.end]
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.start == self.end
-    }
-
     /// Drops the first `n` pending bytes (they were sent).
     pub(crate) fn consume(&mut self, n: usize) {
         self.start = (self.start + n).min(self.end);

@@ -54,7 +54,7 @@ NOOP\r\nRSET\r\nDELE 2\r\nQUIT\r\n",
     );
     let size1 = app.size(1);
     assert_eq!(size1, 45);
-    let expected = format!(
+    let expected = String::from(
         "+OK POP3 server ready\r\n\
 +OK\r\n\
 +OK Logged in, 3 messages (124 octets)\r\n\
@@ -76,7 +76,7 @@ NOOP\r\nRSET\r\nDELE 2\r\nQUIT\r\n",
 +OK\r\n\
 +OK 3 124\r\n\
 +OK Message 2 deleted\r\n\
-+OK Logging out\r\n"
++OK Logging out\r\n",
     );
     assert_eq!(out, expected);
     assert_eq!(

@@ -1,10 +1,16 @@
 //! AUTH (RFC 5034) and APOP on the server side.
-//!
-//! Placeholder until the SASL mechanisms land: AUTH answers `-ERR`.
 
+use core::ops::Range;
+
+use crate::client::SaslMechanism;
 use crate::encode::{EncodeError, Writer};
+use crate::sasl::scram::{Hash, Keys, ScramError, ScramServer};
+use crate::sasl::{cram, ct_eq, decode_base64, write_base64};
 use crate::server::config::MechanismSet;
 use crate::server::ServerEvent;
+
+/// SCRAM iteration count the server asks for (RFC 5802 minimum recommendation).
+const SCRAM_ITERATIONS: u32 = 4096;
 
 /// What the server does after a SASL step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,54 +23,354 @@ pub(crate) enum AuthStep {
     Success,
     /// Credentials refused.
     Failure(&'static str),
-    /// Exchange aborted (cancel, bad base64).
+    /// Exchange aborted (cancel, bad base64, malformed message).
     Error(&'static str),
 }
 
-/// A running SASL exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Awaiting {
+    Nothing,
+    /// CheckPassword / CheckToken / CheckExternal was emitted.
+    Verdict,
+    /// NeedSecret was emitted.
+    Secret,
+}
+
+/// A running SASL exchange on the server.
 #[derive(Debug, Clone)]
-pub(crate) struct SaslServer {}
+pub(crate) struct SaslServer {
+    mechanism: SaslMechanism,
+    step: u8,
+    awaiting: Awaiting,
+    /// The last decoded client message; event fields are ranges into it.
+    data: heapless::Vec<u8, 1536>,
+    authzid: Range<usize>,
+    user: Range<usize>,
+    secret: Range<usize>,
+    /// LOGIN's user name (the next message overwrites `data`).
+    login_user: heapless::Vec<u8, 255>,
+    challenge: heapless::Vec<u8, 384>,
+    scram: Option<ScramServer>,
+    scram_done: bool,
+    random: [u8; 32],
+}
+
+fn bytes<const N: usize>(parts: &[&[u8]]) -> heapless::Vec<u8, N> {
+    let mut v = heapless::Vec::new();
+    for p in parts {
+        let _ = v.extend_from_slice(p);
+    }
+    v
+}
+
+fn scram_failure(e: ScramError) -> AuthStep {
+    match e {
+        ScramError::BadProof => AuthStep::Failure("Authentication failed"),
+        ScramError::ChannelBinding => AuthStep::Error("Channel binding not supported"),
+        ScramError::UnsupportedExtension => AuthStep::Error("SCRAM extension not supported"),
+        _ => AuthStep::Error("Malformed SCRAM message"),
+    }
+}
 
 impl SaslServer {
+    /// Starts `AUTH mechanism [initial-response]`; `Err` is the `-ERR` text.
     pub(crate) fn start(
-        _mechanism: &str,
-        _initial_response: Option<&[u8]>,
-        _offered: MechanismSet,
-        _random: &[u8; 32],
+        mechanism: &str,
+        initial_response: Option<&[u8]>,
+        offered: MechanismSet,
+        random: &[u8; 32],
+        host: &[u8],
     ) -> Result<(SaslServer, AuthStep), &'static str> {
-        Err("Unsupported authentication mechanism")
+        let mechanism = SaslMechanism::from_name(mechanism)
+            .filter(|m| offered.contains(m.bit()))
+            .ok_or("Unsupported authentication mechanism")?;
+        let mut sasl = SaslServer {
+            mechanism,
+            step: 0,
+            awaiting: Awaiting::Nothing,
+            data: heapless::Vec::new(),
+            authzid: 0..0,
+            user: 0..0,
+            secret: 0..0,
+            login_user: heapless::Vec::new(),
+            challenge: heapless::Vec::new(),
+            scram: None,
+            scram_done: false,
+            random: *random,
+        };
+        let step = match (mechanism, initial_response) {
+            (SaslMechanism::CramMd5, Some(_)) => return Err("Initial response not allowed"),
+            (SaslMechanism::CramMd5, None) => {
+                // <random.counter@host>, unique per exchange since `random` is.
+                let mut hexed = [0u8; 16];
+                crate::sasl::hex_into(&random[24..32], &mut hexed);
+                sasl.challenge = bytes(&[b"<", &hexed, b"@", host, b">"]);
+                AuthStep::Challenge
+            }
+            (SaslMechanism::Login, None) => {
+                sasl.challenge = bytes(&[b"Username:"]);
+                AuthStep::Challenge
+            }
+            (_, None) => AuthStep::Challenge,
+            (_, Some(ir)) => {
+                let ir: &[u8] = if ir == b"=" { b"" } else { ir };
+                sasl.response(ir)
+            }
+        };
+        Ok((sasl, step))
     }
 
     pub(crate) fn awaiting_answer(&self) -> bool {
-        false
+        self.awaiting != Awaiting::Nothing
     }
 
     pub(crate) fn awaiting_verdict(&self) -> bool {
-        false
+        self.awaiting == Awaiting::Verdict
     }
 
     pub(crate) fn awaiting_secret(&self) -> bool {
-        false
+        self.awaiting == Awaiting::Secret
     }
 
+    /// The user the exchange authenticated (or is about).
     pub(crate) fn authenticated_user(&self) -> &[u8] {
-        b""
+        match (&self.scram, self.mechanism) {
+            (Some(s), _) => s.user(),
+            (None, SaslMechanism::Login) => &self.login_user,
+            (None, SaslMechanism::External) => &self.data[self.authzid.clone()],
+            _ => &self.data[self.user.clone()],
+        }
     }
 
     pub(crate) fn challenge(&self) -> &[u8] {
-        b""
+        &self.challenge
     }
 
+    /// The event the application must answer now.
     pub(crate) fn event(&self) -> ServerEvent<'_> {
-        ServerEvent::Update
+        let user = self.authenticated_user();
+        if self.awaiting == Awaiting::Secret {
+            return ServerEvent::NeedSecret { user };
+        }
+        match self.mechanism {
+            SaslMechanism::XOAuth2 | SaslMechanism::OAuthBearer => ServerEvent::CheckToken {
+                user,
+                token: &self.data[self.secret.clone()],
+            },
+            SaslMechanism::External => ServerEvent::CheckExternal {
+                authzid: &self.data[self.authzid.clone()],
+            },
+            _ => ServerEvent::CheckPassword {
+                authzid: &self.data[self.authzid.clone()],
+                user,
+                password: &self.data[self.secret.clone()],
+            },
+        }
     }
 
-    pub(crate) fn secret(&mut self, _secret: Option<&[u8]>) -> AuthStep {
-        AuthStep::Failure("Authentication failed")
+    fn ask(&mut self, awaiting: Awaiting) -> AuthStep {
+        self.awaiting = awaiting;
+        AuthStep::Event
     }
 
-    pub(crate) fn response(&mut self, _b64: &[u8]) -> AuthStep {
-        AuthStep::Error("Authentication failed")
+    /// The application's answer to NeedSecret.
+    pub(crate) fn secret(&mut self, secret: Option<&[u8]>) -> AuthStep {
+        self.awaiting = Awaiting::Nothing;
+        let Some(secret) = secret else {
+            return AuthStep::Failure("Authentication failed");
+        };
+        match (self.mechanism, self.scram.as_mut()) {
+            (SaslMechanism::CramMd5, _) => {
+                let expected = cram::digest(secret, &self.challenge);
+                if ct_eq(&expected, &self.data[self.secret.clone()]) {
+                    AuthStep::Success
+                } else {
+                    AuthStep::Failure("Authentication failed")
+                }
+            }
+            (_, Some(scram)) => {
+                let hash = if self.mechanism == SaslMechanism::ScramSha1 {
+                    Hash::Sha1
+                } else {
+                    Hash::Sha256
+                };
+                let salt = &self.random[..16];
+                let keys = Keys::derive(hash, secret, salt, SCRAM_ITERATIONS);
+                let mut nonce = [0u8; 24];
+                let mut w = Writer::new(&mut nonce);
+                if write_base64(&mut w, &self.random[14..32]).is_err() {
+                    return AuthStep::Error("Internal error");
+                }
+                match scram.server_first(keys, salt, SCRAM_ITERATIONS, &nonce) {
+                    Ok(msg) => {
+                        self.challenge = bytes(&[msg]);
+                        AuthStep::Challenge
+                    }
+                    Err(e) => scram_failure(e),
+                }
+            }
+            _ => AuthStep::Error("Unexpected secret"),
+        }
+    }
+
+    /// Handles one client response (still base64).
+    pub(crate) fn response(&mut self, b64: &[u8]) -> AuthStep {
+        let mut buf = [0u8; 1536];
+        let Ok(len) = decode_base64(b64, &mut buf) else {
+            return AuthStep::Error("Invalid base64");
+        };
+        self.data.clear();
+        let _ = self.data.extend_from_slice(&buf[..len]);
+        self.step = self.step.saturating_add(1);
+        // Every branch that answers with a challenge sets it; CRAM-MD5 keeps its own
+        // for the verification.
+        match self.mechanism {
+            SaslMechanism::Plain => self.plain(),
+            SaslMechanism::Login => {
+                if self.login_user.is_empty() && self.step == 1 {
+                    if self.data.is_empty() || self.data.len() > 255 {
+                        return AuthStep::Failure("Invalid user name");
+                    }
+                    self.login_user = bytes(&[&self.data]);
+                    self.challenge = bytes(&[b"Password:"]);
+                    AuthStep::Challenge
+                } else {
+                    self.authzid = 0..0;
+                    self.secret = 0..self.data.len();
+                    self.ask(Awaiting::Verdict)
+                }
+            }
+            SaslMechanism::CramMd5 => {
+                // "user SP 32-hex-digest"
+                let Some(sp) = self.data.iter().rposition(|b| *b == b' ') else {
+                    return AuthStep::Error("Malformed CRAM-MD5 response");
+                };
+                let digest = &self.data[sp + 1..];
+                if sp == 0
+                    || digest.len() != 32
+                    || !digest
+                        .iter()
+                        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                {
+                    return AuthStep::Error("Malformed CRAM-MD5 response");
+                }
+                self.user = 0..sp;
+                self.secret = sp + 1..self.data.len();
+                self.ask(Awaiting::Secret)
+            }
+            SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => self.scram_step(),
+            SaslMechanism::XOAuth2 => self.xoauth2(),
+            SaslMechanism::OAuthBearer => self.oauthbearer(),
+            SaslMechanism::External => {
+                self.authzid = 0..self.data.len();
+                self.ask(Awaiting::Verdict)
+            }
+        }
+    }
+
+    fn plain(&mut self) -> AuthStep {
+        let mut fields = self.data.split(|b| *b == 0);
+        let (Some(a), Some(u), Some(p), None) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            return AuthStep::Error("Malformed PLAIN response");
+        };
+        if u.is_empty() || p.is_empty() || a.len() > 255 || u.len() > 255 || p.len() > 255 {
+            return AuthStep::Error("Malformed PLAIN response");
+        }
+        self.authzid = 0..a.len();
+        self.user = a.len() + 1..a.len() + 1 + u.len();
+        self.secret = self.user.end + 1..self.data.len();
+        self.ask(Awaiting::Verdict)
+    }
+
+    fn scram_step(&mut self) -> AuthStep {
+        let hash = if self.mechanism == SaslMechanism::ScramSha1 {
+            Hash::Sha1
+        } else {
+            Hash::Sha256
+        };
+        match &self.scram {
+            None => match ScramServer::client_first(hash, &self.data) {
+                Ok(scram) => {
+                    self.scram = Some(scram);
+                    self.ask(Awaiting::Secret)
+                }
+                Err(e) => scram_failure(e),
+            },
+            Some(_) if self.scram_done => {
+                if self.data.is_empty() {
+                    AuthStep::Success
+                } else {
+                    AuthStep::Error("Unexpected SCRAM data")
+                }
+            }
+            Some(scram) => match scram.client_final(&self.data) {
+                Ok(server_final) => {
+                    self.challenge = bytes(&[&server_final]);
+                    self.scram_done = true;
+                    AuthStep::Challenge
+                }
+                Err(e) => scram_failure(e),
+            },
+        }
+    }
+
+    fn xoauth2(&mut self) -> AuthStep {
+        // user=U ^A auth=Bearer T ^A ^A
+        let data = &self.data;
+        let Some(rest) = data.strip_prefix(b"user=") else {
+            return AuthStep::Error("Malformed XOAUTH2 response");
+        };
+        let Some(u_end) = rest.iter().position(|b| *b == 1) else {
+            return AuthStep::Error("Malformed XOAUTH2 response");
+        };
+        let after = &rest[u_end + 1..];
+        let Some(token) = after.strip_prefix(b"auth=Bearer ") else {
+            return AuthStep::Error("Malformed XOAUTH2 response");
+        };
+        let Some(t_end) = token.iter().position(|b| *b == 1) else {
+            return AuthStep::Error("Malformed XOAUTH2 response");
+        };
+        self.user = 5..5 + u_end;
+        let t_start = 5 + u_end + 1 + b"auth=Bearer ".len();
+        self.secret = t_start..t_start + t_end;
+        self.authzid = 0..0;
+        self.ask(Awaiting::Verdict)
+    }
+
+    fn oauthbearer(&mut self) -> AuthStep {
+        // gs2-header ^A key=value ^A ... ^A ^A ; the user is the gs2 authzid.
+        let data = &self.data;
+        let Some(first) = data.iter().position(|b| *b == 1) else {
+            return AuthStep::Error("Malformed OAUTHBEARER response");
+        };
+        let gs2 = &data[..first];
+        let mut parts = gs2.splitn(3, |b| *b == b',');
+        let flag = parts.next().unwrap_or(b"");
+        let authzid = parts.next().unwrap_or(b"");
+        if !matches!(flag, b"n" | b"y") || parts.next() != Some(b"") {
+            return AuthStep::Error("Malformed OAUTHBEARER response");
+        }
+        self.user = match authzid {
+            [] => 0..0,
+            [b'a', b'=', name @ ..] => flag.len() + 3..flag.len() + 3 + name.len(),
+            _ => return AuthStep::Error("Malformed OAUTHBEARER response"),
+        };
+        let mut offset = first + 1;
+        self.secret = 0..0;
+        for kv in data[first + 1..].split(|b| *b == 1) {
+            if let Some(token) = kv.strip_prefix(b"auth=Bearer ") {
+                let start = offset + b"auth=Bearer ".len();
+                self.secret = start..start + token.len();
+            }
+            offset += kv.len() + 1;
+        }
+        if self.secret.is_empty() {
+            return AuthStep::Error("Malformed OAUTHBEARER response");
+        }
+        self.authzid = 0..0;
+        self.ask(Awaiting::Verdict)
     }
 }
 
@@ -94,30 +400,10 @@ pub(crate) fn mechanism_list(set: MechanismSet, out: &mut [u8]) -> usize {
 
 /// Checks an APOP digest (32 lower-case hex digits) against MD5(timestamp ‖ secret).
 pub(crate) fn apop_verify(timestamp: &[u8], secret: &[u8], digest: &[u8; 32]) -> bool {
-    use md5::{Digest, Md5};
-    let mut h = Md5::new();
-    h.update(timestamp);
-    h.update(secret);
-    let sum = h.finalize();
-    let mut expect = [0u8; 32];
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for (i, b) in sum.iter().enumerate() {
-        expect[2 * i] = DIGITS[usize::from(b >> 4)];
-        expect[2 * i + 1] = DIGITS[usize::from(b & 15)];
-    }
-    expect
-        .iter()
-        .zip(digest)
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-        == 0
+    ct_eq(&crate::sasl::apop_digest(timestamp, secret), digest)
 }
 
 /// Writes `data` base64-encoded.
 pub(crate) fn base64_into(data: &[u8], w: &mut Writer<'_>) -> Result<(), EncodeError> {
-    use base64::Engine;
-    let mut out = [0u8; 1024];
-    let n = base64::engine::general_purpose::STANDARD
-        .encode_slice(data, &mut out)
-        .map_err(|_| EncodeError::BufferTooSmall)?;
-    w.put(&out[..n])
+    write_base64(w, data)
 }

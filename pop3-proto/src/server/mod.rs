@@ -170,6 +170,10 @@ impl fmt::Display for ServerError {
 impl std::error::Error for ServerError {}
 
 /// What the server waits for or works on.
+///
+/// The SASL variant is large (its fixed buffers); without an allocator the session
+/// owns that memory in any case, so boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 enum State {
     /// AUTHORIZATION; `user` holds a name accepted by USER (PASS may follow).
@@ -701,7 +705,13 @@ impl<M: Marks> Server<M> {
                 initial_response,
             } => {
                 let offered = self.mechanisms_now();
-                match SaslServer::start(mechanism, initial_response, offered, &self.random) {
+                match SaslServer::start(
+                    mechanism,
+                    initial_response,
+                    offered,
+                    &self.random,
+                    self.config.hostname.as_bytes(),
+                ) {
                     Ok((sasl, step)) => {
                         self.state = State::Sasl(sasl);
                         return self.sasl_step(step, now);

@@ -38,7 +38,7 @@ fn text(b: &[u8]) -> String {
 pub fn describe(ev: &ClientEvent<'_>) -> String {
     match ev {
         ClientEvent::Greeting { text: t, apop } => format!("Greeting({}, apop={apop})", text(t)),
-        ClientEvent::Capability(c) => format!("Capability({c:?})").replace(|c: char| c == '\n', ""),
+        ClientEvent::Capability(c) => format!("Capability({c:?})"),
         ClientEvent::Uidl(u) => format!("Uidl({} {})", u.msg, text(u.uid)),
         ClientEvent::Lang(l) => format!("Lang({} {})", text(l.tag), text(l.description)),
         ClientEvent::MessageData { msg, data } => format!("Data({msg}, {})", text(data)),

@@ -1,0 +1,112 @@
+//! Arbitrary client bytes, in arbitrary pieces, into a server backed by an in-memory
+//! maildrop. Besides "no panic": no output line over 512 octets, no deleted message
+//! ever served, UPDATE only right after QUIT, bounded input buffering.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use pop3_proto::server::{Open, Server, ServerConfig, ServerEvent, Tls};
+use pop3_proto::time::Instant;
+
+const MESSAGES: [&[u8]; 4] = [
+    b"Subject: a\n\nline\n.dot\n",
+    b"Subject: b\r\n\r\nbody\r\n",
+    b"",
+    b"Subject: d\n\nno newline",
+];
+
+fuzz_target!(|input: (u8, u8, Vec<u8>)| {
+    let (flags, piece, wire) = input;
+    let mut config = ServerConfig::new("fuzz.example");
+    config.allow_plaintext_auth = flags & 1 != 0;
+    config.apop = flags & 2 != 0;
+    config.tls = if flags & 4 != 0 { Tls::StartTls } else { Tls::None };
+    config.auth_failure_delay_ms = 0;
+    let piece = usize::from(piece.max(1));
+    let now = Instant::from_millis(0);
+    let mut server = Server::new(config, now, [1; 32]);
+    let mut out: Vec<u8> = Vec::new();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut offset = 0;
+    let mut last_line: Vec<u8> = Vec::new();
+    let mut rounds = 0u32;
+    loop {
+        rounds += 1;
+        assert!(rounds < 200_000, "no progress");
+        let pending = server.poll_transmit().to_vec();
+        server.transmitted(pending.len());
+        out.extend_from_slice(&pending);
+        if server.is_closed() {
+            break;
+        }
+        let before = buf.clone();
+        let d = server.handle_input(&buf, now).expect("the driver answers every event");
+        let consumed = d.consumed;
+        if consumed > 0 {
+            last_line = before[..consumed].to_vec();
+        }
+        let event = d.item.map(|e| format!("{e:?}"));
+        let Some(event) = event else {
+            buf.drain(..consumed);
+            if consumed == 0 {
+                if !server.poll_transmit().is_empty() {
+                    continue;
+                }
+                if offset == wire.len() {
+                    break;
+                }
+                let end = (offset + piece).min(wire.len());
+                buf.extend_from_slice(&wire[offset..end]);
+                offset = end;
+                assert!(buf.len() <= 2048 + piece, "input buffer grew to {}", buf.len());
+            }
+            continue;
+        };
+        buf.drain(..consumed);
+        // Re-decode the event kind from its Debug form (the borrow ended above).
+        if event.starts_with("CheckPassword") || event.starts_with("CheckToken") || event.starts_with("CheckExternal") {
+            server.answer_password(event.contains("[112, 119]"), now).unwrap();
+        } else if event.starts_with("NeedSecret") {
+            server.answer_secret(Some(b"pw"), now).unwrap();
+        } else if event.starts_with("OpenMaildrop") {
+            let size = MESSAGES.iter().map(|m| pop3_proto::codec::body::wire_size(m)).sum();
+            server.answer_open(Open::Opened { count: 4, size }).unwrap();
+        } else if let Some(msg) = event.strip_prefix("Size { msg: ") {
+            let msg: u32 = msg.trim_end_matches(" }").parse().unwrap();
+            assert!((1..=4).contains(&msg) && !server.is_deleted(msg));
+            server.answer_size(pop3_proto::codec::body::wire_size(MESSAGES[msg as usize - 1])).unwrap();
+        } else if let Some(msg) = event.strip_prefix("Uid { msg: ") {
+            let msg: u32 = msg.trim_end_matches(" }").parse().unwrap();
+            assert!((1..=4).contains(&msg) && !server.is_deleted(msg));
+            server.answer_uid(format!("u{msg}").as_bytes()).unwrap();
+        } else if let Some(rest) = event.strip_prefix("Retrieve { msg: ") {
+            let msg: u32 = rest.split(',').next().unwrap().parse().unwrap();
+            assert!((1..=4).contains(&msg), "message number {msg} out of range");
+            assert!(!server.is_deleted(msg), "deleted message {msg} served");
+            let mut body = MESSAGES[msg as usize - 1];
+            while !body.is_empty() && !server.body_done() {
+                let n = server.body(body).unwrap();
+                if n == 0 {
+                    let pending = server.poll_transmit().to_vec();
+                    server.transmitted(pending.len());
+                    out.extend_from_slice(&pending);
+                }
+                body = &body[n.min(body.len())..];
+            }
+            server.body_end().unwrap();
+        } else if event == "StartTls" {
+            let pending = server.poll_transmit().to_vec();
+            server.transmitted(pending.len());
+            out.extend_from_slice(&pending);
+            server.tls_started().unwrap();
+        } else if event == "Update" {
+            let line = String::from_utf8_lossy(&last_line).trim().to_ascii_uppercase();
+            assert_eq!(line, "QUIT", "UPDATE after {line:?}");
+            server.answer_update(true).unwrap();
+        } else {
+            panic!("unknown event {event}");
+        }
+    }
+    for line in out.split(|b| *b == b'\n') {
+        assert!(line.len() < 512, "output line of {} octets", line.len());
+    }
+});

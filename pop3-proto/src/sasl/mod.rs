@@ -1,0 +1,119 @@
+//! SASL building blocks shared by both roles (RFC 4422, RFC 5034): strict base64,
+//! a streaming base64 writer, and the mechanisms' cryptography.
+
+pub mod cram;
+pub mod scram;
+
+use base64::Engine;
+
+use crate::encode::{EncodeError, Writer};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// Why base64 data was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Base64Error {
+    /// Characters outside the alphabet, bad padding or a misplaced `=`.
+    Invalid,
+    /// The decoded data does not fit the buffer.
+    TooLong,
+}
+
+/// Decodes strict, padded base64 (RFC 4648 §4) into `out`; returns the length.
+/// An empty input is empty data.
+pub fn decode_base64(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
+    if input.len() % 4 != 0 {
+        return Err(Base64Error::Invalid);
+    }
+    if input.len() / 4 * 3 > out.len() + 2 {
+        return Err(Base64Error::TooLong);
+    }
+    B64.decode_slice(input, out).map_err(|e| match e {
+        base64::DecodeSliceError::OutputSliceTooSmall => Base64Error::TooLong,
+        base64::DecodeSliceError::DecodeError(_) => Base64Error::Invalid,
+    })
+}
+
+/// Length of the base64 encoding of `n` bytes.
+pub const fn base64_len(n: usize) -> usize {
+    n.div_ceil(3) * 4
+}
+
+/// Writes base64 of the concatenation of several slices, without a buffer for the
+/// whole (credentials and tokens go straight from storage to the wire).
+pub(crate) struct Base64Writer<'w, 'b> {
+    w: &'w mut Writer<'b>,
+    carry: [u8; 3],
+    len: usize,
+}
+
+impl<'w, 'b> Base64Writer<'w, 'b> {
+    pub(crate) fn new(w: &'w mut Writer<'b>) -> Self {
+        Base64Writer {
+            w,
+            carry: [0; 3],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn put(&mut self, mut data: &[u8]) -> Result<(), EncodeError> {
+        while !data.is_empty() {
+            let take = (3 - self.len).min(data.len());
+            self.carry[self.len..self.len + take].copy_from_slice(&data[..take]);
+            self.len += take;
+            data = &data[take..];
+            if self.len == 3 {
+                let mut out = [0u8; 4];
+                B64.encode_slice(self.carry, &mut out)
+                    .map_err(|_| EncodeError::BufferTooSmall)?;
+                self.w.put(&out)?;
+                self.len = 0;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn finish(self) -> Result<(), EncodeError> {
+        if self.len > 0 {
+            let mut out = [0u8; 4];
+            let n = B64
+                .encode_slice(&self.carry[..self.len], &mut out)
+                .map_err(|_| EncodeError::BufferTooSmall)?;
+            self.w.put(&out[..n])?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `data` as base64.
+pub(crate) fn write_base64(w: &mut Writer<'_>, data: &[u8]) -> Result<(), EncodeError> {
+    let mut b = Base64Writer::new(w);
+    b.put(data)?;
+    b.finish()
+}
+
+/// Constant-time equality of two byte strings (length is not secret).
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Lower-case hex of `bytes` into `out` (twice as long).
+pub(crate) fn hex_into(bytes: &[u8], out: &mut [u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = DIGITS[usize::from(b >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(b & 15)];
+    }
+}
+
+/// The APOP digest (RFC 1939 §7): lower-case hex of MD5(timestamp ‖ secret).
+pub fn apop_digest(timestamp: &[u8], secret: &[u8]) -> [u8; 32] {
+    use md5::{Digest, Md5};
+    let mut h = Md5::new();
+    h.update(timestamp);
+    h.update(secret);
+    let mut out = [0u8; 32];
+    hex_into(&h.finalize(), &mut out);
+    out
+}

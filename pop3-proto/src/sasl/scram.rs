@@ -1,0 +1,441 @@
+//! SCRAM-SHA-1 and SCRAM-SHA-256 (RFC 5802, RFC 7677) without channel binding, for
+//! both roles. Messages are built in fixed buffers; nonces and salts come from the
+//! caller.
+
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+use crate::encode::Writer;
+use crate::sasl::{ct_eq, decode_base64, write_base64};
+
+/// The hash of a SCRAM variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Hash {
+    /// SCRAM-SHA-1
+    Sha1,
+    /// SCRAM-SHA-256
+    Sha256,
+}
+
+/// Why a SCRAM exchange failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ScramError {
+    /// A message does not follow the RFC 5802 grammar.
+    Malformed,
+    /// The server's nonce does not extend the client's.
+    NonceMismatch,
+    /// `m=` (a mandatory extension we do not know) was present.
+    UnsupportedExtension,
+    /// The iteration count is below the configured minimum.
+    WeakIterationCount,
+    /// Channel binding was requested (`p=`); not supported over this transport.
+    ChannelBinding,
+    /// The client proof is wrong (server side), or the server signature is (client side).
+    BadProof,
+    /// The server sent `e=`.
+    ServerError,
+    /// A message is too long for the fixed buffers.
+    TooLong,
+}
+
+const MAX_MSG: usize = 384;
+type Msg = heapless::Vec<u8, MAX_MSG>;
+
+impl Hash {
+    fn len(self) -> usize {
+        match self {
+            Hash::Sha1 => 20,
+            Hash::Sha256 => 32,
+        }
+    }
+
+    fn hmac(self, key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        match self {
+            Hash::Sha1 => {
+                let mut m =
+                    <Hmac<Sha1> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+                parts.iter().for_each(|p| m.update(p));
+                out[..20].copy_from_slice(&m.finalize().into_bytes());
+            }
+            Hash::Sha256 => {
+                let mut m =
+                    <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+                parts.iter().for_each(|p| m.update(p));
+                out.copy_from_slice(&m.finalize().into_bytes());
+            }
+        }
+        out
+    }
+
+    fn h(self, data: &[u8]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        match self {
+            Hash::Sha1 => out[..20].copy_from_slice(&Sha1::digest(data)),
+            Hash::Sha256 => out.copy_from_slice(&Sha256::digest(data)),
+        }
+        out
+    }
+
+    /// `Hi()` of RFC 5802: PBKDF2 with HMAC.
+    fn salted_password(self, password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        match self {
+            Hash::Sha1 => pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, iterations, &mut out[..20]),
+            Hash::Sha256 => pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, iterations, &mut out),
+        }
+        out
+    }
+}
+
+/// The keys derived from a password: what a server may store instead of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keys {
+    /// H(ClientKey)
+    pub stored_key: [u8; 32],
+    /// HMAC(SaltedPassword, "Server Key")
+    pub server_key: [u8; 32],
+    /// HMAC(SaltedPassword, "Client Key") (the client needs it for its proof).
+    pub client_key: [u8; 32],
+}
+
+impl Keys {
+    /// Derives the keys from a password, salt and iteration count.
+    pub fn derive(hash: Hash, password: &[u8], salt: &[u8], iterations: u32) -> Keys {
+        let salted = hash.salted_password(password, salt, iterations);
+        let sp = &salted[..hash.len()];
+        let client_key = hash.hmac(sp, &[b"Client Key"]);
+        Keys {
+            stored_key: hash.h(&client_key[..hash.len()]),
+            server_key: hash.hmac(sp, &[b"Server Key"]),
+            client_key,
+        }
+    }
+}
+
+/// Value of attribute `key` in a comma-separated SCRAM message.
+fn attribute(msg: &[u8], key: u8) -> Option<&[u8]> {
+    msg.split(|b| *b == b',')
+        .find(|a| a.len() >= 2 && a[0] == key && a[1] == b'=')
+        .map(|a| &a[2..])
+}
+
+fn push(msg: &mut Msg, parts: &[&[u8]]) -> Result<(), ScramError> {
+    for p in parts {
+        msg.extend_from_slice(p).map_err(|_| ScramError::TooLong)?;
+    }
+    Ok(())
+}
+
+/// Appends `name` with `=` and `,` escaped as `=3D` and `=2C` (RFC 5802 §5.1).
+fn push_saslname(msg: &mut Msg, name: &[u8]) -> Result<(), ScramError> {
+    for &b in name {
+        match b {
+            b'=' => push(msg, &[b"=3D"])?,
+            b',' => push(msg, &[b"=2C"])?,
+            _ => msg.push(b).map_err(|_| ScramError::TooLong)?,
+        }
+    }
+    Ok(())
+}
+
+/// Writes `proof` / signature bytes as base64 into a message.
+fn push_base64(msg: &mut Msg, bytes: &[u8]) -> Result<(), ScramError> {
+    let mut tmp = [0u8; 64];
+    let mut w = Writer::new(&mut tmp);
+    write_base64(&mut w, bytes).map_err(|_| ScramError::TooLong)?;
+    let n = w.len();
+    push(msg, &[&tmp[..n]])
+}
+
+/// The client side of one SCRAM exchange.
+#[derive(Debug, Clone)]
+pub struct ScramClient {
+    hash: Hash,
+    /// `n,,` or `n,a=authzid,`
+    gs2_header: heapless::Vec<u8, 280>,
+    client_first_bare: Msg,
+    nonce: heapless::Vec<u8, 48>,
+    server_signature: [u8; 32],
+    verified: bool,
+}
+
+impl ScramClient {
+    /// Starts an exchange for `user` (and `authzid`, if not empty) with a client
+    /// nonce of printable characters (no `,`) from the caller.
+    pub fn new(
+        hash: Hash,
+        authzid: &[u8],
+        user: &[u8],
+        nonce: &[u8],
+    ) -> Result<ScramClient, ScramError> {
+        if nonce.is_empty()
+            || !nonce
+                .iter()
+                .all(|b| (0x21..=0x7e).contains(b) && *b != b',')
+        {
+            return Err(ScramError::Malformed);
+        }
+        let mut gs2 = Msg::new();
+        push(&mut gs2, &[b"n,"])?;
+        if !authzid.is_empty() {
+            push(&mut gs2, &[b"a="])?;
+            push_saslname(&mut gs2, authzid)?;
+        }
+        push(&mut gs2, &[b","])?;
+        let mut bare = Msg::new();
+        push(&mut bare, &[b"n="])?;
+        push_saslname(&mut bare, user)?;
+        push(&mut bare, &[b",r=", nonce])?;
+        Ok(ScramClient {
+            hash,
+            gs2_header: heapless::Vec::from_slice(&gs2).map_err(|_| ScramError::TooLong)?,
+            client_first_bare: bare,
+            nonce: heapless::Vec::from_slice(nonce).map_err(|_| ScramError::TooLong)?,
+            server_signature: [0; 32],
+            verified: false,
+        })
+    }
+
+    /// The client-first message (`gs2-header client-first-bare`) as two parts.
+    pub fn client_first(&self) -> [&[u8]; 2] {
+        [&self.gs2_header, &self.client_first_bare]
+    }
+
+    /// Handles server-first and writes client-final into `out`.
+    pub fn server_first(
+        &mut self,
+        message: &[u8],
+        password: &[u8],
+        min_iterations: u32,
+        out: &mut heapless::Vec<u8, 512>,
+    ) -> Result<(), ScramError> {
+        if attribute(message, b'm').is_some() {
+            return Err(ScramError::UnsupportedExtension);
+        }
+        if attribute(message, b'e').is_some() {
+            return Err(ScramError::ServerError);
+        }
+        let nonce = attribute(message, b'r').ok_or(ScramError::Malformed)?;
+        let salt_b64 = attribute(message, b's').ok_or(ScramError::Malformed)?;
+        let iterations = attribute(message, b'i')
+            .and_then(|i| core::str::from_utf8(i).ok())
+            .and_then(|i| i.parse::<u32>().ok())
+            .ok_or(ScramError::Malformed)?;
+        if !nonce.starts_with(&self.nonce) || nonce.len() == self.nonce.len() {
+            return Err(ScramError::NonceMismatch);
+        }
+        if iterations < min_iterations || iterations == 0 {
+            return Err(ScramError::WeakIterationCount);
+        }
+        let mut salt = [0u8; 128];
+        let salt_len = decode_base64(salt_b64, &mut salt).map_err(|_| ScramError::Malformed)?;
+        let keys = Keys::derive(self.hash, password, &salt[..salt_len], iterations);
+        let n = self.hash.len();
+        let mut without_proof = Msg::new();
+        push(&mut without_proof, &[b"c="])?;
+        push_base64(&mut without_proof, &self.gs2_header)?;
+        push(&mut without_proof, &[b",r=", nonce])?;
+        let auth_message: [&[u8]; 5] =
+            [&self.client_first_bare, b",", message, b",", &without_proof];
+        let signature = self.hash.hmac(&keys.stored_key[..n], &auth_message);
+        let mut proof = [0u8; 32];
+        for i in 0..n {
+            proof[i] = keys.client_key[i] ^ signature[i];
+        }
+        self.server_signature = self.hash.hmac(&keys.server_key[..n], &auth_message);
+        let mut msg = Msg::new();
+        push(&mut msg, &[&without_proof, b",p="])?;
+        push_base64(&mut msg, &proof[..n])?;
+        out.clear();
+        out.extend_from_slice(&msg).map_err(|_| ScramError::TooLong)
+    }
+
+    /// Checks server-final (`v=`): the server knew the password.
+    pub fn server_final(&mut self, message: &[u8]) -> Result<(), ScramError> {
+        if attribute(message, b'e').is_some() {
+            return Err(ScramError::ServerError);
+        }
+        let v = attribute(message, b'v').ok_or(ScramError::Malformed)?;
+        let mut sig = [0u8; 64];
+        let len = decode_base64(v, &mut sig).map_err(|_| ScramError::Malformed)?;
+        if !ct_eq(&sig[..len], &self.server_signature[..self.hash.len()]) {
+            return Err(ScramError::BadProof);
+        }
+        self.verified = true;
+        Ok(())
+    }
+
+    /// True once the server signature was verified.
+    pub fn is_verified(&self) -> bool {
+        self.verified
+    }
+}
+
+/// The server side of one SCRAM exchange.
+#[derive(Debug, Clone)]
+pub struct ScramServer {
+    hash: Hash,
+    gs2_header: heapless::Vec<u8, 280>,
+    client_first_bare: Msg,
+    server_first: Msg,
+    user: heapless::Vec<u8, 255>,
+    authzid: heapless::Vec<u8, 255>,
+    keys: Option<Keys>,
+}
+
+/// Undoes `=2C` / `=3D` escaping; fails on any other `=`.
+fn unescape(name: &[u8], out: &mut heapless::Vec<u8, 255>) -> Result<(), ScramError> {
+    let mut i = 0;
+    while i < name.len() {
+        let b = match &name[i..] {
+            [b'=', b'2', b'C', ..] => {
+                i += 3;
+                b','
+            }
+            [b'=', b'3', b'D', ..] => {
+                i += 3;
+                b'='
+            }
+            [b'=', ..] => return Err(ScramError::Malformed),
+            [b, ..] => {
+                i += 1;
+                *b
+            }
+            [] => break,
+        };
+        out.push(b).map_err(|_| ScramError::TooLong)?;
+    }
+    Ok(())
+}
+
+impl ScramServer {
+    /// Parses client-first. Channel binding (`p=`) and extensions (`m=`) are refused;
+    /// `y` (client could bind, thinks we cannot) is accepted since we offer no -PLUS.
+    pub fn client_first(hash: Hash, message: &[u8]) -> Result<ScramServer, ScramError> {
+        let mut parts = message.splitn(3, |b| *b == b',');
+        let flag = parts.next().ok_or(ScramError::Malformed)?;
+        let authzid = parts.next().ok_or(ScramError::Malformed)?;
+        let bare = parts.next().ok_or(ScramError::Malformed)?;
+        match flag {
+            b"n" | b"y" => {}
+            [b'p', ..] => return Err(ScramError::ChannelBinding),
+            _ => return Err(ScramError::Malformed),
+        }
+        let gs2_len = flag.len() + authzid.len() + 2;
+        let mut server = ScramServer {
+            hash,
+            gs2_header: heapless::Vec::from_slice(&message[..gs2_len])
+                .map_err(|_| ScramError::TooLong)?,
+            client_first_bare: Msg::from_slice(bare).map_err(|_| ScramError::TooLong)?,
+            server_first: Msg::new(),
+            user: heapless::Vec::new(),
+            authzid: heapless::Vec::new(),
+            keys: None,
+        };
+        match authzid {
+            [] => {}
+            [b'a', b'=', name @ ..] => unescape(name, &mut server.authzid)?,
+            _ => return Err(ScramError::Malformed),
+        }
+        if bare.starts_with(b"m=") {
+            return Err(ScramError::UnsupportedExtension);
+        }
+        let name = bare.strip_prefix(b"n=").ok_or(ScramError::Malformed)?;
+        let name = &name[..name
+            .iter()
+            .position(|b| *b == b',')
+            .ok_or(ScramError::Malformed)?];
+        unescape(name, &mut server.user)?;
+        let nonce = attribute(bare, b'r').ok_or(ScramError::Malformed)?;
+        if server.user.is_empty() || nonce.is_empty() {
+            return Err(ScramError::Malformed);
+        }
+        Ok(server)
+    }
+
+    /// The user name (unescaped).
+    pub fn user(&self) -> &[u8] {
+        &self.user
+    }
+
+    /// The authorization identity requested (may be empty).
+    pub fn authzid(&self) -> &[u8] {
+        &self.authzid
+    }
+
+    /// Builds server-first from the user's password (or stored keys), a salt and an
+    /// iteration count, and the server's nonce part (printable, no `,`).
+    pub fn server_first(
+        &mut self,
+        keys: Keys,
+        salt: &[u8],
+        iterations: u32,
+        server_nonce: &[u8],
+    ) -> Result<&[u8], ScramError> {
+        let client_nonce = attribute(&self.client_first_bare, b'r').ok_or(ScramError::Malformed)?;
+        let mut msg = Msg::new();
+        push(&mut msg, &[b"r=", client_nonce, server_nonce, b",s="])?;
+        push_base64(&mut msg, salt)?;
+        push(&mut msg, &[b",i="])?;
+        let mut digits = [0u8; 10];
+        let mut w = Writer::new(&mut digits);
+        w.put_u64(u64::from(iterations))
+            .map_err(|_| ScramError::TooLong)?;
+        let n = w.len();
+        push(&mut msg, &[&digits[..n]])?;
+        self.server_first = msg;
+        self.keys = Some(keys);
+        Ok(&self.server_first)
+    }
+
+    /// Verifies client-final; on success returns server-final (`v=...`).
+    pub fn client_final(&self, message: &[u8]) -> Result<Msg, ScramError> {
+        let keys = self.keys.ok_or(ScramError::Malformed)?;
+        let n = self.hash.len();
+        let proof_at = message
+            .windows(3)
+            .rposition(|w| w == b",p=")
+            .ok_or(ScramError::Malformed)?;
+        let without_proof = &message[..proof_at];
+        let proof_b64 = &message[proof_at + 3..];
+        // Channel binding must echo the gs2 header.
+        let mut expected = Msg::new();
+        push_base64(&mut expected, &self.gs2_header)?;
+        if attribute(without_proof, b'c') != Some(&expected[..]) {
+            return Err(ScramError::ChannelBinding);
+        }
+        let full_nonce = attribute(&self.server_first, b'r').ok_or(ScramError::Malformed)?;
+        if attribute(without_proof, b'r') != Some(full_nonce) {
+            return Err(ScramError::NonceMismatch);
+        }
+        let mut proof = [0u8; 64];
+        let len = decode_base64(proof_b64, &mut proof).map_err(|_| ScramError::Malformed)?;
+        if len != n {
+            return Err(ScramError::BadProof);
+        }
+        let auth_message: [&[u8]; 5] = [
+            &self.client_first_bare,
+            b",",
+            &self.server_first,
+            b",",
+            without_proof,
+        ];
+        let signature = self.hash.hmac(&keys.stored_key[..n], &auth_message);
+        let mut client_key = [0u8; 32];
+        for i in 0..n {
+            client_key[i] = proof[i] ^ signature[i];
+        }
+        if !ct_eq(&self.hash.h(&client_key[..n])[..n], &keys.stored_key[..n]) {
+            return Err(ScramError::BadProof);
+        }
+        let server_signature = self.hash.hmac(&keys.server_key[..n], &auth_message);
+        let mut out = Msg::new();
+        push(&mut out, &[b"v="])?;
+        push_base64(&mut out, &server_signature[..n])?;
+        Ok(out)
+    }
+}
