@@ -312,3 +312,101 @@ fn same_conversation_in_every_piece_size() {
         }
     }
 }
+
+#[test]
+fn capa_refused_falls_back_to_probing() {
+    use pop3_proto::client::{Client, ClientConfig, ClientEvent, CommandKind};
+    let mut client = Client::new(
+        ClientConfig {
+            allow_plaintext: true,
+            ..ClientConfig::default()
+        },
+        [0; 32],
+    );
+    client.handle_input(b"+OK hello\r\n").unwrap();
+    let mut out = [0u8; 256];
+    let n = client.poll_transmit(&mut out).unwrap();
+    assert_eq!(&out[..n], b"CAPA\r\n");
+    let d = client.handle_input(b"-ERR unknown command\r\n").unwrap();
+    assert_eq!(
+        d.item,
+        Some(ClientEvent::Error {
+            command: CommandKind::Capa,
+            code: None,
+            text: b"unknown command"
+        })
+    );
+    assert!(!client.capabilities().known);
+    // The session goes on; commands are sent one at a time (no PIPELINING known).
+    client
+        .login(Login::UserPass {
+            user: b"u",
+            password: b"p",
+        })
+        .unwrap();
+    let n = client.poll_transmit(&mut out).unwrap();
+    assert_eq!(&out[..n], b"USER u\r\n");
+    // UIDL probing: -ERR is a typed, non-fatal error.
+    client.handle_input(b"+OK\r\n").unwrap();
+    client.poll_transmit(&mut out).unwrap();
+    client.handle_input(b"+OK logged in\r\n").unwrap();
+    let n = client.poll_transmit(&mut out).unwrap();
+    assert_eq!(&out[..n], b"CAPA\r\n", "re-CAPA after login");
+    client.handle_input(b"-ERR no\r\n").unwrap();
+    client.uidl(None).unwrap();
+    let n = client.poll_transmit(&mut out).unwrap();
+    assert_eq!(&out[..n], b"UIDL\r\n");
+    let d = client.handle_input(b"-ERR UIDL not supported\r\n").unwrap();
+    assert!(matches!(
+        d.item,
+        Some(ClientEvent::Error {
+            command: CommandKind::Uidl,
+            ..
+        })
+    ));
+    assert!(client.is_logged_in());
+}
+
+#[test]
+fn response_codes_reach_the_caller() {
+    use pop3_proto::server::Open;
+    for (answer, expected) in [
+        (
+            Open::LoginDelay,
+            "Error(Pass, Some(LoginDelay), Logged in too recently)",
+        ),
+        (
+            Open::Unavailable,
+            "Error(Pass, Some(SysTemp), Maildrop unavailable, try again later)",
+        ),
+    ] {
+        let (c, s) = plain_configs();
+        let mut app = App::demo();
+        app.open_answer = Some(answer);
+        let mut pair = Pair::new(c, s, app);
+        pair.run();
+        pair.client
+            .login(Login::UserPass {
+                user: b"alice",
+                password: b"wonder land",
+            })
+            .unwrap();
+        assert_eq!(pair.run(), vec![expected]);
+    }
+}
+
+#[test]
+fn utf8_mode() {
+    let (c, s) = plain_configs();
+    let mut pair = Pair::new(c, s, App::demo());
+    pair.run();
+    pair.client.utf8().unwrap();
+    assert_eq!(pair.run(), vec!["Ok(Utf8, UTF8 enabled)"]);
+    pair.client
+        .login(Login::UserPass {
+            user: "alice".as_bytes(),
+            password: "wonder land".as_bytes(),
+        })
+        .unwrap();
+    assert!(pair.run().contains(&"LoggedIn".to_string()));
+}

@@ -300,7 +300,7 @@ enum Pending {
     Stls,
     User,
     Pass,
-    Apop { digest: [u8; 32] },
+    Apop,
     Auth { initial_response: bool },
     Stat,
     List(Option<u32>),
@@ -322,7 +322,7 @@ impl Pending {
             Pending::Stls => CommandKind::Stls,
             Pending::User => CommandKind::User,
             Pending::Pass => CommandKind::Pass,
-            Pending::Apop { .. } => CommandKind::Apop,
+            Pending::Apop => CommandKind::Apop,
             Pending::Auth { .. } => CommandKind::Auth,
             Pending::Stat => CommandKind::Stat,
             Pending::List(_) => CommandKind::List,
@@ -462,7 +462,7 @@ impl Client {
         let login_queued = self.queue.iter().any(|e| {
             matches!(
                 e.pending,
-                Pending::Pass | Pending::Apop { .. } | Pending::Auth { .. }
+                Pending::Pass | Pending::Apop | Pending::Auth { .. }
             )
         });
         let ok = match phase {
@@ -541,7 +541,10 @@ impl Client {
                 .encode(&mut scratch)?;
                 self.user =
                     heapless::Vec::from_slice(user).map_err(|_| ClientError::CredentialTooLong)?;
-                self.push(Pending::Apop { digest })
+                // The digest waits where a password would.
+                self.password = heapless::Vec::from_slice(&digest)
+                    .map_err(|_| ClientError::CredentialTooLong)?;
+                self.push(Pending::Apop)
             }
             Login::Sasl {
                 mechanism,
@@ -696,9 +699,9 @@ impl Client {
             Pending::Stls => Command::Stls,
             Pending::User => Command::User(&self.user),
             Pending::Pass => Command::Pass(&self.password),
-            Pending::Apop { digest } => Command::Apop {
+            Pending::Apop => Command::Apop {
                 name: &self.user,
-                digest,
+                digest: &self.password,
             },
             Pending::Auth { initial_response } => {
                 let sasl = self
@@ -879,7 +882,7 @@ impl Client {
         }
         if matches!(
             pending,
-            Pending::User | Pending::Pass | Pending::Apop { .. } | Pending::Auth { .. }
+            Pending::User | Pending::Pass | Pending::Apop | Pending::Auth { .. }
         ) {
             self.password.clear();
             // Commands queued behind the failed login would only be refused.
@@ -921,7 +924,7 @@ impl Client {
                 self.finish_front();
                 return Ok(None);
             }
-            Pending::Pass | Pending::Apop { .. } => {
+            Pending::Pass | Pending::Apop => {
                 self.finish_front();
                 self.logged_in()?
             }
