@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pop3_proto::server::{Open, Server, ServerConfig, ServerEvent, Tls};
+use pop3_proto::server::{Open, Server, ServerConfig, Tls};
 use pop3_proto::time::Instant;
 
 const MESSAGES: [&[u8]; 4] = [

@@ -1,0 +1,106 @@
+//! Arbitrary server bytes, in arbitrary pieces, into a client that queued arbitrary
+//! commands. Besides "no panic": errors are typed, message data only comes between
+//! MessageStart and MessageEnd of the same message, input buffering stays bounded.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login, SaslMechanism};
+
+fuzz_target!(|input: (Vec<u8>, u8, Vec<u8>)| {
+    let (commands, piece, wire) = input;
+    let piece = usize::from(piece.max(1));
+    let mut client = Client::new(
+        ClientConfig {
+            allow_plaintext: true,
+            tls: commands.first().is_some_and(|b| b & 1 == 1),
+            ..ClientConfig::default()
+        },
+        [7; 32],
+    );
+    let mut queued = commands.iter();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut offset = 0;
+    let mut out = [0u8; 4096];
+    let mut in_message: Option<u32> = None;
+    for _ in 0..100_000 {
+        // Queue one more command whenever the client is idle.
+        if client.is_idle() {
+            if let Some(c) = queued.next() {
+                let n = u32::from(*c >> 4);
+                let _ = match c & 15 {
+                    0 => client.stat(),
+                    1 => client.list(None),
+                    2 => client.list(Some(n)),
+                    3 => client.uidl(None),
+                    4 => client.retr(n),
+                    5 => client.top(n, 2),
+                    6 => client.dele(n),
+                    7 => client.login(Login::UserPass { user: b"u", password: b"p" }),
+                    8 => client.login(Login::Sasl {
+                        mechanism: [
+                            SaslMechanism::Plain,
+                            SaslMechanism::Login,
+                            SaslMechanism::CramMd5,
+                            SaslMechanism::ScramSha256,
+                            SaslMechanism::XOAuth2,
+                            SaslMechanism::OAuthBearer,
+                        ][usize::from(*c >> 4) % 6],
+                        authzid: b"",
+                        user: b"u",
+                        secret: b"p",
+                    }),
+                    9 => client.capa(),
+                    10 => client.stls(),
+                    11 => client.lang(None),
+                    12 => client.rset(),
+                    13 => client.apop_or_noop(),
+                    _ => client.quit(),
+                };
+            }
+        }
+        let _ = client.poll_transmit(&mut out);
+        let d = match client.handle_input(&buf) {
+            Ok(d) => d,
+            Err(_) => return,
+        };
+        let consumed = d.consumed;
+        assert!(consumed <= buf.len());
+        let progressed = consumed > 0 || d.item.is_some();
+        let mut start_tls = false;
+        match d.item {
+            Some(ClientEvent::MessageStart { msg }) => {
+                assert_eq!(in_message, None);
+                in_message = Some(msg);
+            }
+            Some(ClientEvent::MessageData { msg, .. }) => assert_eq!(in_message, Some(msg)),
+            Some(ClientEvent::MessageEnd { msg }) => {
+                assert_eq!(in_message.take(), Some(msg));
+            }
+            Some(ClientEvent::StartTls) => start_tls = true,
+            _ => {}
+        }
+        if start_tls {
+            let _ = client.tls_started();
+        }
+        buf.drain(..consumed);
+        if !progressed {
+            if offset == wire.len() {
+                return;
+            }
+            let end = (offset + piece).min(wire.len());
+            buf.extend_from_slice(&wire[offset..end]);
+            offset = end;
+            assert!(buf.len() <= 2048 + piece, "input buffer grew to {}", buf.len());
+        }
+    }
+});
+
+trait ApopOrNoop {
+    fn apop_or_noop(&mut self) -> Result<(), pop3_proto::client::ClientError>;
+}
+
+impl ApopOrNoop for Client {
+    fn apop_or_noop(&mut self) -> Result<(), pop3_proto::client::ClientError> {
+        self.login(Login::Apop { user: b"u", secret: b"s" }).or_else(|_| self.noop())
+    }
+}
