@@ -27,6 +27,8 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+#[cfg(feature = "std")]
+pub mod blocking;
 pub mod client;
 pub mod codec;
 pub mod limits;
@@ -34,6 +36,8 @@ pub mod response;
 pub mod sasl;
 pub mod server;
 pub mod time;
+#[cfg(feature = "rustls")]
+pub mod tls;
 
 mod encode;
 mod txbuf;
