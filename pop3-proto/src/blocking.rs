@@ -313,7 +313,7 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
                             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                         ) =>
                     {
-                        self.server.handle_timeout(super::blocking::now());
+                        self.server.handle_timeout(self::now());
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -329,7 +329,6 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
             }
             let answer = backend.answer(event);
             self.rx.consume(consumed);
-            let now = now;
             match answer {
                 Answer::Verdict(ok) => self.server.answer_password(ok, now)?,
                 Answer::Secret(s) => self.server.answer_secret(s.as_deref(), now)?,

@@ -1,0 +1,114 @@
+//! pop3fetch against Dovecot, a real POP3 server, on loopback: plain, STLS and
+//! implicit TLS; USER, PLAIN, LOGIN and CRAM-MD5. Every message must arrive
+//! byte-identical to the source, and `--keep` twice fetches nothing new.
+
+mod support;
+
+use support::*;
+
+fn url(scheme: &str, auth: &str, port: u16) -> String {
+    format!("{scheme}://{DOVECOT_USER};AUTH={auth}@127.0.0.1:{port}")
+}
+
+fn check(d: &Dovecot, scheme: &str, auth: &str, port: u16, extra: &[&str]) {
+    let local = temp_dir("fetched");
+    let mut args = vec!["--keep"];
+    args.extend_from_slice(extra);
+    let (ok, out, err) = pop3fetch(&url(scheme, auth, port), &local, DOVECOT_PASSWORD, &args);
+    assert!(ok, "{scheme} {auth}: {out}{err}\n{}", d.log());
+    assert_eq!(
+        read_maildir(&local),
+        messages(),
+        "{scheme} {auth}: messages differ"
+    );
+    assert!(out.starts_with("pop3fetch: 5 fetched"), "{out}");
+    // Second run with --keep: nothing new.
+    let (ok, out, err) = pop3fetch(&url(scheme, auth, port), &local, DOVECOT_PASSWORD, &args);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.starts_with("pop3fetch: 0 fetched (0 bytes), 0 deleted, 5 already here, 0 failed"),
+        "{out}"
+    );
+    assert_eq!(read_maildir(&local).len(), 5);
+}
+
+#[test]
+fn plain_connection_every_mechanism() {
+    let d = Dovecot::start(&messages());
+    for auth in ["USER", "PLAIN", "LOGIN", "CRAM-MD5"] {
+        check(&d, "pop3", auth, d.port, &["--allow-plaintext"]);
+    }
+}
+
+#[test]
+fn starttls_with_a_test_ca() {
+    let d = Dovecot::start(&messages());
+    let ca = d.cert.ca.to_str().unwrap().to_string();
+    for auth in ["USER", "PLAIN"] {
+        check(&d, "pop3", auth, d.port, &["--starttls", "--ca-file", &ca]);
+    }
+}
+
+#[test]
+fn implicit_tls() {
+    let d = Dovecot::start(&messages());
+    let ca = d.cert.ca.to_str().unwrap().to_string();
+    for auth in ["PLAIN", "LOGIN", "CRAM-MD5"] {
+        check(&d, "pop3s", auth, d.tls_port, &["--ca-file", &ca]);
+    }
+}
+
+#[test]
+fn untrusted_certificate_is_refused() {
+    let d = Dovecot::start(&messages());
+    let local = temp_dir("fetched");
+    let (ok, out, err) = pop3fetch(
+        &url("pop3s", "PLAIN", d.tls_port),
+        &local,
+        DOVECOT_PASSWORD,
+        &[],
+    );
+    assert!(!ok, "{out}");
+    assert!(err.contains("TLS"), "{err}");
+    assert!(read_maildir(&local).is_empty());
+}
+
+#[test]
+fn cleartext_refused_without_tls_unless_allowed() {
+    let d = Dovecot::start(&messages());
+    let local = temp_dir("fetched");
+    let (ok, _, err) = pop3fetch(&url("pop3", "PLAIN", d.port), &local, DOVECOT_PASSWORD, &[]);
+    assert!(!ok);
+    assert!(err.contains("unencrypted"), "{err}");
+}
+
+#[test]
+fn delete_mode_empties_the_server_only_after_delivery() {
+    let d = Dovecot::start(&messages());
+    let local = temp_dir("fetched");
+    let (ok, out, err) = pop3fetch(
+        &url("pop3", "PLAIN", d.port),
+        &local,
+        DOVECOT_PASSWORD,
+        &["--allow-plaintext"],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.starts_with("pop3fetch: 5 fetched"), "{out}");
+    assert!(out.contains("5 deleted"), "{out}");
+    assert_eq!(read_maildir(&local), messages());
+    assert!(
+        read_maildir(&d.maildir).is_empty(),
+        "Dovecot still has mail"
+    );
+    let (ok, out, _) = pop3fetch(
+        &url("pop3", "PLAIN", d.port),
+        &local,
+        DOVECOT_PASSWORD,
+        &["--allow-plaintext"],
+    );
+    assert!(ok);
+    assert!(
+        out.starts_with("pop3fetch: 0 fetched (0 bytes), 0 deleted, 0 already here"),
+        "{out}"
+    );
+}

@@ -1,0 +1,216 @@
+//! Our pop3d example served to real clients on loopback: curl, mpop and Python's
+//! poplib must each receive every message byte-identical to the Maildir source.
+
+mod support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use support::*;
+
+#[test]
+fn curl_fetches_every_message_identically() {
+    require("curl");
+    let p = start_pop3d(&messages(), &[]);
+    for (i, m) in messages().iter().enumerate() {
+        let out = Command::new("curl")
+            .args([
+                "-s",
+                "--max-time",
+                "20",
+                &format!(
+                    "pop3://carol:pw%20of%20carol@127.0.0.1:{}/{}",
+                    p.port,
+                    i + 1
+                ),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "curl exit {:?}", out.status);
+        assert_eq!(to_lf(&out.stdout), *m, "message {}", i + 1);
+    }
+    // UIDL through curl: stable unique-ids (the Maildir names).
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "--max-time",
+            "20",
+            "-X",
+            "UIDL",
+            &format!("pop3://carol:pw%20of%20carol@127.0.0.1:{}/", p.port),
+        ])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(listing.lines().count(), 5, "{listing}");
+    assert!(
+        listing.starts_with("1 1600000000.M0P1.test\r\n"),
+        "{listing}"
+    );
+}
+
+#[test]
+fn mpop_fetches_every_message_identically() {
+    require("mpop");
+    let p = start_pop3d(&messages(), &["--allow-plaintext-auth"]);
+    let local = temp_dir("mpop");
+    for sub in ["tmp", "new", "cur"] {
+        fs::create_dir_all(local.join(sub)).unwrap();
+    }
+    let rc = p.dir.join("mpoprc");
+    fs::write(
+        &rc,
+        format!(
+            "account default\nhost 127.0.0.1\nport {}\nuser carol\npassword pw of carol\ntls off\nauth user\n\
+             delivery maildir {}\nkeep on\nuidls_file {}/uidls\n",
+            p.port,
+            local.display(),
+            p.dir.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&rc, fs::Permissions::from_mode(0o600)).unwrap();
+    let out = Command::new("timeout")
+        .args(["60", "mpop", "-q", "-C"])
+        .arg(&rc)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "mpop: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // mpop prepends its own Received: header (with continuation lines); the rest
+    // must be the message exactly.
+    let strip_received = |m: &Vec<u8>| -> Vec<u8> {
+        assert!(m.starts_with(b"Received: "), "mpop adds a Received: header");
+        let mut rest = &m[..];
+        loop {
+            let nl = rest.iter().position(|b| *b == b'\n').unwrap();
+            rest = &rest[nl + 1..];
+            if !rest.starts_with(b"\t") && !rest.starts_with(b" ") {
+                return rest.to_vec();
+            }
+        }
+    };
+    let mut got: Vec<Vec<u8>> = read_maildir(&local).iter().map(strip_received).collect();
+    let mut want = messages();
+    // mpop names files by time; compare as sorted sets, each exact.
+    got.sort();
+    want.sort();
+    assert!(got == want, "mpop's messages differ from the source");
+}
+
+#[test]
+fn python_poplib_fetches_every_message_identically() {
+    require("python3");
+    let p = start_pop3d(&messages(), &["--allow-plaintext-auth"]);
+    let out_dir = temp_dir("poplib");
+    let script = r#"
+import poplib, sys
+poplib._MAXLINE = 1 << 20  # the default 2048 would reject the long line
+port, out = int(sys.argv[1]), sys.argv[2]
+p = poplib.POP3('127.0.0.1', port, timeout=20)
+p.user('carol')
+p.pass_('pw of carol')
+n, _ = p.stat()
+for i in range(1, n + 1):
+    lines = p.retr(i)[1]
+    with open(f"{out}/{i}", "wb") as f:
+        f.write(b"\n".join(lines) + b"\n")
+p.quit()
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(p.port.to_string())
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Vec<Vec<u8>> = (1..=5)
+        .map(|i| fs::read(out_dir.join(i.to_string())).unwrap())
+        .collect();
+    assert_eq!(got, messages());
+}
+
+/// Our own client library against pop3d: the maildrop lock, UPDATE only at QUIT,
+/// and UIDs stable across sessions.
+#[test]
+fn pop3d_locks_and_deletes_only_at_quit() {
+    use pop3_proto::blocking::ClientConn;
+    use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
+    use std::net::TcpStream;
+
+    let p = start_pop3d(&messages(), &["--allow-plaintext-auth"]);
+    let connect = || {
+        let tcp = TcpStream::connect(("127.0.0.1", p.port)).unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        let config = ClientConfig {
+            allow_plaintext: true,
+            ..ClientConfig::default()
+        };
+        let mut c = ClientConn::new(tcp, Client::new(config, [1; 32]));
+        c.run(|_| {}).unwrap();
+        c.client()
+            .login(Login::UserPass {
+                user: b"carol",
+                password: b"pw of carol",
+            })
+            .unwrap();
+        let mut errors = Vec::new();
+        c.run(|e| {
+            if let ClientEvent::Error { code, text, .. } = e {
+                errors.push(format!("{code:?} {}", String::from_utf8_lossy(text)));
+            }
+        })
+        .unwrap();
+        (c, errors)
+    };
+    let uids = |c: &mut ClientConn<TcpStream>| {
+        c.client().uidl(None).unwrap();
+        let mut v = Vec::new();
+        c.run(|e| {
+            if let ClientEvent::Uidl(u) = e {
+                v.push(String::from_utf8_lossy(u.uid).into_owned());
+            }
+        })
+        .unwrap();
+        v
+    };
+    let (mut a, errors) = connect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let before = uids(&mut a);
+    assert_eq!(before.len(), 5);
+    let (_b, errors) = connect();
+    assert_eq!(
+        errors,
+        vec!["Some(InUse) Maildrop is locked by another session"]
+    );
+    // DELE then drop the connection: nothing is expunged.
+    a.client().dele(1).unwrap();
+    a.run(|_| {}).unwrap();
+    drop(a);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(read_maildir(&p.maildir).len(), 5);
+    // DELE then QUIT: exactly that message goes, the other UIDs stay the same.
+    let (mut a, errors) = connect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(uids(&mut a), before);
+    a.client().dele(1).unwrap();
+    a.client().quit().unwrap();
+    let mut closed = false;
+    a.run(|e| closed |= matches!(e, ClientEvent::Closed))
+        .unwrap();
+    assert!(closed);
+    assert_eq!(read_maildir(&p.maildir), messages()[1..].to_vec());
+    let (mut a, _) = connect();
+    assert_eq!(uids(&mut a), before[1..].to_vec());
+}

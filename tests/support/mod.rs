@@ -1,0 +1,365 @@
+//! Shared by the interop tests: temp dirs, free ports, test mailboxes, a TLS test
+//! CA, and real peers (Dovecot, our example programs) started on loopback.
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// A fresh directory under target/interop, world-traversable (Dovecot's processes
+/// run as other users).
+pub fn temp_dir(name: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("interop");
+    let dir = root.join(format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    for d in [root.as_path(), dir.as_path()] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    dir
+}
+
+/// A port free on 127.0.0.1 right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something accepts on the port (bounded: 15 s).
+pub fn wait_for_port(port: u16) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "nothing listens on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The path of one of our example programs (built by `cargo test` with the tests).
+pub fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo test` (it builds the examples)",
+        path.display()
+    );
+    path
+}
+
+/// Fails (never skips) when a peer program is missing.
+pub fn require(program: &str) {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .output()
+        .unwrap()
+        .status
+        .success();
+    assert!(
+        found,
+        "{program} is not installed; .ci/run installs it (apt-get install dovecot-pop3d mpop curl)"
+    );
+}
+
+/// Test messages with LF line ends, as Maildir stores them: dot-leading lines, a
+/// line that is only a dot, a long line, 8-bit bytes, an empty body.
+pub fn messages() -> Vec<Vec<u8>> {
+    let mut long = b"Subject: long line\n\n".to_vec();
+    long.extend(std::iter::repeat_n(b'x', 10_000));
+    long.extend_from_slice(b"\nend\n");
+    vec![
+        b"From: a@example.org\nSubject: plain\n\nHello.\n".to_vec(),
+        b"Subject: dots\n\n.leading dot\n..two dots\n.\n...\nlast\n".to_vec(),
+        long,
+        b"Subject: 8bit\nContent-Type: text/plain; charset=iso-8859-1\n\nCaf\xe9 cr\xe8me \xff\xfe\x80\n".to_vec(),
+        b"Subject: empty body\n\n".to_vec(),
+    ]
+}
+
+/// Writes `messages` into a Maildir's new/ in order (names sort in order).
+pub fn fill_maildir(dir: &Path, messages: &[Vec<u8>]) {
+    for sub in ["tmp", "new", "cur"] {
+        fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    for (i, m) in messages.iter().enumerate() {
+        let path = dir
+            .join("new")
+            .join(format!("{}.M{i}P1.test", 1_600_000_000 + i));
+        fs::write(&path, m).unwrap();
+        // Distinct mtimes keep the order for readers that sort by time.
+        let t = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000 + i as u64);
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+}
+
+/// The messages of a Maildir (new/ and cur/), sorted by file name.
+pub fn read_maildir(dir: &Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<PathBuf> = ["new", "cur"]
+        .iter()
+        .filter_map(|s| fs::read_dir(dir.join(s)).ok())
+        .flatten()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files.iter().map(|p| fs::read(p).unwrap()).collect()
+}
+
+/// CRLF -> LF, what a Maildir writer does with a POP3 message.
+pub fn to_lf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            continue;
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// A CA and a certificate for 127.0.0.1/localhost signed by it.
+pub struct TestCert {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+pub fn test_cert(dir: &Path) -> TestCert {
+    require("openssl");
+    let run = |args: &str| {
+        let ok = Command::new("sh")
+            .arg("-c")
+            .arg(format!("cd {} && openssl {args}", dir.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "openssl {args}");
+    };
+    run("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=pop3-proto-test-ca");
+    run("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -out leaf.csr -subj /CN=localhost");
+    fs::write(dir.join("leaf.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n").unwrap();
+    run("x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cert.pem -days 2 -extfile leaf.ext");
+    for f in ["ca.pem", "cert.pem", "key.pem"] {
+        fs::set_permissions(dir.join(f), fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    TestCert {
+        ca: dir.join("ca.pem"),
+        cert: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+    }
+}
+
+/// A child process killed on drop.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Dovecot on loopback with one user whose Maildir holds `messages`.
+pub struct Dovecot {
+    pub dir: PathBuf,
+    pub port: u16,
+    pub tls_port: u16,
+    pub cert: TestCert,
+    pub maildir: PathBuf,
+    _child: Running,
+}
+
+pub const DOVECOT_USER: &str = "alice";
+pub const DOVECOT_PASSWORD: &str = "s3cret pass";
+
+impl Dovecot {
+    pub fn start(messages: &[Vec<u8>]) -> Dovecot {
+        require("dovecot");
+        let dir = temp_dir("dovecot");
+        let cert = test_cert(&dir);
+        let home = dir.join("home");
+        let maildir = home.join("Maildir");
+        fill_maildir(&maildir, messages);
+        // Mail processes run as the mailbox owner, an ordinary user (not root).
+        let ok = Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(&home)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "chown of the test Maildir");
+        fs::write(
+            dir.join("passwd"),
+            format!(
+                "{DOVECOT_USER}:{{PLAIN}}{DOVECOT_PASSWORD}:65534:65534::{}::\n",
+                home.display()
+            ),
+        )
+        .unwrap();
+        let (port, tls_port) = (free_port(), free_port());
+        let d = dir.display();
+        let conf = format!(
+            "protocols = pop3\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/state\n\
+log_path = {d}/dovecot.log\ninfo_log_path = {d}/dovecot.log\n\
+default_internal_user = dovecot\ndefault_login_user = dovenull\nfirst_valid_uid = 1\n\
+ssl = yes\nssl_cert = <{d}/cert.pem\nssl_key = <{d}/key.pem\n\
+disable_plaintext_auth = no\nauth_mechanisms = plain login cram-md5\nauth_failure_delay = 0\n\
+mail_location = maildir:~/Maildir\npop3_uidl_format = %08Xu%08Xv\n\
+passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {d}/passwd\n}}\n\
+userdb {{\n  driver = passwd-file\n  args = {d}/passwd\n}}\n\
+service pop3-login {{\n  chroot =\n  inet_listener pop3 {{\n    port = {port}\n  }}\n  inet_listener pop3s {{\n    port = {tls_port}\n    ssl = yes\n  }}\n}}\n\
+service anvil {{\n  chroot =\n}}\n\
+service imap-login {{\n  chroot =\n}}\n"
+        );
+        fs::write(dir.join("dovecot.conf"), conf).unwrap();
+        let child = Command::new("dovecot")
+            .args(["-F", "-c"])
+            .arg(dir.join("dovecot.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("dovecot starts");
+        let child = Running(child);
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if start.elapsed() > Duration::from_secs(15) {
+                panic!(
+                    "dovecot did not start: {}",
+                    fs::read_to_string(dir.join("dovecot.log")).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        wait_for_port(tls_port);
+        Dovecot {
+            dir,
+            port,
+            tls_port,
+            cert,
+            maildir,
+            _child: child,
+        }
+    }
+
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.join("dovecot.log")).unwrap_or_default()
+    }
+}
+
+/// Our pop3d example on a free port over a Maildir root with one user.
+pub struct Pop3d {
+    pub port: u16,
+    pub maildir: PathBuf,
+    pub dir: PathBuf,
+    _child: Running,
+}
+
+pub fn start_pop3d(messages: &[Vec<u8>], extra: &[&str]) -> Pop3d {
+    let dir = temp_dir("pop3d");
+    let maildir = dir.join("root").join("carol");
+    fill_maildir(&maildir, messages);
+    fs::write(dir.join("users"), "carol:pw of carol\n").unwrap();
+    let port = free_port();
+    let child = Command::new(example("pop3d"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--maildir-root"])
+        .arg(dir.join("root"))
+        .arg("--users")
+        .arg(dir.join("users"))
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let child = Running(child);
+    wait_for_port(port);
+    Pop3d {
+        port,
+        maildir,
+        dir,
+        _child: child,
+    }
+}
+
+/// Runs pop3fetch with a password in the environment; returns (success, stdout, stderr).
+pub fn pop3fetch(
+    url: &str,
+    maildir: &Path,
+    password: &str,
+    extra: &[&str],
+) -> (bool, String, String) {
+    let mut child = Command::new(example("pop3fetch"))
+        .arg(url)
+        .arg("--maildir")
+        .arg(maildir)
+        .args(extra)
+        .env("POP3_PASSWORD", password)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Bounded in time: a hung fetch fails the test.
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut out = String::new();
+            let mut err = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            return (status.success(), out, err);
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("pop3fetch did not finish in 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// First line of a child's stderr (for programs that announce their address).
+pub fn first_line(child: &mut Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stderr.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line
+}
