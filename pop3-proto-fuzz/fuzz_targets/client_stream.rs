@@ -6,13 +6,22 @@
 use libfuzzer_sys::fuzz_target;
 use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login, SaslMechanism};
 
-fuzz_target!(|input: (Vec<u8>, u8, Vec<u8>)| {
-    let (commands, piece, wire) = input;
-    let piece = usize::from(piece.max(1));
+// Input layout: byte 0 = read size, bytes 1..9 = commands to queue, the rest =
+// what the server sends after a fixed greeting (so that seeds are plain
+// transcripts and the fuzzer starts past the greeting).
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 9 {
+        return;
+    }
+    let piece = usize::from(data[0].max(1));
+    let commands = &data[1..9];
+    let mut wire = b"+OK ready <1.2@fuzz>\r\n".to_vec();
+    wire.extend_from_slice(&data[9..]);
     let mut client = Client::new(
         ClientConfig {
             allow_plaintext: true,
-            tls: commands.first().is_some_and(|b| b & 1 == 1),
+            tls: commands[0] & 1 == 1,
+            auto_capa: commands[0] & 2 == 2,
             ..ClientConfig::default()
         },
         [7; 32],
@@ -23,8 +32,8 @@ fuzz_target!(|input: (Vec<u8>, u8, Vec<u8>)| {
     let mut out = [0u8; 4096];
     let mut in_message: Option<u32> = None;
     for _ in 0..100_000 {
-        // Queue one more command whenever the client is idle.
-        if client.is_idle() {
+        // Queue the next command whenever fewer than two are pending.
+        if client.is_idle() || queued.len() % 2 == 0 {
             if let Some(c) = queued.next() {
                 let n = u32::from(*c >> 4);
                 let _ = match c & 15 {
