@@ -54,7 +54,10 @@ fn fetch_time(url: &str, password: &str, extra: &[&str]) -> f64 {
     let (ok, out, err) = pop3fetch(url, &local, password, extra);
     let secs = start.elapsed().as_secs_f64();
     assert!(ok, "pop3fetch failed: {out}{err}");
-    assert!(out.starts_with(&format!("pop3fetch: {MESSAGES} fetched")), "{out}");
+    assert!(
+        out.starts_with(&format!("pop3fetch: {MESSAGES} fetched")),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&local);
     secs
 }
@@ -94,7 +97,12 @@ fn main() {
         ),
         (
             "curl <- Dovecot",
-            best_of_two(|| curl_time(&format!("pop3://{DOVECOT_USER}:s3cret%20pass@127.0.0.1:{}/{range}", d.port))),
+            best_of_two(|| {
+                curl_time(&format!(
+                    "pop3://{DOVECOT_USER}:s3cret%20pass@127.0.0.1:{}/{range}",
+                    d.port
+                ))
+            }),
         ),
         (
             "pop3fetch <- pop3d",
@@ -108,7 +116,12 @@ fn main() {
         ),
         (
             "curl <- pop3d",
-            best_of_two(|| curl_time(&format!("pop3://carol:pw%20of%20carol@127.0.0.1:{}/{range}", p.port))),
+            best_of_two(|| {
+                curl_time(&format!(
+                    "pop3://carol:pw%20of%20carol@127.0.0.1:{}/{range}",
+                    p.port
+                ))
+            }),
         ),
     ];
     println!("{:<22} {:>8} {:>9}", "fetch", "seconds", "MB/s");
