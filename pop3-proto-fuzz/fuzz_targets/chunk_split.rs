@@ -14,7 +14,12 @@ enum Ev {
     End,
 }
 
-fn run(expects: &[Expect], wire: &[u8], piece: usize, bare_lf: BareLf) -> (Vec<Ev>, Option<DecodeError>) {
+fn run(
+    expects: &[Expect],
+    wire: &[u8],
+    piece: usize,
+    bare_lf: BareLf,
+) -> (Vec<Ev>, Option<DecodeError>) {
     let mut dec = ResponseDecoder::new().with_bare_lf(bare_lf);
     let mut expects = expects.iter();
     let mut events: Vec<Ev> = Vec::new();
@@ -38,7 +43,11 @@ fn run(expects: &[Expect], wire: &[u8], piece: usize, bare_lf: BareLf) -> (Vec<E
         let progressed = d.consumed > 0 || d.item.is_some();
         if let Some(ev) = d.item {
             let ev = match ev {
-                ResponseEvent::Status(s) => Ev::Status(s.is_ok(), s.code.map(|c| c.as_str().to_owned()), s.text.to_vec()),
+                ResponseEvent::Status(s) => Ev::Status(
+                    s.is_ok(),
+                    s.code.map(|c| c.as_str().to_owned()),
+                    s.text.to_vec(),
+                ),
                 ResponseEvent::Challenge(c) => Ev::Challenge(c.to_vec()),
                 ResponseEvent::Line(l) => Ev::Line(l.to_vec()),
                 ResponseEvent::Data(d) => Ev::Data(d.to_vec()),
@@ -75,7 +84,11 @@ fuzz_target!(|input: (Vec<u8>, bool, Vec<u8>)| {
             _ => Expect::Sasl,
         })
         .collect();
-    let policy = if lenient { BareLf::LineEnd } else { BareLf::Data };
+    let policy = if lenient {
+        BareLf::LineEnd
+    } else {
+        BareLf::Data
+    };
     let whole = run(&expects, &wire, wire.len().max(1), policy);
     let bytewise = run(&expects, &wire, 1, policy);
     // An over-long line is found at the limit either way; other errors must agree.

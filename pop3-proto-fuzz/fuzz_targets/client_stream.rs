@@ -44,7 +44,10 @@ fuzz_target!(|data: &[u8]| {
                     4 => client.retr(n),
                     5 => client.top(n, 2),
                     6 => client.dele(n),
-                    7 => client.login(Login::UserPass { user: b"u", password: b"p" }),
+                    7 => client.login(Login::UserPass {
+                        user: b"u",
+                        password: b"p",
+                    }),
                     8 => client.login(Login::Sasl {
                         mechanism: [
                             SaslMechanism::Plain,
@@ -99,7 +102,11 @@ fuzz_target!(|data: &[u8]| {
             let end = (offset + piece).min(wire.len());
             buf.extend_from_slice(&wire[offset..end]);
             offset = end;
-            assert!(buf.len() <= 2048 + piece, "input buffer grew to {}", buf.len());
+            assert!(
+                buf.len() <= 2048 + piece,
+                "input buffer grew to {}",
+                buf.len()
+            );
         }
     }
 });
@@ -110,6 +117,10 @@ trait ApopOrNoop {
 
 impl ApopOrNoop for Client {
     fn apop_or_noop(&mut self) -> Result<(), pop3_proto::client::ClientError> {
-        self.login(Login::Apop { user: b"u", secret: b"s" }).or_else(|_| self.noop())
+        self.login(Login::Apop {
+            user: b"u",
+            secret: b"s",
+        })
+        .or_else(|_| self.noop())
     }
 }

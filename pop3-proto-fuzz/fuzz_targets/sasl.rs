@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pop3_proto::sasl::scram::{Hash, Keys, ScramClient, ScramServer};
 use pop3_proto::sasl::decode_base64;
+use pop3_proto::sasl::scram::{Hash, Keys, ScramClient, ScramServer};
 use pop3_proto::server::{MechanismSet, Server, ServerConfig, Tls};
 use pop3_proto::time::Instant;
 
@@ -15,7 +15,11 @@ fuzz_target!(|input: (u8, Vec<u8>, Vec<u8>, Vec<u8>)| {
     let _ = decode_base64(&a, &mut buf);
 
     // SCRAM messages straight into the parsers.
-    let hash = if which & 1 == 0 { Hash::Sha1 } else { Hash::Sha256 };
+    let hash = if which & 1 == 0 {
+        Hash::Sha1
+    } else {
+        Hash::Sha256
+    };
     if let Ok(mut client) = ScramClient::new(hash, b"", b"user", b"nonce") {
         let mut out = heapless::Vec::new();
         // Low iteration floor keeps the fuzzer fast; any count below it is refused.
@@ -37,8 +41,16 @@ fuzz_target!(|input: (u8, Vec<u8>, Vec<u8>, Vec<u8>)| {
     config.auth_failure_delay_ms = 0;
     let now = Instant::from_millis(0);
     let mut server = Server::new(config, now, [3; 32]);
-    let mech = ["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "XOAUTH2", "OAUTHBEARER", "EXTERNAL"]
-        [usize::from(which >> 1) % 8];
+    let mech = [
+        "PLAIN",
+        "LOGIN",
+        "CRAM-MD5",
+        "SCRAM-SHA-1",
+        "SCRAM-SHA-256",
+        "XOAUTH2",
+        "OAUTHBEARER",
+        "EXTERNAL",
+    ][usize::from(which >> 1) % 8];
     let mut wire = format!("AUTH {mech}").into_bytes();
     if which & 0x80 != 0 {
         wire.push(b' ');
@@ -60,10 +72,12 @@ fuzz_target!(|input: (u8, Vec<u8>, Vec<u8>, Vec<u8>)| {
         match event.as_deref() {
             None if consumed == 0 => break,
             None => {}
-            Some(e) if e.starts_with("NeedSecret") => server.answer_secret(Some(b"pw"), now).unwrap(),
-            Some(e) if e.starts_with("OpenMaildrop") => {
-                server.answer_open(pop3_proto::server::Open::Unavailable).unwrap()
+            Some(e) if e.starts_with("NeedSecret") => {
+                server.answer_secret(Some(b"pw"), now).unwrap()
             }
+            Some(e) if e.starts_with("OpenMaildrop") => server
+                .answer_open(pop3_proto::server::Open::Unavailable)
+                .unwrap(),
             Some(_) => server.answer_password(true, now).unwrap(),
         }
     }

@@ -19,7 +19,11 @@ fuzz_target!(|input: (u8, u8, Vec<u8>)| {
     let mut config = ServerConfig::new("fuzz.example");
     config.allow_plaintext_auth = flags & 1 != 0;
     config.apop = flags & 2 != 0;
-    config.tls = if flags & 4 != 0 { Tls::StartTls } else { Tls::None };
+    config.tls = if flags & 4 != 0 {
+        Tls::StartTls
+    } else {
+        Tls::None
+    };
     config.auth_failure_delay_ms = 0;
     let piece = usize::from(piece.max(1));
     let now = Instant::from_millis(0);
@@ -39,7 +43,9 @@ fuzz_target!(|input: (u8, u8, Vec<u8>)| {
             break;
         }
         let before = buf.clone();
-        let d = server.handle_input(&buf, now).expect("the driver answers every event");
+        let d = server
+            .handle_input(&buf, now)
+            .expect("the driver answers every event");
         let consumed = d.consumed;
         if consumed > 0 {
             last_line = before[..consumed].to_vec();
@@ -57,23 +63,39 @@ fuzz_target!(|input: (u8, u8, Vec<u8>)| {
                 let end = (offset + piece).min(wire.len());
                 buf.extend_from_slice(&wire[offset..end]);
                 offset = end;
-                assert!(buf.len() <= 2048 + piece, "input buffer grew to {}", buf.len());
+                assert!(
+                    buf.len() <= 2048 + piece,
+                    "input buffer grew to {}",
+                    buf.len()
+                );
             }
             continue;
         };
         buf.drain(..consumed);
         // Re-decode the event kind from its Debug form (the borrow ended above).
-        if event.starts_with("CheckPassword") || event.starts_with("CheckToken") || event.starts_with("CheckExternal") {
-            server.answer_password(event.contains("[112, 119]"), now).unwrap();
+        if event.starts_with("CheckPassword")
+            || event.starts_with("CheckToken")
+            || event.starts_with("CheckExternal")
+        {
+            server
+                .answer_password(event.contains("[112, 119]"), now)
+                .unwrap();
         } else if event.starts_with("NeedSecret") {
             server.answer_secret(Some(b"pw"), now).unwrap();
         } else if event.starts_with("OpenMaildrop") {
-            let size = MESSAGES.iter().map(|m| pop3_proto::codec::body::wire_size(m)).sum();
+            let size = MESSAGES
+                .iter()
+                .map(|m| pop3_proto::codec::body::wire_size(m))
+                .sum();
             server.answer_open(Open::Opened { count: 4, size }).unwrap();
         } else if let Some(msg) = event.strip_prefix("Size { msg: ") {
             let msg: u32 = msg.trim_end_matches(" }").parse().unwrap();
             assert!((1..=4).contains(&msg) && !server.is_deleted(msg));
-            server.answer_size(pop3_proto::codec::body::wire_size(MESSAGES[msg as usize - 1])).unwrap();
+            server
+                .answer_size(pop3_proto::codec::body::wire_size(
+                    MESSAGES[msg as usize - 1],
+                ))
+                .unwrap();
         } else if let Some(msg) = event.strip_prefix("Uid { msg: ") {
             let msg: u32 = msg.trim_end_matches(" }").parse().unwrap();
             assert!((1..=4).contains(&msg) && !server.is_deleted(msg));
@@ -99,7 +121,9 @@ fuzz_target!(|input: (u8, u8, Vec<u8>)| {
             out.extend_from_slice(&pending);
             server.tls_started().unwrap();
         } else if event == "Update" {
-            let line = String::from_utf8_lossy(&last_line).trim().to_ascii_uppercase();
+            let line = String::from_utf8_lossy(&last_line)
+                .trim()
+                .to_ascii_uppercase();
             assert_eq!(line, "QUIT", "UPDATE after {line:?}");
             server.answer_update(true).unwrap();
         } else {

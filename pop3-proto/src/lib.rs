@@ -31,6 +31,8 @@ extern crate std;
 pub mod blocking;
 pub mod client;
 pub mod codec;
+#[cfg(any(feature = "embedded-io", feature = "embedded-io-async"))]
+pub mod embedded;
 pub mod limits;
 pub mod response;
 pub mod sasl;
