@@ -8,7 +8,7 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use support::*;
 
@@ -74,23 +74,7 @@ fn firmware_fetches_mail_over_the_uart() {
     fill_maildir(&dir.join("root").join("fw"), &messages);
     std::fs::write(dir.join("users"), "fw:fw pass\n").unwrap();
     let port = free_port();
-    let _pop3d = Running(
-        Command::new(example("pop3d"))
-            .args([
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--allow-plaintext-auth",
-                "--maildir-root",
-            ])
-            .arg(dir.join("root"))
-            .arg("--users")
-            .arg(dir.join("users"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(port);
+    let _pop3d = Running(spawn_pop3d(&dir, port, &["--allow-plaintext-auth"]));
     let out = Command::new("timeout")
         .args([
             "120",

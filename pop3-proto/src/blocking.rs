@@ -60,6 +60,19 @@ pub trait StartTls {
     fn start_tls(&mut self) -> io::Result<()>;
 }
 
+/// A stream whose reads can be bounded in time, so that a server adapter wakes up
+/// for its timers (failed-login delay, idle timer) while the client is silent.
+pub trait ReadTimeout {
+    /// Sets the read timeout (`None`: block).
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()>;
+}
+
+impl ReadTimeout for std::net::TcpStream {
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        std::net::TcpStream::set_read_timeout(self, timeout)
+    }
+}
+
 /// Plain TCP cannot start TLS: servers over it must not offer STLS.
 impl StartTls for std::net::TcpStream {
     fn start_tls(&mut self) -> io::Result<()> {
@@ -274,7 +287,7 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
     /// Serves the session to its end.
     pub fn serve<B: Backend>(&mut self, backend: &mut B) -> Result<(), Error>
     where
-        S: StartTls,
+        S: StartTls + ReadTimeout,
     {
         let result = self.serve_inner(backend);
         backend.closed();
@@ -283,7 +296,7 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
 
     fn serve_inner<B: Backend>(&mut self, backend: &mut B) -> Result<(), Error>
     where
-        S: StartTls,
+        S: StartTls + ReadTimeout,
     {
         loop {
             self.flush()?;
@@ -303,6 +316,10 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
                         self.server.handle_timeout(now);
                         continue;
                     }
+                    // Wake up at the deadline even if the client says nothing.
+                    let wait = deadline.as_millis() - now.as_millis();
+                    self.stream
+                        .set_read_timeout(Some(Duration::from_millis(wait.clamp(1, 60_000))))?;
                 }
                 match self.rx.fill(&mut self.stream) {
                     Ok(0) => return Ok(()),

@@ -108,14 +108,20 @@ impl<const RX: usize, const TX: usize> ClientIo<RX, TX> {
         self.client.is_idle() || self.client.is_closed()
     }
 
-    /// Free receive space (after compacting).
-    fn spare(&mut self) -> &mut [u8] {
+    /// Free receive space (after compacting); an error when a line does not fit
+    /// the receive buffer at all.
+    fn spare(&mut self) -> Result<&mut [u8], ClientError> {
         if self.end == RX && self.start > 0 {
             self.rx.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
         }
-        &mut self.rx[self.end..]
+        if self.end == RX {
+            return Err(ClientError::Decode(crate::DecodeError::LineTooLong {
+                limit: RX,
+            }));
+        }
+        Ok(&mut self.rx[self.end..])
     }
 
     fn filled(&mut self, n: usize) {
@@ -170,14 +176,7 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
             if self.io.done() {
                 return Ok(None);
             }
-            let spare = self.io.spare();
-            if spare.is_empty() {
-                // A line longer than the receive buffer.
-                return Err(Error::Client(ClientError::Decode(
-                    crate::DecodeError::LineTooLong { limit: RX },
-                )));
-            }
-            let n = self.stream.read(spare).map_err(Error::Io)?;
+            let n = self.stream.read(self.io.spare()?).map_err(Error::Io)?;
             if n == 0 {
                 return Err(Error::Eof);
             }
@@ -240,14 +239,11 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
             if self.io.done() {
                 return Ok(None);
             }
-            let spare = self.io.spare();
-            if spare.is_empty() {
-                // A line longer than the receive buffer.
-                return Err(Error::Client(ClientError::Decode(
-                    crate::DecodeError::LineTooLong { limit: RX },
-                )));
-            }
-            let n = self.stream.read(spare).await.map_err(Error::Io)?;
+            let n = self
+                .stream
+                .read(self.io.spare()?)
+                .await
+                .map_err(Error::Io)?;
             if n == 0 {
                 return Err(Error::Eof);
             }

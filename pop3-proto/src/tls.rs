@@ -139,6 +139,15 @@ impl StartTls for NetStream {
     }
 }
 
+impl crate::blocking::ReadTimeout for NetStream {
+    fn set_read_timeout(&mut self, timeout: Option<std::time::Duration>) -> io::Result<()> {
+        match self.tcp() {
+            Some(t) => t.set_read_timeout(timeout),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Read for NetStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match &mut self.inner {

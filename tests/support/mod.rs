@@ -284,12 +284,9 @@ pub struct Pop3d {
     _child: Running,
 }
 
-pub fn start_pop3d(messages: &[Vec<u8>], extra: &[&str]) -> Pop3d {
-    let dir = temp_dir("pop3d");
-    let maildir = dir.join("root").join("carol");
-    fill_maildir(&maildir, messages);
-    fs::write(dir.join("users"), "carol:pw of carol\n").unwrap();
-    let port = free_port();
+/// Starts pop3d on `port` over `dir/root` with the users of `dir/users`, and waits
+/// until it listens.
+pub fn spawn_pop3d(dir: &Path, port: u16, extra: &[&str]) -> Child {
     let child = Command::new(example("pop3d"))
         .args(["--listen", &format!("127.0.0.1:{port}"), "--maildir-root"])
         .arg(dir.join("root"))
@@ -300,8 +297,17 @@ pub fn start_pop3d(messages: &[Vec<u8>], extra: &[&str]) -> Pop3d {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let child = Running(child);
     wait_for_port(port);
+    child
+}
+
+pub fn start_pop3d(messages: &[Vec<u8>], extra: &[&str]) -> Pop3d {
+    let dir = temp_dir("pop3d");
+    let maildir = dir.join("root").join("carol");
+    fill_maildir(&maildir, messages);
+    fs::write(dir.join("users"), "carol:pw of carol\n").unwrap();
+    let port = free_port();
+    let child = Running(spawn_pop3d(&dir, port, extra));
     Pop3d {
         port,
         maildir,
@@ -362,4 +368,209 @@ pub fn first_line(child: &mut Child) -> String {
         .read_line(&mut line)
         .unwrap();
     line
+}
+
+/// Watches the bytes a client sends through a [`CutProxy`].
+pub type Inspector = Box<dyn Fn(&[u8]) + Send + Sync>;
+
+/// A one-connection TCP proxy to `upstream` that cuts both directions after
+/// `budget` bytes have crossed it (client->server and server->client together).
+/// `on_client` sees every chunk the client sends before it is forwarded.
+pub struct CutProxy {
+    pub port: u16,
+    thread: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl CutProxy {
+    pub fn start(upstream: u16, budget: usize, on_client: Option<Inspector>) -> CutProxy {
+        use std::io::Write;
+        use std::net::Shutdown;
+        use std::sync::atomic::AtomicUsize;
+        use std::sync::Arc;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let thread = std::thread::spawn(move || {
+            let (client, _) = listener.accept().unwrap();
+            let server = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+            for s in [&client, &server] {
+                s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            }
+            let left = Arc::new(AtomicUsize::new(budget));
+            let crossed = Arc::new(AtomicUsize::new(0));
+            let on_client: Arc<Option<Inspector>> = Arc::new(on_client);
+            let pump = |mut from: TcpStream, mut to: TcpStream, inspect: bool| {
+                let (left, crossed, on_client) = (left.clone(), crossed.clone(), on_client.clone());
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        let n = match from.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        let take = left
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |l| {
+                                Some(l.saturating_sub(n))
+                            })
+                            .map(|l| l.min(n))
+                            .unwrap();
+                        if inspect {
+                            if let Some(f) = on_client.as_ref() {
+                                f(&buf[..take]);
+                            }
+                        }
+                        if take > 0 && to.write_all(&buf[..take]).is_err() {
+                            break;
+                        }
+                        crossed.fetch_add(take, Ordering::SeqCst);
+                        if take < n || left.load(Ordering::SeqCst) == 0 {
+                            break;
+                        }
+                    }
+                    let _ = from.shutdown(Shutdown::Both);
+                    let _ = to.shutdown(Shutdown::Both);
+                })
+            };
+            let a = pump(
+                client.try_clone().unwrap(),
+                server.try_clone().unwrap(),
+                true,
+            );
+            let b = pump(server, client, false);
+            let _ = a.join();
+            let _ = b.join();
+            crossed.load(Ordering::SeqCst)
+        });
+        CutProxy {
+            port,
+            thread: Some(thread),
+        }
+    }
+
+    /// Bytes that crossed the proxy before it closed.
+    pub fn finish(mut self) -> usize {
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+/// Resident memory (VmRSS) and its peak (VmHWM) of a process, in KiB.
+pub fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// pop3d over `users` mailboxes (`user0`…), each with `per_user` small messages.
+pub fn start_pop3d_many(users: usize, per_user: usize) -> (Pop3d, u32) {
+    let dir = temp_dir("pop3d-many");
+    let mut list = String::new();
+    for u in 0..users {
+        let msgs: Vec<Vec<u8>> = (0..per_user)
+            .map(|i| {
+                format!("Subject: user{u} message {i}\n\nbody of {u}/{i}\n.dot\n").into_bytes()
+            })
+            .collect();
+        fill_maildir(&dir.join("root").join(format!("user{u}")), &msgs);
+        list.push_str(&format!("user{u}:pw{u}\n"));
+    }
+    fs::write(dir.join("users"), list).unwrap();
+    let port = free_port();
+    let child = spawn_pop3d(&dir, port, &["--allow-plaintext-auth"]);
+    let pid = child.id();
+    let child = Running(child);
+    (
+        Pop3d {
+            port,
+            maildir: dir.join("root"),
+            dir,
+            _child: child,
+        },
+        pid,
+    )
+}
+
+/// One well-behaved session for `user{u}`: log in, UIDL, RETR all, DELE all, QUIT.
+/// Returns the message bodies received.
+pub fn fetch_and_delete(port: u16, u: usize) -> Result<Vec<Vec<u8>>, String> {
+    use pop3_proto::blocking::ClientConn;
+    use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
+    let tcp = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let config = ClientConfig {
+        allow_plaintext: true,
+        auto_capa: false,
+        ..ClientConfig::default()
+    };
+    let mut c = ClientConn::new(tcp, Client::new(config, [u as u8; 32]));
+    c.run(|_| {}).map_err(|e| e.to_string())?;
+    let (user, pw) = (format!("user{u}"), format!("pw{u}"));
+    c.client()
+        .login(Login::UserPass {
+            user: user.as_bytes(),
+            password: pw.as_bytes(),
+        })
+        .map_err(|e| e.to_string())?;
+    let mut error = None;
+    c.run(|e| {
+        if let ClientEvent::Error { text, .. } = e {
+            error = Some(String::from_utf8_lossy(text).into_owned());
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    if let Some(e) = error {
+        return Err(e);
+    }
+    c.client().stat().map_err(|e| e.to_string())?;
+    let mut count = 0;
+    c.run(|e| {
+        if let ClientEvent::Stat(s) = e {
+            count = s.count;
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    let mut bodies: Vec<Vec<u8>> = Vec::new();
+    for n in 1..=count {
+        c.client().retr(n).map_err(|e| e.to_string())?;
+        c.client().dele(n).map_err(|e| e.to_string())?;
+    }
+    c.client().quit().map_err(|e| e.to_string())?;
+    let mut closed = false;
+    c.run(|e| match e {
+        ClientEvent::MessageStart { .. } => bodies.push(Vec::new()),
+        ClientEvent::MessageData { data, .. } => bodies.last_mut().unwrap().extend_from_slice(data),
+        ClientEvent::Closed => closed = true,
+        _ => {}
+    })
+    .map_err(|e| e.to_string())?;
+    if !closed {
+        return Err("QUIT not acknowledged".into());
+    }
+    Ok(bodies)
+}
+
+/// One session's latency and the messages it received (or why it failed).
+pub type SessionResult = (Duration, Result<Vec<Vec<u8>>, String>);
+
+/// `sessions` concurrent fetch-and-delete sessions, one per user; returns each
+/// session's latency and result.
+pub fn load(port: u16, sessions: usize) -> Vec<SessionResult> {
+    let threads: Vec<_> = (0..sessions)
+        .map(|u| {
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || {
+                    let start = Instant::now();
+                    let r = fetch_and_delete(port, u);
+                    (start.elapsed(), r)
+                })
+                .unwrap()
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
 }
