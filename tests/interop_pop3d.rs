@@ -214,3 +214,55 @@ fn pop3d_locks_and_deletes_only_at_quit() {
     let (mut a, _) = connect();
     assert_eq!(uids(&mut a), before[1..].to_vec());
 }
+
+/// pop3d with a certificate: STLS on the plain port and implicit TLS on the pop3s
+/// port, fetched by pop3fetch (which verifies the certificate against the test CA),
+/// and plaintext logins refused before TLS.
+#[test]
+fn pop3d_serves_stls_and_pop3s() {
+    let dir = temp_dir("pop3d-tls");
+    let cert = test_cert(&dir);
+    let tls_port = free_port();
+    let p = start_pop3d(
+        &messages(),
+        &[
+            "--tls-cert",
+            cert.cert.to_str().unwrap(),
+            "--tls-key",
+            cert.key.to_str().unwrap(),
+            "--listen-tls",
+            &format!("127.0.0.1:{tls_port}"),
+        ],
+    );
+    wait_for_port(tls_port);
+    let ca = cert.ca.to_str().unwrap();
+    for (url, extra) in [
+        (
+            format!("pop3://carol;AUTH=PLAIN@127.0.0.1:{}", p.port),
+            vec!["--starttls", "--keep", "--ca-file", ca],
+        ),
+        (
+            format!("pop3s://carol;AUTH=SCRAM-SHA-256@127.0.0.1:{tls_port}"),
+            vec!["--keep", "--ca-file", ca],
+        ),
+        (
+            format!("pop3s://carol;AUTH=USER@127.0.0.1:{tls_port}"),
+            vec!["--keep", "--ca-file", ca],
+        ),
+    ] {
+        let local = temp_dir("pop3d-tls-fetched");
+        let (ok, out, err) = pop3fetch(&url, &local, "pw of carol", &extra);
+        assert!(ok, "{url}: {out}{err}");
+        assert_eq!(read_maildir(&local), messages(), "{url}");
+    }
+    // Without TLS the server refuses cleartext passwords, even when the client allows them.
+    let local = temp_dir("pop3d-tls-fetched");
+    let (ok, _, err) = pop3fetch(
+        &format!("pop3://carol;AUTH=USER@127.0.0.1:{}", p.port),
+        &local,
+        "pw of carol",
+        &["--allow-plaintext"],
+    );
+    assert!(!ok);
+    assert!(err.contains("Plaintext authentication disallowed"), "{err}");
+}
