@@ -71,18 +71,19 @@ pub fn list(dir: &Path) -> io::Result<Vec<Entry>> {
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A new unique file name (time, pid, counter, host).
+/// A new unique file name (time, counter, pid, host). The fields are zero-padded so
+/// that names sort in delivery order, as Maildir readers list them.
 pub fn unique_name() -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!(
-        "{}.M{}P{}Q{}.pop3-proto",
+        "{:010}.M{:06}Q{:06}P{}.pop3-proto",
         now.as_secs(),
         now.subsec_micros(),
-        std::process::id(),
-        n
+        n,
+        std::process::id()
     )
 }
 
