@@ -9,12 +9,7 @@ use pop3_proto::client::{ClientError, Login};
 
 fn login(pair: &mut Pair) {
     pair.run();
-    pair.client
-        .login(Login::UserPass {
-            user: b"alice",
-            password: b"wonder land",
-        })
-        .unwrap();
+    pair.login_alice(b"wonder land");
     let ev = pair.run();
     assert!(ev.contains(&"LoggedIn".to_string()), "{ev:?}");
 }
@@ -117,12 +112,7 @@ fn lock_step_without_pipelining() {
     let mut pair = Pair::new(c, s, App::demo());
     pair.piece = 3;
     pair.run();
-    pair.client
-        .login(Login::UserPass {
-            user: b"alice",
-            password: b"wonder land",
-        })
-        .unwrap();
+    pair.login_alice(b"wonder land");
     pair.client.stat().unwrap();
     pair.client.retr(2).unwrap();
     pair.run();
@@ -152,12 +142,7 @@ fn failed_login_and_commands_queued_behind_it() {
     let (c, s) = plain_configs();
     let mut pair = Pair::new(c, s, App::demo());
     pair.run();
-    pair.client
-        .login(Login::UserPass {
-            user: b"alice",
-            password: b"nope",
-        })
-        .unwrap();
+    pair.login_alice(b"nope");
     pair.client.stat().unwrap();
     pair.client.retr(1).unwrap();
     assert_eq!(
@@ -174,12 +159,7 @@ fn failed_login_and_commands_queued_behind_it() {
     c.auto_capa = false;
     let mut pair = Pair::new(c, s, App::demo());
     pair.run();
-    pair.client
-        .login(Login::UserPass {
-            user: b"alice",
-            password: b"nope",
-        })
-        .unwrap();
+    pair.login_alice(b"nope");
     pair.client.stat().unwrap();
     pair.client.retr(1).unwrap();
     assert_eq!(
@@ -231,12 +211,7 @@ fn stls_then_login_then_recapa() {
         "re-CAPA after TLS shows USER"
     );
     assert!(!pair.client.capabilities().stls);
-    pair.client
-        .login(Login::UserPass {
-            user: b"alice",
-            password: b"wonder land",
-        })
-        .unwrap();
+    pair.login_alice(b"wonder land");
     let ev = pair.run();
     assert!(ev.contains(&"LoggedIn".to_string()));
     assert!(pair.client.capabilities().known, "re-CAPA after login");
@@ -279,12 +254,7 @@ fn in_use_maildrop_is_a_typed_error() {
     app.open_answer = Some(pop3_proto::server::Open::InUse);
     let mut pair = Pair::new(c, s, app);
     pair.run();
-    pair.client
-        .login(Login::UserPass {
-            user: b"alice",
-            password: b"wonder land",
-        })
-        .unwrap();
+    pair.login_alice(b"wonder land");
     assert_eq!(
         pair.run(),
         vec!["Error(Pass, Some(InUse), Maildrop is locked by another session)"]
@@ -385,12 +355,7 @@ fn response_codes_reach_the_caller() {
         app.open_answer = Some(answer);
         let mut pair = Pair::new(c, s, app);
         pair.run();
-        pair.client
-            .login(Login::UserPass {
-                user: b"alice",
-                password: b"wonder land",
-            })
-            .unwrap();
+        pair.login_alice(b"wonder land");
         assert_eq!(pair.run(), vec![expected]);
     }
 }

@@ -74,6 +74,16 @@ impl Pair {
         }
     }
 
+    /// Queues USER/PASS for the demo user `alice` with this password.
+    pub fn login_alice(&mut self, password: &[u8]) {
+        self.client
+            .login(pop3_proto::client::Login::UserPass {
+                user: b"alice",
+                password,
+            })
+            .unwrap();
+    }
+
     /// Moves bytes both ways until neither side makes progress; returns the events
     /// seen during this run (message data merged per message).
     pub fn run(&mut self) -> Vec<String> {
