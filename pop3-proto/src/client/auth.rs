@@ -376,6 +376,7 @@ fn scram_error(e: ScramError) -> ClientError {
         ScramError::NonceMismatch => "SCRAM nonce mismatch",
         ScramError::UnsupportedExtension => "SCRAM extension (m=) not supported",
         ScramError::WeakIterationCount => "SCRAM iteration count too low",
+        ScramError::ExcessiveIterationCount => "SCRAM iteration count too high",
         ScramError::ChannelBinding => "SCRAM channel binding not supported",
         ScramError::BadProof => "SCRAM server signature is wrong",
         ScramError::ServerError => "SCRAM error from the server",

@@ -31,6 +31,9 @@ pub enum ScramError {
     UnsupportedExtension,
     /// The iteration count is below the configured minimum.
     WeakIterationCount,
+    /// The iteration count is above [`MAX_ITERATIONS`]: a hostile server could make
+    /// the client spin on PBKDF2.
+    ExcessiveIterationCount,
     /// Channel binding was requested (`p=`); not supported over this transport.
     ChannelBinding,
     /// The client proof is wrong (server side), or the server signature is (client side).
@@ -42,6 +45,9 @@ pub enum ScramError {
 }
 
 const MAX_MSG: usize = 384;
+
+/// The highest SCRAM iteration count a client accepts (PBKDF2 cost bound).
+pub const MAX_ITERATIONS: u32 = 1_000_000;
 type Msg = heapless::Vec<u8, MAX_MSG>;
 
 impl Hash {
@@ -230,6 +236,9 @@ impl ScramClient {
         }
         if iterations < min_iterations || iterations == 0 {
             return Err(ScramError::WeakIterationCount);
+        }
+        if iterations > MAX_ITERATIONS {
+            return Err(ScramError::ExcessiveIterationCount);
         }
         let mut salt = [0u8; 128];
         let salt_len = decode_base64(salt_b64, &mut salt).map_err(|_| ScramError::Malformed)?;
