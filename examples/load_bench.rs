@@ -23,6 +23,15 @@ fn main() {
     let results = load(p.port, sessions);
     let elapsed = started.elapsed();
     let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+    let mut reasons: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for (_, r) in &results {
+        if let Err(e) = r {
+            *reasons.entry(e.clone()).or_default() += 1;
+        }
+    }
+    for (reason, n) in &reasons {
+        println!("failed        {n} × {reason}");
+    }
     let mut latencies: Vec<Duration> = results.iter().map(|(l, _)| *l).collect();
     latencies.sort();
     let pct = |p: usize| latencies[(latencies.len() * p / 100).saturating_sub(1)];
