@@ -20,6 +20,29 @@
 //!
 //! Memory use is bounded by the caller's input buffer and a few bytes of state,
 //! whatever the size of a message: framing ends only on `CRLF.CRLF`, never on sizes.
+//!
+//! ```
+//! use pop3_proto::{Command, ResponseDecoder, ResponseEvent};
+//!
+//! let mut out = [0u8; 255];
+//! let n = Command::Retr(1).encode(&mut out).unwrap();
+//! assert_eq!(&out[..n], b"RETR 1\r\n");
+//!
+//! let mut decoder = ResponseDecoder::new();
+//! decoder.expect(Command::Retr(1).expect());
+//! let mut input: &[u8] = b"+OK\r\n..dot\r\n.\r\n";
+//! let mut body = Vec::new();
+//! loop {
+//!     let d = decoder.decode(input).unwrap();
+//!     match d.item {
+//!         Some(ResponseEvent::Data(chunk)) => body.extend_from_slice(chunk),
+//!         Some(ResponseEvent::End) => break,
+//!         _ => {}
+//!     }
+//!     input = &input[d.consumed..];
+//! }
+//! assert_eq!(body, b".dot\r\n");
+//! ```
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
