@@ -44,20 +44,23 @@ impl SaslMechanism {
         }
     }
 
+    /// Every mechanism this crate implements.
+    pub const ALL: [SaslMechanism; 8] = [
+        SaslMechanism::Plain,
+        SaslMechanism::Login,
+        SaslMechanism::CramMd5,
+        SaslMechanism::ScramSha1,
+        SaslMechanism::ScramSha256,
+        SaslMechanism::XOAuth2,
+        SaslMechanism::OAuthBearer,
+        SaslMechanism::External,
+    ];
+
     /// The mechanism of a name (any case), if this crate implements it.
     pub fn from_name(name: &str) -> Option<SaslMechanism> {
-        [
-            SaslMechanism::Plain,
-            SaslMechanism::Login,
-            SaslMechanism::CramMd5,
-            SaslMechanism::ScramSha1,
-            SaslMechanism::ScramSha256,
-            SaslMechanism::XOAuth2,
-            SaslMechanism::OAuthBearer,
-            SaslMechanism::External,
-        ]
-        .into_iter()
-        .find(|m| m.name().eq_ignore_ascii_case(name))
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(name))
     }
 
     fn is_scram(self) -> bool {
@@ -382,9 +385,4 @@ fn scram_error(e: ScramError) -> ClientError {
         ScramError::ServerError => "SCRAM error from the server",
         ScramError::TooLong => "SCRAM message too long",
     })
-}
-
-/// The APOP digest: lower-case hex of MD5(timestamp ‖ secret).
-pub(crate) fn apop_digest(timestamp: &[u8], secret: &[u8]) -> [u8; 32] {
-    crate::sasl::apop_digest(timestamp, secret)
 }

@@ -1,5 +1,6 @@
 //! What the client learnt from CAPA, kept without allocation.
 
+use crate::client::SaslMechanism;
 use crate::response::capability::{Capability, Expire};
 use crate::server::config::MechanismSet;
 
@@ -70,18 +71,5 @@ impl Capabilities {
 
 /// The [`MechanismSet`] bit of a mechanism name, if this crate implements it.
 pub(crate) fn mechanism_bit(name: &str) -> Option<MechanismSet> {
-    const NAMES: [(&str, MechanismSet); 8] = [
-        ("PLAIN", MechanismSet::PLAIN),
-        ("LOGIN", MechanismSet::LOGIN),
-        ("CRAM-MD5", MechanismSet::CRAM_MD5),
-        ("SCRAM-SHA-1", MechanismSet::SCRAM_SHA_1),
-        ("SCRAM-SHA-256", MechanismSet::SCRAM_SHA_256),
-        ("XOAUTH2", MechanismSet::XOAUTH2),
-        ("OAUTHBEARER", MechanismSet::OAUTHBEARER),
-        ("EXTERNAL", MechanismSet::EXTERNAL),
-    ];
-    NAMES
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, bit)| *bit)
+    SaslMechanism::from_name(name).map(SaslMechanism::bit)
 }

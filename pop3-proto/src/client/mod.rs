@@ -532,7 +532,7 @@ impl Client {
                 if self.timestamp.is_empty() {
                     return Err(ClientError::ApopUnavailable);
                 }
-                let digest = auth::apop_digest(&self.timestamp, secret);
+                let digest = crate::sasl::apop_digest(&self.timestamp, secret);
                 let mut scratch = [0u8; 255];
                 Command::Apop {
                     name: user,

@@ -3,7 +3,7 @@
 use core::ops::Range;
 
 use crate::client::SaslMechanism;
-use crate::encode::{EncodeError, Writer};
+use crate::encode::Writer;
 use crate::sasl::scram::{Hash, Keys, ScramError, ScramServer};
 use crate::sasl::{cram, ct_eq, decode_base64, write_base64};
 use crate::server::config::MechanismSet;
@@ -376,23 +376,13 @@ impl SaslServer {
 
 /// The space-separated names of `set`, written into `out`; returns the length.
 pub(crate) fn mechanism_list(set: MechanismSet, out: &mut [u8]) -> usize {
-    const NAMES: [(MechanismSet, &str); 8] = [
-        (MechanismSet::PLAIN, "PLAIN"),
-        (MechanismSet::LOGIN, "LOGIN"),
-        (MechanismSet::CRAM_MD5, "CRAM-MD5"),
-        (MechanismSet::SCRAM_SHA_1, "SCRAM-SHA-1"),
-        (MechanismSet::SCRAM_SHA_256, "SCRAM-SHA-256"),
-        (MechanismSet::XOAUTH2, "XOAUTH2"),
-        (MechanismSet::OAUTHBEARER, "OAUTHBEARER"),
-        (MechanismSet::EXTERNAL, "EXTERNAL"),
-    ];
     let mut w = Writer::new(out);
-    for (bit, name) in NAMES {
-        if set.contains(bit) {
+    for m in SaslMechanism::ALL {
+        if set.contains(m.bit()) {
             if w.len() > 0 {
                 let _ = w.put(b" ");
             }
-            let _ = w.put(name.as_bytes());
+            let _ = w.put(m.name().as_bytes());
         }
     }
     w.len()
@@ -401,9 +391,4 @@ pub(crate) fn mechanism_list(set: MechanismSet, out: &mut [u8]) -> usize {
 /// Checks an APOP digest (32 lower-case hex digits) against MD5(timestamp ‖ secret).
 pub(crate) fn apop_verify(timestamp: &[u8], secret: &[u8], digest: &[u8; 32]) -> bool {
     ct_eq(&crate::sasl::apop_digest(timestamp, secret), digest)
-}
-
-/// Writes `data` base64-encoded.
-pub(crate) fn base64_into(data: &[u8], w: &mut Writer<'_>) -> Result<(), EncodeError> {
-    write_base64(w, data)
 }

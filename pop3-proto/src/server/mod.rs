@@ -260,14 +260,6 @@ impl Server<[u8; 512]> {
     }
 }
 
-fn hex(bytes: &[u8], w: &mut Writer<'_>) -> Result<(), crate::EncodeError> {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        w.put(&[DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])?;
-    }
-    Ok(())
-}
-
 impl<M: Marks> Server<M> {
     /// A server session with the given deletion-mark storage, greeting queued.
     pub fn with_marks(config: ServerConfig, now: Instant, random: [u8; 32], marks: M) -> Self {
@@ -294,7 +286,9 @@ impl<M: Marks> Server<M> {
             let mut w = Writer::new(&mut stamp);
             let made = (|| {
                 w.put(b"<")?;
-                hex(&random[..8], &mut w)?;
+                let mut hexed = [0u8; 16];
+                crate::sasl::hex_into(&random[..8], &mut hexed);
+                w.put(&hexed)?;
                 w.put(b".")?;
                 w.put_u64(now.as_millis())?;
                 w.put(b"@")?;
@@ -1152,7 +1146,7 @@ impl<M: Marks> Server<M> {
                 let challenge = sasl.challenge();
                 let _ = self.tx.write_with(|w| {
                     w.put(b"+ ")?;
-                    auth::base64_into(challenge, w)?;
+                    crate::sasl::write_base64(w, challenge)?;
                     w.put(b"\r\n")
                 });
                 self.decoder.set_sasl(true);
