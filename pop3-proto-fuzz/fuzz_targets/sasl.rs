@@ -67,8 +67,8 @@ fuzz_target!(|input: (u8, Vec<u8>, Vec<u8>, Vec<u8>)| {
         let consumed = d.consumed;
         let event = d.item.map(|e| format!("{e:?}"));
         rest = &rest[consumed..];
-        let pending = server.poll_transmit().len();
-        server.transmitted(pending);
+        let mut tx = [0u8; 1024];
+        while server.poll_transmit(&mut tx) > 0 {}
         match event.as_deref() {
             None if consumed == 0 => break,
             None => {}

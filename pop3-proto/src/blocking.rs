@@ -1,6 +1,6 @@
 //! Blocking adapters: the state machines driven over any `std::io::Read + Write`
-//! (a `TcpStream`, a TLS stream, a pipe). A few dozen lines each; the protocol logic
-//! stays in [`Client`] and [`Server`].
+//! (a `TcpStream`, a TLS stream, a pipe). Each is the [`crate::driver`] loop with
+//! blocking reads and writes; the protocol logic stays in [`Client`] and [`Server`].
 
 use std::boxed::Box;
 use std::io::{self, Read, Write};
@@ -9,6 +9,7 @@ use std::vec;
 use std::vec::Vec;
 
 use crate::client::{Client, ClientError, ClientEvent};
+use crate::driver::{ClientDriver, Poll, ServerDriver};
 use crate::server::{Marks, Open, Server, ServerError, ServerEvent};
 use crate::time::Instant;
 
@@ -92,58 +93,18 @@ pub fn now() -> Instant {
     Instant::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
 }
 
-/// Receive buffer: bytes `start..end` of `buf` are unconsumed.
-struct Rx {
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
+/// Writes everything the driver has to transmit.
+fn send_all(stream: &mut impl Write, bytes: &[u8]) -> io::Result<usize> {
+    stream.write_all(bytes)?;
+    stream.flush()?;
+    Ok(bytes.len())
 }
 
-impl Rx {
-    fn new(capacity: usize) -> Self {
-        Rx {
-            buf: vec![0; capacity],
-            start: 0,
-            end: 0,
-        }
-    }
-
-    fn data(&self) -> &[u8] {
-        &self.buf[self.start..self.end]
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.start += n;
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        }
-    }
-
-    /// Reads more; `Ok(0)` is end of stream.
-    fn fill(&mut self, stream: &mut impl Read) -> io::Result<usize> {
-        if self.end == self.buf.len() {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        let n = stream.read(&mut self.buf[self.end..])?;
-        self.end += n;
-        Ok(n)
-    }
-
-    fn clear(&mut self) {
-        self.start = 0;
-        self.end = 0;
-    }
-}
-
-/// A [`Client`] over a blocking stream.
+/// A [`Client`] over a blocking stream: the [`ClientDriver`] loop with 64 KiB of
+/// receive and 16 KiB of transmit buffer.
 pub struct ClientConn<S> {
-    client: Client,
+    driver: ClientDriver<Vec<u8>, Vec<u8>>,
     stream: S,
-    rx: Rx,
-    tx: Vec<u8>,
 }
 
 impl<S: Read + Write> ClientConn<S> {
@@ -151,16 +112,14 @@ impl<S: Read + Write> ClientConn<S> {
     /// [`next`](Self::next).
     pub fn new(stream: S, client: Client) -> Self {
         ClientConn {
-            client,
+            driver: ClientDriver::new(client, vec![0; 64 * 1024], vec![0; 16 * 1024]),
             stream,
-            rx: Rx::new(64 * 1024),
-            tx: vec![0; 16 * 1024],
         }
     }
 
     /// The state machine, to queue commands.
     pub fn client(&mut self) -> &mut Client {
-        &mut self.client
+        self.driver.client()
     }
 
     /// The underlying stream.
@@ -168,40 +127,27 @@ impl<S: Read + Write> ClientConn<S> {
         &mut self.stream
     }
 
-    fn flush(&mut self) -> Result<(), Error> {
-        loop {
-            let n = self.client.poll_transmit(&mut self.tx)?;
-            if n == 0 {
-                return Ok(());
-            }
-            self.stream.write_all(&self.tx[..n])?;
-            self.stream.flush()?;
-        }
-    }
-
     /// Sends what is queued and hands the next event to `f`, reading as needed.
     /// Returns `Ok(None)` once nothing is queued or in flight.
     pub fn next<R>(&mut self, f: impl FnOnce(ClientEvent<'_>) -> R) -> Result<Option<R>, Error> {
         loop {
-            self.flush()?;
-            let d = self.client.handle_input(self.rx.data())?;
-            let consumed = d.consumed;
-            if let Some(event) = d.item {
-                let r = f(event);
-                self.rx.consume(consumed);
-                return Ok(Some(r));
-            }
-            self.rx.consume(consumed);
-            if consumed > 0 {
-                continue;
-            }
-            if self.client.is_idle() || self.client.is_closed() {
-                return Ok(None);
-            }
-            if self.rx.fill(&mut self.stream)? == 0 {
-                return Err(Error::Io(io::ErrorKind::UnexpectedEof.into()));
+            match self.driver.poll()? {
+                Poll::Transmit => {
+                    let n = send_all(&mut self.stream, self.driver.transmit())?;
+                    self.driver.transmitted(n);
+                }
+                Poll::Event => break,
+                Poll::NeedInput { .. } => {
+                    let n = self.stream.read(self.driver.input())?;
+                    if n == 0 {
+                        return Err(Error::Io(io::ErrorKind::UnexpectedEof.into()));
+                    }
+                    self.driver.received(n);
+                }
+                Poll::Idle | Poll::Closed => return Ok(None),
             }
         }
+        Ok(self.driver.event().map(f))
     }
 
     /// Runs queued commands to completion, handing every event to `f`.
@@ -212,12 +158,11 @@ impl<S: Read + Write> ClientConn<S> {
 }
 
 impl<S: Read + Write + StartTls> ClientConn<S> {
-    /// After [`ClientEvent::StartTls`]: drops buffered plaintext (RFC 2595), runs the
-    /// handshake, and tells the client (which queues CAPA again).
+    /// After [`ClientEvent::StartTls`]: runs the handshake, drops buffered plaintext
+    /// (RFC 2595) and tells the client (which queues CAPA again).
     pub fn start_tls(&mut self) -> Result<(), Error> {
-        self.rx.clear();
         self.stream.start_tls()?;
-        self.client.tls_started()?;
+        self.driver.tls_started()?;
         Ok(())
     }
 }
@@ -254,11 +199,12 @@ pub trait Backend {
     fn closed(&mut self) {}
 }
 
-/// A [`Server`] session over a blocking stream.
+/// A [`Server`] session over a blocking stream: the [`ServerDriver`] loop with 8 KiB
+/// of receive and 64 KiB of transmit buffer (message bodies leave in writes of that
+/// size).
 pub struct ServerConn<S, M: Marks> {
-    server: Server<M>,
+    driver: ServerDriver<M, Vec<u8>, Vec<u8>>,
     stream: S,
-    rx: Rx,
 }
 
 impl<S: Read + Write, M: Marks> ServerConn<S, M> {
@@ -267,20 +213,14 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
     /// after its idle timer; a timeout only makes the adapter check the time).
     pub fn new(stream: S, server: Server<M>) -> Self {
         ServerConn {
-            server,
+            driver: ServerDriver::new(server, vec![0; 8 * 1024], vec![0; 64 * 1024]),
             stream,
-            rx: Rx::new(8 * 1024),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        let pending = self.server.poll_transmit();
-        if !pending.is_empty() {
-            let n = pending.len();
-            self.stream.write_all(pending)?;
-            self.stream.flush()?;
-            self.server.transmitted(n);
-        }
+        let n = send_all(&mut self.stream, self.driver.transmit())?;
+        self.driver.transmitted(n);
         Ok(())
     }
 
@@ -299,95 +239,96 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
         S: StartTls + ReadTimeout,
     {
         loop {
-            self.flush()?;
-            if self.server.is_closed() {
-                return Ok(());
-            }
             let now = now();
-            let d = self.server.handle_input(self.rx.data(), now)?;
-            let consumed = d.consumed;
-            let Some(event) = d.item else {
-                self.rx.consume(consumed);
-                if consumed > 0 || !self.server.poll_transmit().is_empty() {
-                    continue;
-                }
-                if let Some(deadline) = self.server.poll_timeout() {
-                    if now >= deadline {
-                        self.server.handle_timeout(now);
+            match self.driver.poll(now)? {
+                Poll::Transmit => self.flush()?,
+                Poll::Closed | Poll::Idle => return Ok(()),
+                Poll::NeedInput { deadline } => {
+                    // Wake up at the deadline even if the client says nothing.
+                    let wait = deadline.map(|d| d.as_millis().saturating_sub(now.as_millis()));
+                    let timeout = Duration::from_millis(wait.unwrap_or(60_000).clamp(1, 60_000));
+                    let input = self.driver.input();
+                    if input.is_empty() {
+                        // Full of input that waits for a timer (a failed-login delay).
+                        std::thread::sleep(timeout);
                         continue;
                     }
-                    // Wake up at the deadline even if the client says nothing.
-                    let wait = deadline.as_millis() - now.as_millis();
-                    self.stream
-                        .set_read_timeout(Some(Duration::from_millis(wait.clamp(1, 60_000))))?;
-                }
-                match self.rx.fill(&mut self.stream) {
-                    Ok(0) => return Ok(()),
-                    Ok(_) => {}
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                        ) =>
-                    {
-                        self.server.handle_timeout(self::now());
+                    self.stream.set_read_timeout(Some(timeout))?;
+                    match self.stream.read(input) {
+                        Ok(0) => return Ok(()),
+                        Ok(n) => self.driver.received(n),
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                            ) => {}
+                        Err(e) => return Err(e.into()),
                     }
-                    Err(e) => return Err(e.into()),
                 }
-                continue;
-            };
-            let is_start_tls = matches!(event, ServerEvent::StartTls);
-            if matches!(event, ServerEvent::Update) {
-                self.rx.consume(consumed);
-                let deleted: Vec<u32> = self.server.deleted().collect();
-                let ok = backend.update(&deleted);
-                self.server.answer_update(ok)?;
-                continue;
+                Poll::Event => self.answer(backend, now)?,
             }
-            let answer = backend.answer(event);
-            self.rx.consume(consumed);
-            match answer {
-                Answer::Verdict(ok) => self.server.answer_password(ok, now)?,
-                Answer::Secret(s) => self.server.answer_secret(s.as_deref(), now)?,
-                Answer::Open(open) => self.server.answer_open(open)?,
-                Answer::Size(size) => self.server.answer_size(size)?,
-                Answer::Uid(uid) => self.server.answer_uid(&uid)?,
-                Answer::StartTls if is_start_tls => {
-                    self.flush()?;
-                    self.rx.clear();
-                    self.stream.start_tls()?;
-                    self.server.tls_started()?;
-                }
-                Answer::StartTls => return Err(Error::Server(ServerError::Unexpected)),
-                Answer::Message(None) => self.server.body_failed()?,
-                Answer::Message(Some(mut reader)) => {
-                    let mut chunk = vec![0u8; 16 * 1024];
-                    loop {
-                        if self.server.body_done() {
+        }
+    }
+
+    /// Answers the pending event with the backend's help.
+    fn answer<B: Backend>(&mut self, backend: &mut B, now: Instant) -> Result<(), Error>
+    where
+        S: StartTls,
+    {
+        let Some(event) = self.driver.event() else {
+            return Ok(());
+        };
+        let is_start_tls = matches!(event, ServerEvent::StartTls);
+        if matches!(event, ServerEvent::Update) {
+            let deleted: Vec<u32> = self.driver.server_ref().deleted().collect();
+            let ok = backend.update(&deleted);
+            self.driver.server().answer_update(ok)?;
+            return Ok(());
+        }
+        let answer = backend.answer(event);
+        let server = self.driver.server();
+        match answer {
+            Answer::Verdict(ok) => server.answer_password(ok, now)?,
+            Answer::Secret(s) => server.answer_secret(s.as_deref(), now)?,
+            Answer::Open(open) => server.answer_open(open)?,
+            Answer::Size(size) => server.answer_size(size)?,
+            Answer::Uid(uid) => server.answer_uid(&uid)?,
+            Answer::StartTls if is_start_tls => {
+                // `+OK` was sent before the event was handed out.
+                self.stream.start_tls()?;
+                self.driver.tls_started()?;
+            }
+            Answer::StartTls => return Err(Error::Server(ServerError::Unexpected)),
+            Answer::Message(None) => server.body_failed()?,
+            Answer::Message(Some(mut reader)) => {
+                let mut chunk = vec![0u8; 64 * 1024];
+                loop {
+                    if self.driver.server_ref().body_done() {
+                        break;
+                    }
+                    let n = match reader.read(&mut chunk) {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(_) => {
+                            self.driver.server().body_failed()?;
                             break;
                         }
-                        let n = match reader.read(&mut chunk) {
-                            Ok(0) => break,
-                            Ok(n) => n,
-                            Err(_) => {
-                                self.server.body_failed()?;
-                                break;
-                            }
-                        };
-                        let mut rest = &chunk[..n];
-                        while !rest.is_empty() {
-                            let taken = self.server.body(rest)?;
-                            if taken == 0 {
-                                self.flush()?;
-                            }
-                            rest = &rest[taken.min(rest.len())..];
+                    };
+                    let mut rest = &chunk[..n];
+                    while !rest.is_empty() {
+                        let taken = self.driver.body(rest)?;
+                        if taken == 0 {
+                            // The transmit buffer is full: send it (what poll would say).
+                            self.flush()?;
                         }
+                        rest = &rest[taken.min(rest.len())..];
                     }
-                    if !self.server.is_closed() {
-                        self.server.body_end()?;
-                    }
+                }
+                if !self.driver.server_ref().is_closed() {
+                    self.driver.server().body_end()?;
                 }
             }
         }
+        Ok(())
     }
 }

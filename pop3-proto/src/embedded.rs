@@ -2,12 +2,13 @@
 //! UART, an embassy-net socket, or tokio through `embedded-io-adapters`. Generic over
 //! the traits, fixed buffers, no allocator.
 //!
-//! Both drive the same [`Client`]; [`ClientIo`] holds the buffers and the logic
-//! they share, so each adapter is only its I/O loop.
+//! Both are the [`crate::driver`] loop over the same [`ClientDriver`]: each adapter
+//! is only its I/O.
 
 use core::fmt;
 
 use crate::client::{Client, ClientError, ClientEvent};
+use crate::driver::{ClientDriver, Poll};
 
 /// Why an embedded session failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,102 +38,13 @@ impl<E> From<ClientError> for Error<E> {
     }
 }
 
-/// One decoding step of [`ClientIo`].
-enum Step<R> {
-    Event(R),
-    Progress,
-    NeedInput,
-}
-
-/// The state machine with its receive (`RX` bytes) and transmit (`TX` bytes)
-/// buffers. `RX` must hold a status line (512 octets; message bodies stream through
-/// any size), `TX` the longest command (255 octets, more for long SASL responses).
-pub struct ClientIo<const RX: usize, const TX: usize> {
-    client: Client,
-    rx: [u8; RX],
-    start: usize,
-    end: usize,
-    tx: [u8; TX],
-}
-
-impl<const RX: usize, const TX: usize> ClientIo<RX, TX> {
-    /// Wraps a client.
-    pub fn new(client: Client) -> Self {
-        ClientIo {
-            client,
-            rx: [0; RX],
-            start: 0,
-            end: 0,
-            tx: [0; TX],
-        }
-    }
-
-    /// The state machine, to queue commands.
-    pub fn client(&mut self) -> &mut Client {
-        &mut self.client
-    }
-
-    /// The next bytes to send (empty when nothing is queued).
-    fn transmit(&mut self) -> Result<&[u8], ClientError> {
-        let n = self.client.poll_transmit(&mut self.tx)?;
-        Ok(&self.tx[..n])
-    }
-
-    /// Decodes one step from what was received. `Step::Event` when `f` saw an
-    /// event, `Step::Progress` when bytes were used without one (the client may now
-    /// have something to send, such as a SASL response), `Step::NeedInput` otherwise.
-    fn decode<R>(
-        &mut self,
-        f: &mut Option<impl FnOnce(ClientEvent<'_>) -> R>,
-    ) -> Result<Step<R>, ClientError> {
-        let d = self.client.handle_input(&self.rx[self.start..self.end])?;
-        let consumed = d.consumed;
-        let step = match d.item {
-            Some(event) => match f.take() {
-                Some(f) => Step::Event(f(event)),
-                None => Step::Progress,
-            },
-            None if consumed > 0 => Step::Progress,
-            None => Step::NeedInput,
-        };
-        self.start += consumed;
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        }
-        Ok(step)
-    }
-
-    /// True when nothing is queued or in flight.
-    fn done(&self) -> bool {
-        self.client.is_idle() || self.client.is_closed()
-    }
-
-    /// Free receive space (after compacting); an error when a line does not fit
-    /// the receive buffer at all.
-    fn spare(&mut self) -> Result<&mut [u8], ClientError> {
-        if self.end == RX && self.start > 0 {
-            self.rx.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        if self.end == RX {
-            return Err(ClientError::Decode(crate::DecodeError::LineTooLong {
-                limit: RX,
-            }));
-        }
-        Ok(&mut self.rx[self.end..])
-    }
-
-    fn filled(&mut self, n: usize) {
-        self.end = (self.end + n).min(RX);
-    }
-}
-
-/// A [`Client`] over an `embedded_io` (blocking) transport.
+/// A [`Client`] over an `embedded_io` (blocking) transport: the
+/// [`ClientDriver`] loop over fixed buffers of `RX` and `TX` bytes. `RX` must hold a
+/// status line (512 octets; message bodies stream through any size), `TX` the longest
+/// command (255 octets, more for long SASL responses).
 #[cfg(feature = "embedded-io")]
 pub struct ClientConn<S, const RX: usize, const TX: usize> {
-    io: ClientIo<RX, TX>,
+    driver: ClientDriver<[u8; RX], [u8; TX]>,
     stream: S,
 }
 
@@ -144,14 +56,14 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
     /// [`next`](Self::next).
     pub fn new(stream: S, client: Client) -> Self {
         ClientConn {
-            io: ClientIo::new(client),
+            driver: ClientDriver::new(client, [0; RX], [0; TX]),
             stream,
         }
     }
 
     /// The state machine, to queue commands.
     pub fn client(&mut self) -> &mut Client {
-        self.io.client()
+        self.driver.client()
     }
 
     /// Sends what is queued and hands the next event to `f`, reading as needed.
@@ -160,28 +72,27 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
         &mut self,
         f: impl FnOnce(ClientEvent<'_>) -> R,
     ) -> Result<Option<R>, Error<S::Error>> {
-        let mut f = Some(f);
         loop {
-            let out = self.io.transmit()?;
-            if !out.is_empty() {
-                self.stream.write_all(out).map_err(Error::Io)?;
-                self.stream.flush().map_err(Error::Io)?;
-                continue;
+            match self.driver.poll()? {
+                Poll::Transmit => {
+                    let out = self.driver.transmit();
+                    self.stream.write_all(out).map_err(Error::Io)?;
+                    self.stream.flush().map_err(Error::Io)?;
+                    let n = out.len();
+                    self.driver.transmitted(n);
+                }
+                Poll::Event => break,
+                Poll::NeedInput { .. } => {
+                    let n = self.stream.read(self.driver.input()).map_err(Error::Io)?;
+                    if n == 0 {
+                        return Err(Error::Eof);
+                    }
+                    self.driver.received(n);
+                }
+                Poll::Idle | Poll::Closed => return Ok(None),
             }
-            match self.io.decode(&mut f)? {
-                Step::Event(r) => return Ok(Some(r)),
-                Step::Progress => continue,
-                Step::NeedInput => {}
-            }
-            if self.io.done() {
-                return Ok(None);
-            }
-            let n = self.stream.read(self.io.spare()?).map_err(Error::Io)?;
-            if n == 0 {
-                return Err(Error::Eof);
-            }
-            self.io.filled(n);
         }
+        Ok(self.driver.event().map(f))
     }
 
     /// Runs queued commands to completion, handing every event to `f`.
@@ -192,10 +103,10 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
 }
 
 /// A [`Client`] over an `embedded_io_async` transport (embassy, or tokio through
-/// `embedded-io-adapters`).
+/// `embedded-io-adapters`): the [`ClientDriver`] loop over fixed buffers.
 #[cfg(feature = "embedded-io-async")]
 pub struct AsyncClientConn<S, const RX: usize, const TX: usize> {
-    io: ClientIo<RX, TX>,
+    driver: ClientDriver<[u8; RX], [u8; TX]>,
     stream: S,
 }
 
@@ -207,53 +118,52 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
     /// [`next`](Self::next).
     pub fn new(stream: S, client: Client) -> Self {
         AsyncClientConn {
-            io: ClientIo::new(client),
+            driver: ClientDriver::new(client, [0; RX], [0; TX]),
             stream,
         }
     }
 
     /// The state machine, to queue commands.
     pub fn client(&mut self) -> &mut Client {
-        self.io.client()
+        self.driver.client()
     }
 
-    /// Sends what is queued and hands the next event to `f`, reading as needed.
-    /// `Ok(None)` once nothing is queued or in flight.
-    pub async fn next<R>(
-        &mut self,
-        f: impl FnOnce(ClientEvent<'_>) -> R,
-    ) -> Result<Option<R>, Error<S::Error>> {
-        let mut f = Some(f);
+    /// Sends what is queued and returns the next event, reading as needed: the
+    /// event borrows the receive buffer until the next call, and the caller may
+    /// `.await` anything in between. `Ok(None)` once nothing is queued or in flight.
+    pub async fn next(&mut self) -> Result<Option<ClientEvent<'_>>, Error<S::Error>> {
         loop {
-            let out = self.io.transmit()?;
-            if !out.is_empty() {
-                self.stream.write_all(out).await.map_err(Error::Io)?;
-                self.stream.flush().await.map_err(Error::Io)?;
-                continue;
+            match self.driver.poll()? {
+                Poll::Transmit => {
+                    let out = self.driver.transmit();
+                    self.stream.write_all(out).await.map_err(Error::Io)?;
+                    self.stream.flush().await.map_err(Error::Io)?;
+                    let n = out.len();
+                    self.driver.transmitted(n);
+                }
+                Poll::Event => break,
+                Poll::NeedInput { .. } => {
+                    let n = self
+                        .stream
+                        .read(self.driver.input())
+                        .await
+                        .map_err(Error::Io)?;
+                    if n == 0 {
+                        return Err(Error::Eof);
+                    }
+                    self.driver.received(n);
+                }
+                Poll::Idle | Poll::Closed => return Ok(None),
             }
-            match self.io.decode(&mut f)? {
-                Step::Event(r) => return Ok(Some(r)),
-                Step::Progress => continue,
-                Step::NeedInput => {}
-            }
-            if self.io.done() {
-                return Ok(None);
-            }
-            let n = self
-                .stream
-                .read(self.io.spare()?)
-                .await
-                .map_err(Error::Io)?;
-            if n == 0 {
-                return Err(Error::Eof);
-            }
-            self.io.filled(n);
         }
+        Ok(self.driver.event())
     }
 
     /// Runs queued commands to completion, handing every event to `f`.
     pub async fn run(&mut self, mut f: impl FnMut(ClientEvent<'_>)) -> Result<(), Error<S::Error>> {
-        while self.next(&mut f).await?.is_some() {}
+        while let Some(event) = self.next().await? {
+            f(event);
+        }
         Ok(())
     }
 }

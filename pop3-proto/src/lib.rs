@@ -6,7 +6,109 @@
 //! allocator, so the same code runs in a tokio service, a blocking tool and on a
 //! microcontroller.
 //!
-//! The wire layer, usable on its own:
+//! ## The loop
+//!
+//! [`Client`](client::Client) and [`Server`](server::Server) are driven through
+//! [`driver::ClientDriver`] and [`driver::ServerDriver`], with receive and transmit
+//! buffers you own, by one rule for both roles: **call `poll`, do what it says
+//! (transmit, handle the event, read input until the deadline), call `poll` again.**
+//! `poll` hands out bytes to send before events and events before asking for input,
+//! so output cannot be missed. Here both roles talk over an in-memory wire:
+//!
+//! ```
+//! use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
+//! use pop3_proto::driver::{ClientDriver, Poll, ServerDriver};
+//! use pop3_proto::server::{Open, Server, ServerConfig, ServerEvent};
+//! use pop3_proto::time::Instant;
+//!
+//! let now = Instant::from_millis(0);
+//! let message: &[u8] = b"Subject: hi\n\n.dot\n";
+//! let mut config = ServerConfig::new("pop.example.org");
+//! config.allow_plaintext_auth = true; // a demo in memory, not the Internet
+//! let server = Server::new(config, now, [1; 32]);
+//! let mut server = ServerDriver::new(server, [0u8; 1024], [0u8; 4096]);
+//! let config = ClientConfig { allow_plaintext: true, ..ClientConfig::default() };
+//! let mut client = ClientDriver::new(Client::new(config, [2; 32]), [0u8; 1024], [0u8; 512]);
+//! let (mut body, mut to_server) = (Vec::new(), Vec::new());
+//!
+//! for _ in 0..100 {
+//!     // The server's turn: until it needs input.
+//!     loop {
+//!         match server.poll(now).unwrap() {
+//!             Poll::Transmit => {
+//!                 let n = server.transmit().len();
+//!                 client.input()[..n].copy_from_slice(server.transmit());
+//!                 client.received(n);
+//!                 server.transmitted(n);
+//!             }
+//!             Poll::Event => match server.event() {
+//!                 Some(ServerEvent::CheckPassword { user, password, .. }) => {
+//!                     let ok = user == b"alice" && password == b"secret";
+//!                     server.server().answer_password(ok, now).unwrap();
+//!                 }
+//!                 Some(ServerEvent::OpenMaildrop { .. }) => {
+//!                     let open = Open::Opened { count: 1, size: 21 };
+//!                     server.server().answer_open(open).unwrap();
+//!                 }
+//!                 Some(ServerEvent::Retrieve { .. }) => {
+//!                     let taken = server.body(message).unwrap(); // into the transmit buffer
+//!                     assert_eq!(taken, message.len());
+//!                     server.server().body_end().unwrap();
+//!                 }
+//!                 Some(ServerEvent::Update) => server.server().answer_update(true).unwrap(),
+//!                 other => panic!("not in this demo: {other:?}"),
+//!             },
+//!             Poll::NeedInput { .. } => {
+//!                 let n = to_server.len();
+//!                 server.input()[..n].copy_from_slice(&to_server);
+//!                 server.received(n);
+//!                 to_server.clear();
+//!                 if n == 0 {
+//!                     break;
+//!                 }
+//!             }
+//!             Poll::Idle | Poll::Closed => break,
+//!         }
+//!     }
+//!     // The client's turn: until it needs input.
+//!     loop {
+//!         match client.poll().unwrap() {
+//!             Poll::Transmit => {
+//!                 to_server.extend_from_slice(client.transmit());
+//!                 let n = client.transmit().len();
+//!                 client.transmitted(n);
+//!             }
+//!             Poll::Event => match client.event().unwrap() {
+//!                 ClientEvent::Greeting { .. } => {
+//!                     let login = Login::UserPass { user: b"alice", password: b"secret" };
+//!                     client.client().login(login).unwrap();
+//!                 }
+//!                 ClientEvent::LoggedIn => {
+//!                     client.client().retr(1).unwrap();
+//!                     client.client().quit().unwrap();
+//!                 }
+//!                 ClientEvent::MessageData { data, .. } => body.extend_from_slice(data),
+//!                 _ => {}
+//!             },
+//!             Poll::NeedInput { .. } | Poll::Idle | Poll::Closed => break,
+//!         }
+//!     }
+//!     if client.client_ref().is_closed() {
+//!         break;
+//!     }
+//! }
+//! assert_eq!(body, b"Subject: hi\r\n\r\n.dot\r\n"); // CRLF on the wire, unstuffed
+//! assert!(client.client_ref().is_closed());
+//! ```
+//!
+//! The adapters are this loop over a transport: `blocking` (feature `std`, with
+//! rustls in `tls`) and `embedded` (features `embedded-io`, `embedded-io-async`).
+//! The state machines can also be used without a driver, call by call
+//! (`handle_input`, `poll_transmit`, `answer_*`), as the drivers do.
+//!
+//! ## The wire layer
+//!
+//! Usable on its own:
 //!
 //! - [`Command`] — every client command of RFC 1939, 2449, 5034, 2595 and 6856, with
 //!   [`Command::parse`] (server side) and [`Command::encode`] (client side).
@@ -18,7 +120,7 @@
 //! - [`CommandDecoder`] — the server's streaming decoder of client lines.
 //! - [`BodyDecoder`] / [`BodyEncoder`] — dot-unstuffing and dot-stuffing on their own.
 //!
-//! Memory use is bounded by the caller's input buffer and a few bytes of state,
+//! Memory use is bounded by the caller's buffers and a few bytes of state,
 //! whatever the size of a message: framing ends only on `CRLF.CRLF`, never on sizes.
 //!
 //! ```
@@ -54,6 +156,7 @@ extern crate std;
 pub mod blocking;
 pub mod client;
 pub mod codec;
+pub mod driver;
 #[cfg(any(feature = "embedded-io", feature = "embedded-io-async"))]
 pub mod embedded;
 pub mod limits;

@@ -83,7 +83,7 @@ fn every_transaction_command() {
             "Data(2, Subject: two\r\nFrom: b@example.org\r\n\r\n)",
             "MessageEnd { msg: 2 }",
             "Deleted { msg: 1 }",
-            "Error(Retr, None, Message is deleted)",
+            "Error(Retr 1, None, Message is deleted)",
             "Ok(Noop, )",
             "Ok(Rset, 3 124)",
             "Lang(en English)",
@@ -150,7 +150,7 @@ fn failed_login_and_commands_queued_behind_it() {
         vec![
             "Error(Pass, Some(Auth), Authentication failed)",
             "Error(Stat, None, Not allowed in AUTHORIZATION state)",
-            "Error(Retr, None, Not allowed in AUTHORIZATION state)"
+            "Error(Retr 1, None, Not allowed in AUTHORIZATION state)"
         ]
     );
     assert!(!pair.client.is_logged_in());
@@ -302,6 +302,7 @@ fn capa_refused_falls_back_to_probing() {
         d.item,
         Some(ClientEvent::Error {
             command: CommandKind::Capa,
+            msg: None,
             code: None,
             text: b"unknown command"
         })

@@ -313,8 +313,8 @@ fn server_refuses_bad_sasl_input() {
         let d = s.handle_input(line, now).unwrap();
         assert_eq!(d.consumed, line.len());
         assert!(d.item.is_none(), "{:?}", d.item);
-        let out = s.poll_transmit().to_vec();
-        s.transmitted(out.len());
+        let mut out = Vec::new();
+        common::app::flush(s, &mut out);
         String::from_utf8(out).unwrap()
     };
     assert_eq!(

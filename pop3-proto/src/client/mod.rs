@@ -7,12 +7,10 @@
 //! commands in order; each produces typed [`ClientEvent`]s, message bodies as
 //! borrowed, dot-unstuffed chunks.
 //!
-//! The driver loop, for any transport:
-//!
-//! 1. write [`poll_transmit`](Client::poll_transmit)'s bytes to the connection;
-//! 2. call [`handle_input`](Client::handle_input) with the unconsumed received
-//!    bytes; drop `consumed` of them; act on the event;
-//! 3. when it produced nothing and consumed nothing, read more bytes.
+//! Drive it with [`crate::driver::ClientDriver`] and its one loop rule (call
+//! `poll`, do what it says, call `poll` again). Events borrow only the received
+//! bytes, never the client, so commands can be queued while one is held; as a `Copy`
+//! [`EventToken`] an event can also be kept across `.await`.
 
 mod auth;
 pub mod caps;
@@ -39,23 +37,27 @@ use auth::SaslClient;
 /// Commands that can be queued or in flight at once.
 pub const MAX_QUEUED: usize = 32;
 
-/// Client settings.
+/// Client settings. `ClientConfig::default()` is the safe choice for an
+/// unencrypted connection that will be upgraded with STLS; set `tls` for port 995.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    /// The transport is already encrypted (implicit TLS, port 995).
+    /// The transport is already encrypted (implicit TLS, port 995). Default: `false`.
     pub tls: bool,
     /// Allow sending passwords or tokens in cleartext (USER/PASS, PLAIN, LOGIN,
-    /// XOAUTH2, OAUTHBEARER) without TLS. Off by default (RFC 2595, RFC 8314).
+    /// XOAUTH2, OAUTHBEARER) without TLS. Default: `false` (RFC 2595, RFC 8314).
     pub allow_plaintext: bool,
     /// Send CAPA after the greeting, after STLS and after login (RFC 2449, RFC 2595).
+    /// Default: `true`.
     pub auto_capa: bool,
-    /// What a bare LF means in message bodies.
+    /// What a bare LF means in message bodies. Default: [`BareLf::Data`] (only
+    /// CRLF ends a line, as RFC 1939 says).
     pub bare_lf: BareLf,
-    /// Lowest SCRAM iteration count accepted (RFC 5802 recommends 4096).
+    /// Lowest SCRAM iteration count accepted. Default: 4096 (RFC 5802's
+    /// recommendation); counts above 1,000,000 are always refused.
     pub min_scram_iterations: u32,
-    /// Host name and port the client connected to (OAUTHBEARER sends them).
+    /// Host name the client connected to (OAUTHBEARER sends it). Default: empty.
     pub host: heapless::String<64>,
-    /// See `host`.
+    /// Port the client connected to (OAUTHBEARER sends it). Default: 110.
     pub port: u16,
 }
 
@@ -172,6 +174,9 @@ pub enum ClientEvent<'a> {
     Error {
         /// The command refused.
         command: CommandKind,
+        /// The message the refused command named (RETR, TOP, DELE, LIST n, UIDL n), so
+        /// that pipelined refusals need no bookkeeping by the caller.
+        msg: Option<u32>,
         /// The response code, if any (IN-USE, LOGIN-DELAY, SYS/TEMP, AUTH, …).
         code: Option<ResponseCode<'a>>,
         /// The server's text.
@@ -357,10 +362,12 @@ impl Pending {
         )
     }
 
-    fn msg(&self) -> u32 {
+    /// The message the command names, if any.
+    fn msg(&self) -> Option<u32> {
         match *self {
-            Pending::Retr(m) | Pending::Top(m, _) | Pending::Dele(m) => m,
-            _ => 0,
+            Pending::Retr(m) | Pending::Top(m, _) | Pending::Dele(m) => Some(m),
+            Pending::List(m) | Pending::Uidl(m) => m,
+            _ => None,
         }
     }
 }
@@ -434,6 +441,12 @@ impl Client {
     /// True after QUIT was answered or a fatal error.
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
+    }
+
+    /// How many more commands can be queued now (at most [`MAX_QUEUED`] are
+    /// queued or in flight at once; a login takes up to two).
+    pub fn queue_room(&self) -> usize {
+        self.queue.capacity() - self.queue.len()
     }
 
     /// True when no command is queued or waiting for its reply.
@@ -731,10 +744,26 @@ impl Client {
 
     /// Decodes the next reply event from `input` (the received bytes not yet
     /// consumed). No event and nothing consumed means: read more.
+    ///
+    /// The event borrows `input` only, never the client: commands may be queued
+    /// while it is held. For a loop that must hold an event across `.await`, see
+    /// [`handle_input_token`](Self::handle_input_token).
     pub fn handle_input<'a>(
-        &'a mut self,
+        &mut self,
         input: &'a [u8],
     ) -> Result<Decoded<ClientEvent<'a>>, ClientError> {
+        let d = self.handle_input_token(input)?;
+        Ok(Decoded {
+            consumed: d.consumed,
+            item: d.item.map(|token| token.event(input)),
+        })
+    }
+
+    /// [`handle_input`](Self::handle_input) with the event as a `Copy`
+    /// [`EventToken`] that borrows nothing; [`EventToken::event`] turns it into the
+    /// [`ClientEvent`] given the same `input`. The driver ([`crate::driver`]) holds
+    /// tokens so that its events can leave an async `next()`.
+    pub fn handle_input_token(&mut self, input: &[u8]) -> Result<Decoded<EventToken>, ClientError> {
         if self.phase == Phase::Closed {
             return Ok(Decoded::need_more());
         }
@@ -765,7 +794,7 @@ impl Client {
                 item: None,
             });
         };
-        let item = self.reply(event)?;
+        let item = self.reply(event, input)?;
         Ok(Decoded { consumed, item })
     }
 
@@ -773,10 +802,12 @@ impl Client {
         self.queue.pop_front();
     }
 
-    fn reply<'a>(
-        &'a mut self,
-        event: ResponseEvent<'a>,
-    ) -> Result<Option<ClientEvent<'a>>, ClientError> {
+    fn reply(
+        &mut self,
+        event: ResponseEvent<'_>,
+        input: &[u8],
+    ) -> Result<Option<EventToken>, ClientError> {
+        let token = |shape: Shape, part: &[u8]| EventToken::new(shape, input, part);
         if self.phase == Phase::Greeting {
             let ResponseEvent::Status(status) = event else {
                 return Err(ClientError::Protocol("greeting is not a status line"));
@@ -793,20 +824,32 @@ impl Client {
             if self.config.auto_capa {
                 self.capa()?;
             }
-            return Ok(Some(ClientEvent::Greeting {
-                text: status.text,
-                apop: stamp.is_some(),
-            }));
+            return Ok(Some(token(
+                Shape::Greeting {
+                    apop: stamp.is_some(),
+                },
+                status.text,
+            )));
         }
         let Some(front) = self.queue.front().copied() else {
             return Err(ClientError::Protocol("reply without a command"));
         };
         let pending = front.pending;
         let kind = pending.kind();
-        let msg = pending.msg();
+        let msg = pending.msg().unwrap_or(0);
         match event {
-            ResponseEvent::Status(status) if !status.is_ok() => self.refused(pending, status),
-            ResponseEvent::Status(status) => self.accepted(pending, status),
+            ResponseEvent::Status(status) if !status.is_ok() => {
+                self.refused(pending);
+                // The whole status line, so that the code and the text come back.
+                Ok(Some(token(
+                    Shape::Error {
+                        command: kind,
+                        msg: pending.msg(),
+                    },
+                    status_line(input, status.text),
+                )))
+            }
+            ResponseEvent::Status(status) => self.accepted(pending, status.text, input),
             ResponseEvent::Challenge(challenge) => {
                 let sasl = self
                     .sasl
@@ -818,48 +861,49 @@ impl Client {
             }
             ResponseEvent::Line(line) => Ok(Some(match pending {
                 Pending::Capa => {
-                    let cap = Capability::parse(line);
-                    self.caps.record(&cap);
-                    ClientEvent::Capability(cap)
+                    self.caps.record(&Capability::parse(line));
+                    token(Shape::Capability, line)
                 }
-                Pending::List(_) => ClientEvent::List(
-                    ListEntry::parse(line)
-                        .map_err(|_| ClientError::Protocol("malformed LIST line"))?,
+                Pending::List(_) => token(
+                    Shape::List(
+                        ListEntry::parse(line)
+                            .map_err(|_| ClientError::Protocol("malformed LIST line"))?,
+                    ),
+                    &[],
                 ),
-                Pending::Uidl(_) => ClientEvent::Uidl(
-                    UidlEntry::parse(line)
-                        .map_err(|_| ClientError::Protocol("malformed UIDL line"))?,
-                ),
-                Pending::Lang(_) => ClientEvent::Lang(
+                Pending::Uidl(_) => {
+                    let entry = UidlEntry::parse(line)
+                        .map_err(|_| ClientError::Protocol("malformed UIDL line"))?;
+                    token(Shape::Uidl { msg: entry.msg }, entry.uid)
+                }
+                Pending::Lang(_) => {
                     LangEntry::parse(line)
-                        .map_err(|_| ClientError::Protocol("malformed LANG line"))?,
-                ),
+                        .map_err(|_| ClientError::Protocol("malformed LANG line"))?;
+                    token(Shape::Lang, line)
+                }
                 _ => return Err(ClientError::Protocol("unexpected listing line")),
             })),
-            ResponseEvent::Data(data) => Ok(Some(ClientEvent::MessageData { msg, data })),
+            ResponseEvent::Data(data) => Ok(Some(token(Shape::MessageData { msg }, data))),
             ResponseEvent::End => {
                 self.finish_front();
-                Ok(Some(match kind {
+                let shape = match kind {
                     CommandKind::Capa => {
                         self.caps.known = true;
-                        ClientEvent::CapabilitiesEnd
+                        Shape::CapabilitiesEnd
                     }
-                    CommandKind::List => ClientEvent::ListEnd,
-                    CommandKind::Uidl => ClientEvent::UidlEnd,
-                    CommandKind::Lang => ClientEvent::LangEnd,
-                    _ => ClientEvent::MessageEnd { msg },
-                }))
+                    CommandKind::List => Shape::ListEnd,
+                    CommandKind::Uidl => Shape::UidlEnd,
+                    CommandKind::Lang => Shape::LangEnd,
+                    _ => Shape::MessageEnd { msg },
+                };
+                Ok(Some(token(shape, &[])))
             }
         }
     }
 
-    fn refused<'a>(
-        &mut self,
-        pending: Pending,
-        status: StatusLine<'a>,
-    ) -> Result<Option<ClientEvent<'a>>, ClientError> {
+    /// Bookkeeping after `-ERR` to the front command.
+    fn refused(&mut self, pending: Pending) {
         self.finish_front();
-        let kind = pending.kind();
         match pending {
             Pending::User => {
                 // PASS must not follow a refused USER.
@@ -893,32 +937,24 @@ impl Client {
                 self.queue.pop_back();
             }
         }
-        Ok(Some(ClientEvent::Error {
-            command: kind,
-            code: status.code,
-            text: status.text,
-        }))
     }
 
-    fn accepted<'a>(
+    fn accepted(
         &mut self,
         pending: Pending,
-        status: StatusLine<'a>,
-    ) -> Result<Option<ClientEvent<'a>>, ClientError> {
-        let event = match pending {
+        text: &[u8],
+        input: &[u8],
+    ) -> Result<Option<EventToken>, ClientError> {
+        let shape = match pending {
             Pending::Capa => {
                 self.caps = Capabilities::default();
                 return Ok(None);
             }
             Pending::List(None) | Pending::Uidl(None) | Pending::Lang(None) => return Ok(None),
-            Pending::Retr(msg) | Pending::Top(msg, _) => {
-                return Ok(Some(ClientEvent::MessageStart { msg }))
-            }
+            Pending::Retr(msg) | Pending::Top(msg, _) => Shape::MessageStart { msg },
             Pending::Stls => {
                 self.finish_front();
-                // Anything queued behind STLS was sent in plaintext expectations; drop
-                // what the server learnt nothing about and start over after TLS.
-                ClientEvent::StartTls
+                Shape::StartTls
             }
             Pending::User => {
                 self.finish_front();
@@ -940,46 +976,51 @@ impl Client {
             }
             Pending::Stat => {
                 self.finish_front();
-                ClientEvent::Stat(
-                    Stat::parse(status.text)
-                        .map_err(|_| ClientError::Protocol("malformed STAT reply"))?,
+                Shape::Stat(
+                    Stat::parse(text).map_err(|_| ClientError::Protocol("malformed STAT reply"))?,
                 )
             }
             Pending::List(Some(_)) => {
                 self.finish_front();
-                ClientEvent::List(
-                    ListEntry::parse(status.text)
+                Shape::List(
+                    ListEntry::parse(text)
                         .map_err(|_| ClientError::Protocol("malformed LIST reply"))?,
                 )
             }
             Pending::Uidl(Some(_)) => {
                 self.finish_front();
-                ClientEvent::Uidl(
-                    UidlEntry::parse(status.text)
-                        .map_err(|_| ClientError::Protocol("malformed UIDL reply"))?,
-                )
+                let entry = UidlEntry::parse(text)
+                    .map_err(|_| ClientError::Protocol("malformed UIDL reply"))?;
+                return Ok(Some(EventToken::new(
+                    Shape::Uidl { msg: entry.msg },
+                    input,
+                    entry.uid,
+                )));
             }
             Pending::Dele(msg) => {
                 self.finish_front();
-                ClientEvent::Deleted { msg }
+                Shape::Deleted { msg }
             }
             Pending::Quit => {
                 self.finish_front();
                 self.phase = Phase::Closed;
-                ClientEvent::Closed
+                Shape::Closed
             }
             Pending::Noop | Pending::Rset | Pending::Utf8 | Pending::Lang(Some(_)) => {
                 self.finish_front();
-                ClientEvent::Ok {
-                    command: pending.kind(),
-                    text: status.text,
-                }
+                return Ok(Some(EventToken::new(
+                    Shape::Ok {
+                        command: pending.kind(),
+                    },
+                    input,
+                    text,
+                )));
             }
         };
-        Ok(Some(event))
+        Ok(Some(EventToken::new(shape, input, &[])))
     }
 
-    fn logged_in<'a>(&mut self) -> Result<ClientEvent<'a>, ClientError> {
+    fn logged_in(&mut self) -> Result<Shape, ClientError> {
         self.phase = Phase::Transaction;
         self.password.clear();
         if self.config.auto_capa {
@@ -989,6 +1030,138 @@ impl Client {
             };
             self.capa()?;
         }
-        Ok(ClientEvent::LoggedIn)
+        Ok(Shape::LoggedIn)
+    }
+}
+
+/// The status line that ends with `text`: the decoder hands status lines out from the
+/// start of the input, so the line is `input[..end of text]`.
+fn status_line<'a>(input: &'a [u8], text: &[u8]) -> &'a [u8] {
+    let end = offset_in(input, text).map_or(0, |start| start + text.len());
+    &input[..end]
+}
+
+/// Where `part` starts inside `input`, if it is a piece of it.
+fn offset_in(input: &[u8], part: &[u8]) -> Option<usize> {
+    let start = (part.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
+    (start + part.len() <= input.len()).then_some(start)
+}
+
+/// What an [`EventToken`] stands for; its bytes are a range of the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Range: the greeting text.
+    Greeting {
+        apop: bool,
+    },
+    /// Range: the capability line.
+    Capability,
+    CapabilitiesEnd,
+    StartTls,
+    LoggedIn,
+    Stat(Stat),
+    List(ListEntry),
+    ListEnd,
+    /// Range: the unique-id.
+    Uidl {
+        msg: u32,
+    },
+    UidlEnd,
+    /// Range: the language line.
+    Lang,
+    LangEnd,
+    MessageStart {
+        msg: u32,
+    },
+    /// Range: the data.
+    MessageData {
+        msg: u32,
+    },
+    MessageEnd {
+        msg: u32,
+    },
+    Deleted {
+        msg: u32,
+    },
+    /// Range: the text after `+OK`.
+    Ok {
+        command: CommandKind,
+    },
+    Closed,
+    /// Range: the whole status line (code and text are parsed again).
+    Error {
+        command: CommandKind,
+        msg: Option<u32>,
+    },
+}
+
+/// A client event that borrows nothing: its kind and numbers, and where its bytes are
+/// in the input it was decoded from. `Copy`, so an async loop can keep it across
+/// `.await` points and turn it into a [`ClientEvent`] with [`event`](Self::event)
+/// when the borrow of its receive buffer is free again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventToken {
+    shape: Shape,
+    start: usize,
+    end: usize,
+}
+
+impl EventToken {
+    fn new(shape: Shape, input: &[u8], part: &[u8]) -> Self {
+        let start = if part.is_empty() {
+            None
+        } else {
+            offset_in(input, part)
+        };
+        let (start, end) = start.map_or((0, 0), |s| (s, s + part.len()));
+        EventToken { shape, start, end }
+    }
+
+    /// The event, borrowing from `input`: the same bytes that were passed to
+    /// [`Client::handle_input_token`] (later bytes may have been appended).
+    pub fn event(self, input: &[u8]) -> ClientEvent<'_> {
+        let bytes = input.get(self.start..self.end).unwrap_or(&[]);
+        match self.shape {
+            Shape::Greeting { apop } => ClientEvent::Greeting { text: bytes, apop },
+            Shape::Capability => ClientEvent::Capability(Capability::parse(bytes)),
+            Shape::CapabilitiesEnd => ClientEvent::CapabilitiesEnd,
+            Shape::StartTls => ClientEvent::StartTls,
+            Shape::LoggedIn => ClientEvent::LoggedIn,
+            Shape::Stat(stat) => ClientEvent::Stat(stat),
+            Shape::List(entry) => ClientEvent::List(entry),
+            Shape::ListEnd => ClientEvent::ListEnd,
+            Shape::Uidl { msg } => ClientEvent::Uidl(UidlEntry { msg, uid: bytes }),
+            Shape::UidlEnd => ClientEvent::UidlEnd,
+            Shape::Lang => ClientEvent::Lang(LangEntry::parse(bytes).unwrap_or(LangEntry {
+                tag: bytes,
+                description: &[],
+            })),
+            Shape::LangEnd => ClientEvent::LangEnd,
+            Shape::MessageStart { msg } => ClientEvent::MessageStart { msg },
+            Shape::MessageData { msg } => ClientEvent::MessageData { msg, data: bytes },
+            Shape::MessageEnd { msg } => ClientEvent::MessageEnd { msg },
+            Shape::Deleted { msg } => ClientEvent::Deleted { msg },
+            Shape::Ok { command } => ClientEvent::Ok {
+                command,
+                text: bytes,
+            },
+            Shape::Closed => ClientEvent::Closed,
+            Shape::Error { command, msg } => {
+                let (code, text) =
+                    StatusLine::parse(bytes).map_or((None, bytes), |s| (s.code, s.text));
+                ClientEvent::Error {
+                    command,
+                    msg,
+                    code,
+                    text,
+                }
+            }
+        }
+    }
+
+    /// True for [`ClientEvent::MessageData`] (the driver uses it to hand out body
+    /// bytes without parsing anything).
+    pub fn is_message_data(self) -> bool {
+        matches!(self.shape, Shape::MessageData { .. })
     }
 }

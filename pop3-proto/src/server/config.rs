@@ -67,34 +67,39 @@ impl MechanismSet {
 /// login, 10 bad commands before the connection is closed.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Host name in the greeting and the APOP timestamp.
+    /// Host name in the greeting and the APOP timestamp. Default: the argument of
+    /// [`ServerConfig::new`].
     pub hostname: heapless::String<64>,
-    /// The `IMPLEMENTATION` capability text (empty: not advertised).
+    /// The `IMPLEMENTATION` capability text (empty: not advertised). Default: empty.
     pub implementation: heapless::String<64>,
-    /// What the transport offers.
+    /// What the transport offers. Default: [`Tls::None`].
     pub tls: Tls,
     /// Allow USER/PASS, PLAIN, LOGIN and bearer tokens without TLS (RFC 2595 wants a
-    /// way to forbid them, by default).
+    /// way to forbid them, by default). Default: `false`.
     pub allow_plaintext_auth: bool,
-    /// Offer APOP (an APOP timestamp in the greeting).
+    /// Offer APOP (an APOP timestamp in the greeting). Default: `false`.
     pub apop: bool,
-    /// SASL mechanisms offered with AUTH.
+    /// SASL mechanisms offered with AUTH. Default: every mechanism but EXTERNAL
+    /// (plaintext ones only once TLS is active or plaintext is allowed).
     pub mechanisms: MechanismSet,
     /// `LOGIN-DELAY` seconds to advertise (enforced by the application when opening
-    /// the maildrop).
+    /// the maildrop). Default: `None`.
     pub login_delay: Option<u32>,
-    /// `EXPIRE` policy to advertise.
+    /// `EXPIRE` policy to advertise. Default: `None`.
     pub expire: Option<Expire>,
-    /// Offer `UTF8` (RFC 6856).
+    /// Offer `UTF8` (RFC 6856). Default: `true`.
     pub utf8: bool,
-    /// Offer `LANG` (RFC 6856; replies are in English, `en`).
+    /// Offer `LANG` (RFC 6856; replies are in English, `en`). Default: `true`.
     pub lang: bool,
     /// Bad commands tolerated before the server answers `-ERR` and closes.
+    /// Default: 10.
     pub max_bad_commands: u32,
     /// Idle time after which the connection is closed without UPDATE. RFC 1939
-    /// requires at least 10 minutes; smaller values are raised to that.
+    /// requires at least 10 minutes; smaller values are raised to that. Default:
+    /// 600,000 (10 minutes).
     pub idle_timeout_ms: u64,
-    /// Delay before answering a failed login (slows password guessing).
+    /// Delay before answering a failed login (slows password guessing). Default:
+    /// 2,000 (2 seconds).
     pub auth_failure_delay_ms: u64,
 }
 

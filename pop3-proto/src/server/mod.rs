@@ -9,16 +9,14 @@
 //! marks, states and every protocol rule are enforced here, so an application cannot
 //! serve a deleted message or expunge outside UPDATE by mistake.
 //!
-//! The driver loop, for any transport:
-//!
-//! 1. send [`poll_transmit`](Server::poll_transmit), then call
-//!    [`transmitted`](Server::transmitted);
-//! 2. call [`handle_input`](Server::handle_input) with the unconsumed received bytes
-//!    and the current time; drop `consumed` bytes; answer the event, if any;
-//! 3. when it produced nothing and consumed nothing, read more bytes, waking at
-//!    [`poll_timeout`](Server::poll_timeout) to call
-//!    [`handle_timeout`](Server::handle_timeout);
-//! 4. once [`is_closed`](Server::is_closed) and everything is sent, close.
+//! Drive it with [`crate::driver::ServerDriver`] and its one loop rule (call `poll`,
+//! do what it says, call `poll` again); the calls below are what the driver makes.
+//! Used call by call, the rule is: after every call, move
+//! [`poll_transmit`](Server::poll_transmit) out and send it *before* waiting for
+//! input (a listing's last line may be queued by a call that consumed nothing and
+//! returned no event); answer [`event`](Server::event) before
+//! [`handle_input`](Server::handle_input) again; wake at
+//! [`poll_timeout`](Server::poll_timeout) for [`handle_timeout`](Server::handle_timeout).
 
 mod auth;
 pub mod config;
@@ -122,6 +120,16 @@ pub enum ServerEvent<'a> {
     Update,
 }
 
+/// What [`Server::body`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct BodyWrite {
+    /// Bytes of the chunk taken (sent, or cut by TOP).
+    pub taken: usize,
+    /// Bytes written into the caller's buffer.
+    pub written: usize,
+}
+
 /// The outcome of opening a maildrop, for [`Server::answer_open`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -178,8 +186,8 @@ impl std::error::Error for ServerError {}
 enum State {
     /// AUTHORIZATION; `user` holds a name accepted by USER (PASS may follow).
     Authorization { user_given: bool },
-    /// Waiting for `answer_password`.
-    CheckingPassword,
+    /// Waiting for `answer_password` for USER/PASS with this password.
+    CheckingPassword { password: heapless::Vec<u8, 255> },
     /// Waiting for `answer_secret` for APOP with this digest.
     ApopSecret { digest: [u8; 32] },
     /// A SASL exchange is running.
@@ -194,8 +202,12 @@ enum State {
         next: u32,
         emitted: bool,
     },
+    /// `+OK` to STLS was queued; waiting for `tls_started`.
+    StartingTls,
     /// Sending a message body.
     Sending {
+        msg: u32,
+        lines: Option<u32>,
         encoder: BodyEncoder,
         top: Option<TopFilter>,
         /// Whether the `+OK` line was queued (it waits for the first body bytes, so
@@ -317,17 +329,26 @@ impl<M: Marks> Server<M> {
         &self.timestamp
     }
 
-    /// Bytes to send to the client now (empty while a failed login is being delayed).
-    pub fn poll_transmit(&self) -> &[u8] {
+    /// Moves the reply bytes waiting to be sent into `out` (as many as fit) and
+    /// returns their number; 0 while a failed login is being delayed. The same shape
+    /// as [`Client::poll_transmit`](crate::client::Client::poll_transmit): the caller
+    /// owns the buffer, of any size. Message bodies do not pass through here but are
+    /// encoded straight into the caller's buffer by [`body`](Self::body).
+    pub fn poll_transmit(&mut self, out: &mut [u8]) -> usize {
         if self.hold_until.is_some() {
-            return &[];
+            return 0;
         }
-        self.tx.pending()
+        let pending = self.tx.pending();
+        let n = pending.len().min(out.len());
+        out[..n].copy_from_slice(&pending[..n]);
+        self.tx.consume(n);
+        n
     }
 
-    /// The first `n` bytes of [`poll_transmit`](Self::poll_transmit) were sent.
-    pub fn transmitted(&mut self, n: usize) {
-        self.tx.consume(n);
+    /// True when reply bytes wait for [`poll_transmit`](Self::poll_transmit)
+    /// (false while a failed login is being delayed).
+    pub fn has_transmit(&self) -> bool {
+        self.hold_until.is_none() && !self.tx.pending().is_empty()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next: the end of
@@ -455,11 +476,53 @@ impl<M: Marks> Server<M> {
     /// [`poll_transmit`](Self::poll_transmit) is sent (when it is not empty), more
     /// input arrives, or [`poll_timeout`](Self::poll_timeout) passes. A driver that
     /// always sends pending bytes before waiting for input never deadlocks.
-    pub fn handle_input<'a>(
-        &'a mut self,
-        input: &'a [u8],
+    pub fn handle_input(
+        &mut self,
+        input: &[u8],
         now: Instant,
-    ) -> Result<Decoded<ServerEvent<'a>>, ServerError> {
+    ) -> Result<Decoded<ServerEvent<'_>>, ServerError> {
+        let d = self.advance(input, now)?;
+        Ok(Decoded {
+            consumed: d.consumed,
+            item: if d.item.is_some() { self.event() } else { None },
+        })
+    }
+
+    /// The event the application has not answered yet, if any: what the last
+    /// [`handle_input`](Self::handle_input) returned, until its `answer_*` call.
+    /// It borrows only the server (a password or a SASL message is kept in the
+    /// session until answered), so a driver can hand it out again at any time.
+    pub fn event(&self) -> Option<ServerEvent<'_>> {
+        Some(match &self.state {
+            State::CheckingPassword { password } => ServerEvent::CheckPassword {
+                authzid: b"",
+                user: &self.user,
+                password,
+            },
+            State::ApopSecret { .. } => ServerEvent::NeedSecret { user: &self.user },
+            State::Sasl(sasl) if sasl.awaiting_answer() => sasl.event(),
+            State::Open { emitted: true } => ServerEvent::OpenMaildrop { user: &self.user },
+            State::Update { emitted: true } => ServerEvent::Update,
+            State::Listing {
+                kind,
+                next,
+                emitted: true,
+            } => match kind {
+                ListingKind::UidlOne | ListingKind::UidlAll => ServerEvent::Uid { msg: *next },
+                _ => ServerEvent::Size { msg: *next },
+            },
+            State::Sending { msg, lines, .. } => ServerEvent::Retrieve {
+                msg: *msg,
+                lines: *lines,
+            },
+            State::StartingTls => ServerEvent::StartTls,
+            _ => return None,
+        })
+    }
+
+    /// [`handle_input`](Self::handle_input) without the event: `item` tells whether
+    /// one is now pending ([`event`](Self::event)).
+    fn advance(&mut self, input: &[u8], now: Instant) -> Result<Decoded<()>, ServerError> {
         if let Some(until) = self.hold_until {
             if now < until {
                 return Ok(Decoded::need_more());
@@ -468,9 +531,10 @@ impl<M: Marks> Server<M> {
         }
         match &mut self.state {
             State::Closed => return Ok(Decoded::need_more()),
-            State::CheckingPassword | State::ApopSecret { .. } | State::Sending { .. } => {
-                return Err(ServerError::AnswerPending)
-            }
+            State::CheckingPassword { .. }
+            | State::ApopSecret { .. }
+            | State::Sending { .. }
+            | State::StartingTls => return Err(ServerError::AnswerPending),
             State::Sasl(sasl) if sasl.awaiting_answer() => return Err(ServerError::AnswerPending),
             State::Listing { emitted: true, .. } => return Err(ServerError::AnswerPending),
             State::Open { emitted } | State::Update { emitted } => {
@@ -478,23 +542,13 @@ impl<M: Marks> Server<M> {
                     return Err(ServerError::AnswerPending);
                 }
                 *emitted = true;
-                let event = if matches!(self.state, State::Open { .. }) {
-                    ServerEvent::OpenMaildrop { user: &self.user }
-                } else {
-                    ServerEvent::Update
-                };
                 return Ok(Decoded {
                     consumed: 0,
-                    item: Some(event),
+                    item: Some(()),
                 });
             }
-            State::Listing {
-                kind,
-                next,
-                emitted,
-            } => {
+            State::Listing { next, emitted, .. } => {
                 // Only the full listings get here unemitted; they ask message by message.
-                let kind = *kind;
                 while *next <= self.opened.0 && self.marks.get(*next) {
                     *next += 1;
                 }
@@ -503,14 +557,9 @@ impl<M: Marks> Server<M> {
                         return Ok(Decoded::need_more());
                     }
                     *emitted = true;
-                    let msg = *next;
-                    let item = match kind {
-                        ListingKind::UidlAll => ServerEvent::Uid { msg },
-                        _ => ServerEvent::Size { msg },
-                    };
                     return Ok(Decoded {
                         consumed: 0,
-                        item: Some(item),
+                        item: Some(()),
                     });
                 }
                 // Past the last message: end the listing and go on with the input.
@@ -540,14 +589,14 @@ impl<M: Marks> Server<M> {
                 self.bad_command(e.text().as_bytes());
                 None
             }
-            Ok(ClientLine::Sasl(response)) => self.sasl_line(response, now),
+            Ok(ClientLine::Sasl(response)) => self.sasl_line(response, now).map(|_| ()),
             Ok(ClientLine::Command(command)) => {
                 let event = self.command(command, now);
                 if event == Some(ServerEvent::StartTls) {
                     // RFC 2595 / CVE-2011-0411: never act on plaintext sent after STLS.
                     consumed = input.len();
                 }
-                event
+                event.map(|_| ())
             }
         };
         Ok(Decoded { consumed, item })
@@ -659,7 +708,10 @@ impl<M: Marks> Server<M> {
                     self.auth_failed(now, b"Password is not UTF-8");
                     return None;
                 }
-                self.state = State::CheckingPassword;
+                let mut stored = heapless::Vec::new();
+                // A command line holds at most 250 octets of password.
+                let _ = stored.extend_from_slice(&password[..password.len().min(255)]);
+                self.state = State::CheckingPassword { password: stored };
                 return Some(ServerEvent::CheckPassword {
                     authzid: b"",
                     user: &self.user,
@@ -718,6 +770,7 @@ impl<M: Marks> Server<M> {
                     self.bad_command(b"STLS not available");
                 } else {
                     self.ok(b"Begin TLS negotiation now");
+                    self.state = State::StartingTls;
                     return Some(ServerEvent::StartTls);
                 }
             }
@@ -810,6 +863,8 @@ impl<M: Marks> Server<M> {
                     _ => None,
                 };
                 self.state = State::Sending {
+                    msg,
+                    lines,
                     encoder: BodyEncoder::new(),
                     top: lines.map(TopFilter::new),
                     started: false,
@@ -849,7 +904,7 @@ impl<M: Marks> Server<M> {
     /// [`ServerEvent::CheckExternal`]: `true` if the credentials are good.
     pub fn answer_password(&mut self, valid: bool, now: Instant) -> Result<(), ServerError> {
         match &mut self.state {
-            State::CheckingPassword => {}
+            State::CheckingPassword { .. } => {}
             State::Sasl(sasl) if sasl.awaiting_verdict() => {
                 if valid {
                     let user = sasl.authenticated_user();
@@ -1019,48 +1074,64 @@ impl<M: Marks> Server<M> {
     }
 
     /// Sends message bytes for [`ServerEvent::Retrieve`] (raw, as stored: line ends
-    /// may be LF or CRLF). Returns how many bytes of `chunk` were taken; 0 means the
-    /// outgoing buffer is full: send [`poll_transmit`](Self::poll_transmit) first.
-    pub fn body(&mut self, chunk: &[u8]) -> Result<usize, ServerError> {
+    /// may be LF or CRLF), dot-stuffed and with CRLF line ends, straight into `out`,
+    /// the caller's transmit buffer (the first call also writes the `+OK` line).
+    ///
+    /// Returns how many bytes of `chunk` were taken and how many bytes of `out` were
+    /// written. Nothing taken means `out` is too small (send what it holds first;
+    /// stuffing may double the input, so room for `2 × chunk` takes all of it) or
+    /// reply bytes still wait in [`poll_transmit`](Self::poll_transmit), which must
+    /// be sent first to keep the order.
+    pub fn body(&mut self, chunk: &[u8], out: &mut [u8]) -> Result<BodyWrite, ServerError> {
         let State::Sending {
             encoder,
             top,
             started,
+            ..
         } = &mut self.state
         else {
             return Err(ServerError::Unexpected);
         };
+        let nothing = BodyWrite {
+            taken: 0,
+            written: 0,
+        };
+        if !self.tx.pending().is_empty() {
+            return Ok(nothing);
+        }
+        let mut written = 0;
         if !*started {
-            if self.tx.room() < REPLY_ROOM {
-                return Ok(0);
+            if out.len() < REPLY_ROOM {
+                return Ok(nothing);
             }
-            let _ = self
-                .tx
-                .write_with(|w| StatusLine::ok(b"Message follows").encode_into(w));
+            let mut w = Writer::new(out);
+            let _ = StatusLine::ok(b"Message follows").encode_into(&mut w);
+            written = w.len();
             *started = true;
         }
         if top.as_ref().is_some_and(TopFilter::done) {
-            return Ok(chunk.len());
+            return Ok(BodyWrite {
+                taken: chunk.len(),
+                written,
+            });
         }
-        // Keep room for the terminator; stuffing at most doubles the input.
-        let room = self.tx.room().saturating_sub(5);
-        let n = chunk.len().min(room / 2);
+        // Stuffing at most doubles the input: take what surely fits.
+        let n = chunk.len().min((out.len() - written) / 2);
         if n == 0 {
-            return Ok(0);
+            return Ok(BodyWrite { taken: 0, written });
         }
         let pass = match top {
             Some(filter) => filter.pass(&chunk[..n]),
             None => n,
         };
-        let spare = self.tx.spare();
-        let limit = spare.len() - 5;
-        let (_, written) = encoder.encode(&chunk[..pass], &mut spare[..limit]);
-        self.tx.commit(written);
-        Ok(if top.as_ref().is_some_and(TopFilter::done) {
+        let (_, encoded) = encoder.encode(&chunk[..pass], &mut out[written..]);
+        written += encoded;
+        let taken = if top.as_ref().is_some_and(TopFilter::done) {
             chunk.len()
         } else {
             n
-        })
+        };
+        Ok(BodyWrite { taken, written })
     }
 
     /// True when the rest of the message would be discarded (TOP has its lines):
@@ -1082,6 +1153,8 @@ impl<M: Marks> Server<M> {
                 .tx
                 .write_with(|w| StatusLine::ok(b"Message follows").encode_into(w));
         }
+        // The terminator goes to the reply queue: nothing else is queued while a
+        // message is sent, so it always has room, and it follows the body bytes.
         let spare = self.tx.spare();
         let n = encoder.finish(spare).ok_or(ServerError::Unexpected)?;
         self.tx.commit(n);
@@ -1126,7 +1199,7 @@ impl<M: Marks> Server<M> {
     /// Answers [`ServerEvent::StartTls`]: the handshake succeeded. The session starts
     /// over in AUTHORIZATION with everything learnt in plaintext forgotten.
     pub fn tls_started(&mut self) -> Result<(), ServerError> {
-        if self.tls_active || !matches!(self.state, State::Authorization { .. }) {
+        if self.tls_active || !matches!(self.state, State::StartingTls) {
             return Err(ServerError::Unexpected);
         }
         self.tls_active = true;

@@ -117,11 +117,14 @@ impl App {
                     rounds += 1;
                     assert!(rounds < 1_000_000);
                     let piece = &rest[..rest.len().min(self.body_piece)];
-                    let n = server.body(piece).unwrap();
-                    if n == 0 {
-                        flush(server, out);
-                    }
-                    rest = &rest[n.min(rest.len())..];
+                    // Pending reply bytes go first; the body is encoded into a
+                    // buffer of the application's.
+                    flush(server, out);
+                    let mut scratch = vec![0u8; 2 * piece.len() + 600];
+                    let w = server.body(piece, &mut scratch).unwrap();
+                    out.extend_from_slice(&scratch[..w.written]);
+                    assert!(w.taken > 0, "a buffer of twice the piece takes all of it");
+                    rest = &rest[w.taken.min(rest.len())..];
                 }
                 server.body_end().unwrap();
             }
@@ -136,9 +139,14 @@ impl App {
 }
 
 pub fn flush<M: pop3_proto::server::Marks>(server: &mut Server<M>, out: &mut Vec<u8>) {
-    let pending = server.poll_transmit().to_vec();
-    out.extend_from_slice(&pending);
-    server.transmitted(pending.len());
+    let mut buf = [0u8; 100];
+    loop {
+        let n = server.poll_transmit(&mut buf);
+        if n == 0 {
+            return;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
 }
 
 /// Feeds `input` in pieces of `piece` bytes at time `now`, answering events, and
@@ -175,7 +183,7 @@ pub fn drive<M: pop3_proto::server::Marks>(
             return out;
         }
         if !progressed {
-            if !server.poll_transmit().is_empty() {
+            if server.has_transmit() {
                 continue;
             }
             if offset == input.len() {

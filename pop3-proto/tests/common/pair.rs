@@ -45,9 +45,16 @@ pub fn describe(ev: &ClientEvent<'_>) -> String {
         ClientEvent::Ok { command, text: t } => format!("Ok({command:?}, {})", text(t)),
         ClientEvent::Error {
             command,
+            msg: None,
             code,
             text: t,
         } => format!("Error({command:?}, {code:?}, {})", text(t)),
+        ClientEvent::Error {
+            command,
+            msg: Some(msg),
+            code,
+            text: t,
+        } => format!("Error({command:?} {msg}, {code:?}, {})", text(t)),
         other => format!("{other:?}"),
     }
 }
@@ -103,9 +110,9 @@ impl Pair {
                 progress = true;
             }
             // Server side: handle what arrived, answer its events.
-            let sent = self.server.poll_transmit().to_vec();
+            let mut sent = Vec::new();
+            super::app::flush(&mut self.server, &mut sent);
             if !sent.is_empty() {
-                self.server.transmitted(sent.len());
                 self.s2c.extend_from_slice(&sent);
                 self.server_wire.extend_from_slice(&sent);
                 progress = true;
@@ -123,8 +130,8 @@ impl Pair {
                 self.s2c.extend_from_slice(&sink);
                 self.server_wire.extend_from_slice(&sink);
                 if matches!(owned, OwnedEvent::StartTls) && self.fake_tls {
-                    let sent = self.server.poll_transmit().to_vec();
-                    self.server.transmitted(sent.len());
+                    let mut sent = Vec::new();
+                    super::app::flush(&mut self.server, &mut sent);
                     self.s2c.extend_from_slice(&sent);
                     self.server_wire.extend_from_slice(&sent);
                     self.server.tls_started().unwrap();
@@ -133,7 +140,7 @@ impl Pair {
             } else if consumed > 0 {
                 self.server_rx.drain(..consumed);
                 progress = true;
-            } else if !self.c2s.is_empty() && self.server.poll_transmit().is_empty() {
+            } else if !self.c2s.is_empty() && !self.server.has_transmit() {
                 // Deliver the next piece of the client's bytes.
                 let n = self.c2s.len().min(self.piece);
                 self.server_rx.extend(self.c2s.drain(..n));

@@ -1,0 +1,109 @@
+//! The caller's receive and transmit buffers, as the drivers use them: any storage
+//! that is a byte slice (`[u8; N]`, `&mut [u8]`, `Vec<u8>`, `Box<[u8]>`).
+
+/// Bytes `start..end` of `buf` are received and not yet consumed.
+#[derive(Debug, Clone)]
+pub(crate) struct Rx<B> {
+    buf: B,
+    start: usize,
+    end: usize,
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Rx<B> {
+    pub(crate) fn new(buf: B) -> Self {
+        Rx {
+            buf,
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// Received bytes not yet consumed.
+    pub(crate) fn data(&self) -> &[u8] {
+        &self.buf.as_ref()[self.start..self.end]
+    }
+
+    /// Drops the first `n` unconsumed bytes.
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.end);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Free room at the end, after moving unconsumed bytes to the front when the
+    /// end is reached.
+    pub(crate) fn spare(&mut self) -> &mut [u8] {
+        let len = self.buf.as_ref().len();
+        if self.end == len && self.start > 0 {
+            self.buf.as_mut().copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        &mut self.buf.as_mut()[self.end..]
+    }
+
+    /// True when no byte can be received without consuming some first.
+    pub(crate) fn is_full(&self) -> bool {
+        self.start == 0 && self.end == self.buf.as_ref().len()
+    }
+
+    /// `n` bytes were written into [`spare`](Self::spare).
+    pub(crate) fn filled(&mut self, n: usize) {
+        self.end = (self.end + n).min(self.buf.as_ref().len());
+    }
+
+    /// Forgets everything received (plaintext after STLS).
+    pub(crate) fn clear(&mut self) {
+        self.start = 0;
+        self.end = 0;
+    }
+}
+
+/// Bytes `start..end` of `buf` wait to be sent.
+#[derive(Debug, Clone)]
+pub(crate) struct Tx<B> {
+    buf: B,
+    start: usize,
+    end: usize,
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Tx<B> {
+    pub(crate) fn new(buf: B) -> Self {
+        Tx {
+            buf,
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// Bytes waiting to be sent.
+    pub(crate) fn pending(&self) -> &[u8] {
+        &self.buf.as_ref()[self.start..self.end]
+    }
+
+    /// The first `n` pending bytes were sent.
+    pub(crate) fn sent(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.end);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Free room at the end, after moving pending bytes to the front.
+    pub(crate) fn spare(&mut self) -> &mut [u8] {
+        if self.start > 0 {
+            self.buf.as_mut().copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        &mut self.buf.as_mut()[self.end..]
+    }
+
+    /// `n` bytes were written into [`spare`](Self::spare).
+    pub(crate) fn commit(&mut self, n: usize) {
+        self.end = (self.end + n).min(self.buf.as_ref().len());
+    }
+}

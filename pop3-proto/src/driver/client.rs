@@ -1,0 +1,141 @@
+//! [`ClientDriver`]: a [`Client`] with the caller's buffers and the one loop rule.
+
+use crate::client::{Client, ClientError, ClientEvent, EventToken};
+use crate::codec::DecodeError;
+use crate::driver::buf::{Rx, Tx};
+use crate::driver::Poll;
+
+/// A [`Client`] with a receive buffer `R` and a transmit buffer `T` of the caller's
+/// choosing (`[u8; N]`, `&mut [u8]`, `Vec<u8>`, …), driven by [`poll`](Self::poll).
+///
+/// `R` must hold the longest status or listing line (512 octets); message bodies
+/// stream through a buffer of any size. `T` must hold the longest command (255
+/// octets, more for long SASL responses such as OAuth tokens).
+#[derive(Debug, Clone)]
+pub struct ClientDriver<R, T> {
+    client: Client,
+    rx: Rx<R>,
+    tx: Tx<T>,
+    /// The event handed out by the last `poll`, and the input it consumed (dropped
+    /// at the next `poll`, so that the event can borrow it until then).
+    held: Option<(EventToken, usize)>,
+}
+
+impl<R, T> ClientDriver<R, T>
+where
+    R: AsRef<[u8]> + AsMut<[u8]>,
+    T: AsRef<[u8]> + AsMut<[u8]>,
+{
+    /// Wraps a client about to receive the greeting.
+    pub fn new(client: Client, rx: R, tx: T) -> Self {
+        ClientDriver {
+            client,
+            rx: Rx::new(rx),
+            tx: Tx::new(tx),
+            held: None,
+        }
+    }
+
+    /// The state machine, to queue commands ([`Client::retr`], [`Client::quit`], …).
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    /// The state machine, to read its state.
+    pub fn client_ref(&self) -> &Client {
+        &self.client
+    }
+
+    /// What to do next; call it again after doing it. Drains in this order: bytes to
+    /// transmit, then events, then a request for input; [`Poll::Idle`] once nothing
+    /// is queued or in flight, [`Poll::Closed`] once the session is over.
+    ///
+    /// An error is fatal for the session (the client is closed).
+    pub fn poll(&mut self) -> Result<Poll, ClientError> {
+        if let Some((_, consumed)) = self.held.take() {
+            self.rx.consume(consumed);
+        }
+        loop {
+            if !self.tx.pending().is_empty() {
+                return Ok(Poll::Transmit);
+            }
+            let n = self.client.poll_transmit(self.tx.spare())?;
+            if n > 0 {
+                self.tx.commit(n);
+                return Ok(Poll::Transmit);
+            }
+            let d = self.client.handle_input_token(self.rx.data())?;
+            if let Some(token) = d.item {
+                self.held = Some((token, d.consumed));
+                return Ok(Poll::Event);
+            }
+            if d.consumed > 0 {
+                self.rx.consume(d.consumed);
+                continue;
+            }
+            if self.client.is_closed() {
+                return Ok(Poll::Closed);
+            }
+            if self.client.is_idle() {
+                return Ok(Poll::Idle);
+            }
+            if self.rx.is_full() {
+                // A line longer than the receive buffer: it can never be decoded.
+                return Err(ClientError::Decode(DecodeError::LineTooLong {
+                    limit: self.rx.data().len(),
+                }));
+            }
+            return Ok(Poll::NeedInput { deadline: None });
+        }
+    }
+
+    /// After [`Poll::Event`]: the event, borrowing the receive buffer until the
+    /// next [`poll`](Self::poll). `None` at any other time.
+    pub fn event(&self) -> Option<ClientEvent<'_>> {
+        self.held.map(|(token, _)| token.event(self.rx.data()))
+    }
+
+    /// After [`Poll::Event`]: the event as a `Copy` token (see [`EventToken`]).
+    pub fn event_token(&self) -> Option<EventToken> {
+        self.held.map(|(token, _)| token)
+    }
+
+    /// After [`Poll::Transmit`]: the bytes to write to the connection.
+    pub fn transmit(&self) -> &[u8] {
+        self.tx.pending()
+    }
+
+    /// The first `n` bytes of [`transmit`](Self::transmit) were written.
+    pub fn transmitted(&mut self, n: usize) {
+        self.tx.sent(n);
+    }
+
+    /// After [`Poll::NeedInput`]: where to read received bytes into; then call
+    /// [`received`](Self::received) with their number.
+    pub fn input(&mut self) -> &mut [u8] {
+        if let Some((_, consumed)) = self.held.take() {
+            self.rx.consume(consumed);
+        }
+        self.rx.spare()
+    }
+
+    /// `n` bytes were read into [`input`](Self::input).
+    pub fn received(&mut self, n: usize) {
+        self.rx.filled(n);
+    }
+
+    /// After [`ClientEvent::StartTls`] and a successful handshake: drops any
+    /// plaintext received after the `+OK` (RFC 2595: nothing the server sent before
+    /// TLS may be read as a reply after it) and tells the client, which forgets what
+    /// it learnt and queues CAPA again.
+    pub fn tls_started(&mut self) -> Result<(), ClientError> {
+        self.held = None;
+        self.rx.clear();
+        self.client.tls_started()
+    }
+
+    /// Unwraps the client.
+    pub fn into_client(self) -> Client {
+        self.client
+    }
+}

@@ -1,0 +1,113 @@
+//! The one loop that drives either role over any transport.
+//!
+//! [`ClientDriver`] and [`ServerDriver`] wrap the state machines with the caller's
+//! receive and transmit buffers (any size, any storage: `[u8; N]`, `Vec<u8>`,
+//! `&mut [u8]`) and answer a single question, [`poll`](ClientDriver::poll): *what
+//! now?* The answer is a [`Poll`], and the rule is the same for both roles:
+//!
+//! > Call `poll` and do what it says — write [`Transmit`](Poll::Transmit) bytes,
+//! > handle the [`Event`](Poll::Event), read on [`NeedInput`](Poll::NeedInput) (until
+//! > its deadline) — then call `poll` again.
+//!
+//! `poll` drains in a fixed order: bytes to send first, then events, then input.
+//! It asks for input only when nothing is left to send and nothing can be decoded,
+//! so a loop that follows the rule can never wait for the peer while owing it bytes
+//! (the deadlock of a lock-step client whose listing end was never flushed cannot
+//! happen), and never misses an event.
+//!
+//! `Poll` is `Copy` and borrows nothing, and the event is fetched separately
+//! ([`ClientDriver::event`], [`ServerDriver::event`]), borrowing the receive buffer
+//! until the next `poll`. So an async `next()` is a loop over `poll` that returns
+//! after it, with nothing borrowed across an `.await`:
+//!
+//! ```
+//! use pop3_proto::client::{Client, ClientConfig, ClientEvent};
+//! use pop3_proto::driver::{ClientDriver, Poll};
+//!
+//! /// Any async byte stream: here, a canned server reply.
+//! struct Wire(&'static [u8]);
+//! impl Wire {
+//!     async fn read(&mut self, buf: &mut [u8]) -> usize {
+//!         let n = self.0.len().min(buf.len());
+//!         buf[..n].copy_from_slice(&self.0[..n]);
+//!         self.0 = &self.0[n..];
+//!         n
+//!     }
+//!     async fn write(&mut self, bytes: &[u8]) -> usize { bytes.len() }
+//! }
+//!
+//! struct Conn { driver: ClientDriver<[u8; 1024], [u8; 512]>, wire: Wire }
+//!
+//! impl Conn {
+//!     /// The next event, awaiting I/O between events; `None` when idle or closed.
+//!     async fn next(&mut self) -> Option<ClientEvent<'_>> {
+//!         loop {
+//!             match self.driver.poll().ok()? {
+//!                 Poll::Transmit => {
+//!                     let n = self.wire.write(self.driver.transmit()).await;
+//!                     self.driver.transmitted(n);
+//!                 }
+//!                 Poll::Event => break,
+//!                 Poll::NeedInput { .. } => {
+//!                     let n = self.wire.read(self.driver.input()).await;
+//!                     if n == 0 { return None; }
+//!                     self.driver.received(n);
+//!                 }
+//!                 Poll::Idle | Poll::Closed => return None,
+//!             }
+//!         }
+//!         self.driver.event()
+//!     }
+//! }
+//!
+//! # fn block_on<F: core::future::Future>(f: F) -> F::Output {
+//! #     use core::task::{Context, Poll, Waker};
+//! #     let mut f = core::pin::pin!(f);
+//! #     loop { if let Poll::Ready(v) = f.as_mut().poll(&mut Context::from_waker(Waker::noop())) { return v; } }
+//! # }
+//! let client = Client::new(ClientConfig { auto_capa: false, ..Default::default() }, [7; 32]);
+//! let mut conn = Conn {
+//!     driver: ClientDriver::new(client, [0; 1024], [0; 512]),
+//!     wire: Wire(b"+OK POP3 ready\r\n"),
+//! };
+//! block_on(async {
+//!     let greeting = conn.next().await;
+//!     assert!(matches!(greeting, Some(ClientEvent::Greeting { apop: false, .. })));
+//!     // The event's borrow ended: queue a command and go on.
+//!     conn.driver.client().noop().ok();
+//! });
+//! ```
+//!
+//! Every adapter of this crate ([`blocking`](crate::blocking),
+//! [`embedded`](crate::embedded)) is such a loop over these drivers.
+
+mod buf;
+mod client;
+mod server;
+
+pub use client::ClientDriver;
+pub use server::ServerDriver;
+
+use crate::time::Instant;
+
+/// What a driver needs next. After doing it, call `poll` again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Poll {
+    /// Write `transmit()` to the connection (all of it or a part), then call
+    /// `transmitted(n)`.
+    Transmit,
+    /// An event is ready: `event()`. It stays available until the next `poll`.
+    Event,
+    /// Read from the connection into `input()` and call `received(n)`. If
+    /// `deadline` passes first, call `poll` again anyway (the server's timers: the
+    /// failed-login delay, the idle timer); `None`: no deadline.
+    NeedInput {
+        /// When to call `poll` again even if nothing was received.
+        deadline: Option<Instant>,
+    },
+    /// Client only: nothing is queued or in flight. Queue commands and poll again.
+    Idle,
+    /// The session is over and everything was transmitted: close the connection.
+    Closed,
+}
