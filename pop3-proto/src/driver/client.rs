@@ -111,7 +111,8 @@ where
     }
 
     /// After [`Poll::NeedInput`]: where to read received bytes into; then call
-    /// [`received`](Self::received) with their number.
+    /// [`received`](Self::received) with their number. Like `poll`, it ends the
+    /// event handed out last (its bytes may be moved).
     pub fn input(&mut self) -> &mut [u8] {
         if let Some((_, consumed)) = self.held.take() {
             self.rx.consume(consumed);

@@ -116,6 +116,7 @@ where
     /// After [`Poll::NeedInput`]: where to read received bytes into; then call
     /// [`received`](Self::received). Empty while the buffer is full of unanswered
     /// input (a client pipelining faster than it reads): wait for the deadline.
+    /// Like `poll`, it drops the bytes of the line that raised the last event.
     pub fn input(&mut self) -> &mut [u8] {
         if self.held > 0 {
             self.rx.consume(self.held);
