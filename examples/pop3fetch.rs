@@ -22,6 +22,8 @@
 
 #[path = "common/maildir.rs"]
 mod maildir;
+#[path = "common/url.rs"]
+mod url;
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -32,106 +34,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use pop3_proto::blocking::ClientConn;
-use pop3_proto::client::{Client, ClientConfig, ClientEvent, CommandKind, Login, SaslMechanism};
+use pop3_proto::client::{Client, ClientConfig, ClientEvent, CommandKind};
 use pop3_proto::tls::{self, NetStream};
 
-/// How to authenticate, from the URL.
-#[derive(Debug, Clone, PartialEq)]
-enum Auth {
-    /// `*` or nothing: the best the server offers.
-    Any,
-    /// `+APOP`
-    Apop,
-    /// USER/PASS (`;AUTH=USER` is not in RFC 2384 but common)
-    User,
-    /// A SASL mechanism.
-    Sasl(SaslMechanism),
-}
-
-#[derive(Debug)]
-struct Url {
-    tls: bool,
-    user: String,
-    auth: Auth,
-    host: String,
-    port: u16,
-}
-
-fn percent_decode(s: &str) -> Result<String, String> {
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).ok_or("bad %-escape")?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| "bad %-escape")?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| "user name is not UTF-8".to_string())
-}
-
-fn parse_url(url: &str) -> Result<Url, String> {
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or("URL must start with pop3:// or pop3s://")?;
-    let tls = match scheme.to_ascii_lowercase().as_str() {
-        "pop" | "pop3" => false,
-        "pops" | "pop3s" => true,
-        other => return Err(format!("unknown scheme {other}")),
-    };
-    let rest = rest.trim_end_matches('/');
-    let (userinfo, hostport) = rest
-        .rsplit_once('@')
-        .ok_or("URL needs a user: pop3://user@host")?;
-    let (user, auth) = match userinfo.split_once(';') {
-        None => (userinfo, Auth::Any),
-        Some((u, a)) => {
-            let mech = a
-                .strip_prefix("AUTH=")
-                .or_else(|| a.strip_prefix("auth="))
-                .ok_or("expected ;AUTH=")?;
-            let auth = match mech {
-                "*" => Auth::Any,
-                m if m.eq_ignore_ascii_case("+APOP") => Auth::Apop,
-                m if m.eq_ignore_ascii_case("USER") => Auth::User,
-                m => Auth::Sasl(
-                    SaslMechanism::from_name(m).ok_or(format!("unsupported mechanism {m}"))?,
-                ),
-            };
-            (u, auth)
-        }
-    };
-    let default_port = if tls { 995 } else { 110 };
-    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-        let (h, p) = v6.split_once(']').ok_or("bad IPv6 address")?;
-        (
-            h.to_string(),
-            p.strip_prefix(':')
-                .map(str::parse)
-                .transpose()
-                .map_err(|_| "bad port")?,
-        )
-    } else {
-        match hostport.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p.parse().map_err(|_| "bad port")?)),
-            None => (hostport.to_string(), None),
-        }
-    };
-    Ok(Url {
-        tls,
-        user: percent_decode(user)?,
-        auth,
-        host,
-        port: port.unwrap_or(default_port),
-    })
-}
-
 struct Options {
-    url: Url,
+    url: url::Url,
     maildir: PathBuf,
     keep: bool,
     starttls: bool,
@@ -141,7 +48,7 @@ struct Options {
 }
 
 fn parse_args() -> Result<Options, String> {
-    let mut url = None;
+    let mut url_arg = None;
     let mut maildir = None;
     let (mut keep, mut starttls, mut allow_plaintext) = (false, false, false);
     let (mut password_file, mut ca_file): (Option<PathBuf>, Option<PathBuf>) = (None, None);
@@ -157,7 +64,7 @@ fn parse_args() -> Result<Options, String> {
             "--ca-file" => ca_file = Some(value()?.into()),
             "-h" | "--help" => return Err(String::new()),
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
-            s => url = Some(parse_url(s)?),
+            s => url_arg = Some(url::parse(s)?),
         }
     }
     let password = match (password_file, std::env::var_os("POP3_PASSWORD")) {
@@ -172,7 +79,7 @@ fn parse_args() -> Result<Options, String> {
         (None, None) => return Err("set POP3_PASSWORD or use --password-file".into()),
     };
     Ok(Options {
-        url: url.ok_or("missing URL")?,
+        url: url_arg.ok_or("missing URL")?,
         maildir: maildir.ok_or("missing --maildir")?,
         keep,
         starttls,
@@ -332,49 +239,8 @@ fn run(o: &Options, stats: &mut Stats) -> Result<(), String> {
     }
     // Log in.
     let caps = *conn.client().capabilities();
-    let user = o.url.user.as_bytes();
-    let secret = &o.password[..];
-    let login = match &o.url.auth {
-        Auth::Apop => Login::Apop { user, secret },
-        Auth::User => Login::UserPass {
-            user,
-            password: secret,
-        },
-        Auth::Sasl(m) => Login::Sasl {
-            mechanism: *m,
-            authzid: b"",
-            user,
-            secret,
-        },
-        Auth::Any => {
-            let best = [
-                SaslMechanism::ScramSha256,
-                SaslMechanism::ScramSha1,
-                SaslMechanism::CramMd5,
-                SaslMechanism::Plain,
-                SaslMechanism::Login,
-            ]
-            .into_iter()
-            .find(|m| {
-                caps.mechanisms.contains(m.bit())
-                    && (conn.client().tls_active()
-                        || o.allow_plaintext
-                        || !pop3_proto::server::MechanismSet::PLAINTEXT.contains(m.bit()))
-            });
-            match best {
-                Some(mechanism) => Login::Sasl {
-                    mechanism,
-                    authzid: b"",
-                    user,
-                    secret,
-                },
-                None => Login::UserPass {
-                    user,
-                    password: secret,
-                },
-            }
-        }
-    };
+    let tls_active = conn.client().tls_active();
+    let login = url::login(&o.url, &caps, tls_active, o.allow_plaintext, &o.password);
     conn.client().login(login).map_err(fail)?;
     conn.run(|ev| on_event(ev, &mut error, &mut starttls))
         .map_err(fail)?;

@@ -1,5 +1,7 @@
-//! Our pop3d example served to real clients on loopback: curl, mpop and Python's
+//! Our example servers served to real clients on loopback: curl, mpop and Python's
 //! poplib must each receive every message byte-identical to the Maildir source.
+//! Every test runs against `pop3d` (blocking adapter, a thread per session) and
+//! `tokio_pop3d` (tokio adapter, a task per session).
 
 mod support;
 
@@ -9,10 +11,9 @@ use std::process::Command;
 
 use support::*;
 
-#[test]
-fn curl_fetches_every_message_identically() {
+fn curl_fetches_every_message_identically(bin: &str) {
     require("curl");
-    let p = start_pop3d(&messages(), &[]);
+    let p = start_server(bin, &messages(), &[]);
     for (i, m) in messages().iter().enumerate() {
         let out = Command::new("curl")
             .args([
@@ -30,6 +31,25 @@ fn curl_fetches_every_message_identically() {
         assert!(out.status.success(), "curl exit {:?}", out.status);
         assert_eq!(to_lf(&out.stdout), *m, "message {}", i + 1);
     }
+    // LIST through curl, lock-step (one command, then its whole reply): the
+    // listing's end must be sent before the server waits for the next command.
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "--max-time",
+            "20",
+            &format!("pop3://carol:pw%20of%20carol@127.0.0.1:{}/", p.port),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "curl LIST exit {:?}", out.status);
+    let listing = String::from_utf8(out.stdout).unwrap();
+    let sizes: Vec<String> = messages()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| format!("{} {}\r\n", i + 1, pop3_proto::codec::body::wire_size(m)))
+        .collect();
+    assert_eq!(listing, sizes.concat());
     // UIDL through curl: stable unique-ids (the Maildir names).
     let out = Command::new("curl")
         .args([
@@ -50,10 +70,9 @@ fn curl_fetches_every_message_identically() {
     );
 }
 
-#[test]
-fn mpop_fetches_every_message_identically() {
+fn mpop_fetches_every_message_identically(bin: &str) {
     require("mpop");
-    let p = start_pop3d(&messages(), &["--allow-plaintext-auth"]);
+    let p = start_server(bin, &messages(), &["--allow-plaintext-auth"]);
     let local = temp_dir("mpop");
     for sub in ["tmp", "new", "cur"] {
         fs::create_dir_all(local.join(sub)).unwrap();
@@ -103,10 +122,9 @@ fn mpop_fetches_every_message_identically() {
     assert!(got == want, "mpop's messages differ from the source");
 }
 
-#[test]
-fn python_poplib_fetches_every_message_identically() {
+fn python_poplib_fetches_every_message_identically(bin: &str) {
     require("python3");
-    let p = start_pop3d(&messages(), &["--allow-plaintext-auth"]);
+    let p = start_server(bin, &messages(), &["--allow-plaintext-auth"]);
     let out_dir = temp_dir("poplib");
     let script = r#"
 import poplib, sys
@@ -142,13 +160,12 @@ p.quit()
 
 /// Our own client library against pop3d: the maildrop lock, UPDATE only at QUIT,
 /// and UIDs stable across sessions.
-#[test]
-fn pop3d_locks_and_deletes_only_at_quit() {
+fn pop3d_locks_and_deletes_only_at_quit(bin: &str) {
     use pop3_proto::blocking::ClientConn;
     use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
     use std::net::TcpStream;
 
-    let p = start_pop3d(&messages(), &["--allow-plaintext-auth"]);
+    let p = start_server(bin, &messages(), &["--allow-plaintext-auth"]);
     let connect_once = || {
         let tcp = TcpStream::connect(("127.0.0.1", p.port)).unwrap();
         tcp.set_read_timeout(Some(std::time::Duration::from_secs(20)))
@@ -232,12 +249,12 @@ fn pop3d_locks_and_deletes_only_at_quit() {
 /// pop3d with a certificate: STLS on the plain port and implicit TLS on the pop3s
 /// port, fetched by pop3fetch (which verifies the certificate against the test CA),
 /// and plaintext logins refused before TLS.
-#[test]
-fn pop3d_serves_stls_and_pop3s() {
+fn pop3d_serves_stls_and_pop3s(bin: &str) {
     let dir = temp_dir("pop3d-tls");
     let cert = test_cert(&dir);
     let tls_port = free_port();
-    let p = start_pop3d(
+    let p = start_server(
+        bin,
         &messages(),
         &[
             "--tls-cert",
@@ -280,3 +297,23 @@ fn pop3d_serves_stls_and_pop3s() {
     assert!(!ok);
     assert!(err.contains("Plaintext authentication disallowed"), "{err}");
 }
+
+/// Each test above, once per server.
+macro_rules! for_both_servers {
+    ($($name:ident),* $(,)?) => {
+        mod pop3d {
+            $(#[test] fn $name() { super::$name("pop3d") })*
+        }
+        mod tokio_pop3d {
+            $(#[test] fn $name() { super::$name("tokio_pop3d") })*
+        }
+    };
+}
+
+for_both_servers!(
+    curl_fetches_every_message_identically,
+    mpop_fetches_every_message_identically,
+    python_poplib_fetches_every_message_identically,
+    pop3d_locks_and_deletes_only_at_quit,
+    pop3d_serves_stls_and_pop3s,
+);

@@ -166,6 +166,8 @@ pub mod server;
 pub mod time;
 #[cfg(feature = "rustls")]
 pub mod tls;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 mod encode;
 mod txbuf;

@@ -287,7 +287,12 @@ pub struct Pop3d {
 /// Starts pop3d on `port` over `dir/root` with the users of `dir/users`, and waits
 /// until it listens.
 pub fn spawn_pop3d(dir: &Path, port: u16, extra: &[&str]) -> Child {
-    let child = Command::new(example("pop3d"))
+    spawn_server("pop3d", dir, port, extra)
+}
+
+/// The same for one of the example servers (`pop3d`, `tokio_pop3d`: same options).
+pub fn spawn_server(bin: &str, dir: &Path, port: u16, extra: &[&str]) -> Child {
+    let child = Command::new(example(bin))
         .args(["--listen", &format!("127.0.0.1:{port}"), "--maildir-root"])
         .arg(dir.join("root"))
         .arg("--users")
@@ -302,12 +307,17 @@ pub fn spawn_pop3d(dir: &Path, port: u16, extra: &[&str]) -> Child {
 }
 
 pub fn start_pop3d(messages: &[Vec<u8>], extra: &[&str]) -> Pop3d {
-    let dir = temp_dir("pop3d");
+    start_server("pop3d", messages, extra)
+}
+
+/// `start_pop3d` for one of the example servers (`pop3d`, `tokio_pop3d`).
+pub fn start_server(bin: &str, messages: &[Vec<u8>], extra: &[&str]) -> Pop3d {
+    let dir = temp_dir(bin);
     let maildir = dir.join("root").join("carol");
     fill_maildir(&maildir, messages);
     fs::write(dir.join("users"), "carol:pw of carol\n").unwrap();
     let port = free_port();
-    let child = Running(spawn_pop3d(&dir, port, extra));
+    let child = Running(spawn_server(bin, &dir, port, extra));
     Pop3d {
         port,
         maildir,
@@ -323,7 +333,19 @@ pub fn pop3fetch(
     password: &str,
     extra: &[&str],
 ) -> (bool, String, String) {
-    let mut child = Command::new(example("pop3fetch"))
+    fetcher("pop3fetch", url, maildir, password, extra)
+}
+
+/// `pop3fetch` for one of the example fetchers (`pop3fetch`, `tokio_fetch`: the same
+/// URL, `--maildir`, password and TLS options).
+pub fn fetcher(
+    bin: &str,
+    url: &str,
+    maildir: &Path,
+    password: &str,
+    extra: &[&str],
+) -> (bool, String, String) {
+    let mut child = Command::new(example(bin))
         .arg(url)
         .arg("--maildir")
         .arg(maildir)
@@ -355,7 +377,7 @@ pub fn pop3fetch(
         }
         if start.elapsed() > Duration::from_secs(60) {
             let _ = child.kill();
-            panic!("pop3fetch did not finish in 60 s");
+            panic!("{bin} did not finish in 60 s");
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -1,0 +1,320 @@
+//! The mailbox side of the example servers (`pop3d`, `tokio_pop3d`): options, users,
+//! the demo mailbox or a Maildir per user, locks, sizes, UIDs and deletion at UPDATE.
+//! Each server maps its adapter's events onto a [`Session`].
+#![allow(dead_code)]
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{self, Read};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use pop3_proto::codec::body::wire_size;
+use pop3_proto::server::{MechanismSet, Open, ServerConfig, Tls};
+
+#[path = "maildir.rs"]
+mod maildir;
+
+pub const DEMO: [&[u8]; 3] = [
+    b"From: Postmaster <postmaster@example.org>\nTo: demo@example.org\nSubject: Welcome to pop3d\n\nThis is the pop3-proto demo mailbox.\nTry RETR, TOP, UIDL, DELE and QUIT.\n",
+    b"From: Alice <alice@example.org>\nTo: demo@example.org\nSubject: Dots\n\nThe next line starts with a dot and is dot-stuffed on the wire:\n.like this\n..and this\n",
+    b"From: Bob <bob@example.org>\nTo: demo@example.org\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\nGr\xc3\xbc\xc3\x9fe aus dem Speicher.\n",
+];
+
+/// A message a session can serve.
+#[derive(Clone)]
+pub enum Source {
+    Memory(Arc<[u8]>),
+    File(PathBuf),
+}
+
+#[derive(Clone)]
+pub struct Msg {
+    pub uid: String,
+    pub size: u64,
+    pub source: Source,
+}
+
+/// What every session shares.
+pub struct Shared {
+    users: HashMap<String, String>,
+    root: Option<PathBuf>,
+    /// The demo mailbox, shared by all sessions (deletions last as long as the process).
+    demo: Mutex<Vec<(String, Arc<[u8]>)>>,
+    locks: Mutex<HashSet<String>>,
+}
+
+/// One session's view of its mailbox.
+pub struct Session {
+    shared: Arc<Shared>,
+    locked: Option<String>,
+    messages: Vec<Msg>,
+}
+
+impl Session {
+    fn open_maildrop(&mut self, user: &str) -> io::Result<Open> {
+        if !self.shared.locks.lock().unwrap().insert(user.to_string()) {
+            return Ok(Open::InUse);
+        }
+        self.locked = Some(user.to_string());
+        self.messages = match &self.shared.root {
+            None => self
+                .shared
+                .demo
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(uid, body)| Msg {
+                    uid: uid.clone(),
+                    size: wire_size(body),
+                    source: Source::Memory(body.clone()),
+                })
+                .collect(),
+            Some(root) => {
+                let dir = root.join(user);
+                let mut out = Vec::new();
+                for e in maildir::list(&dir)? {
+                    let bytes = std::fs::read(&e.path)?;
+                    out.push(Msg {
+                        uid: e.uid,
+                        size: wire_size(&bytes),
+                        source: Source::File(e.path),
+                    });
+                }
+                out
+            }
+        };
+        let size = self.messages.iter().map(|m| m.size).sum();
+        Ok(Open::Opened {
+            count: self.messages.len() as u32,
+            size,
+        })
+    }
+
+    /// Message `n` of this session (1-based; the server core checks the number).
+    pub fn msg(&self, n: u32) -> &Msg {
+        &self.messages[n as usize - 1]
+    }
+
+    /// A session of `shared`, nothing locked yet.
+    pub fn new(shared: Arc<Shared>) -> Session {
+        Session {
+            shared,
+            locked: None,
+            messages: Vec::new(),
+        }
+    }
+
+    /// USER/PASS, PLAIN, LOGIN: is `password` the password of `user`?
+    pub fn check_password(&self, user: &[u8], password: &[u8]) -> bool {
+        self.secret(user).is_some_and(|p| p == password)
+    }
+
+    /// The shared secret of `user` (APOP, CRAM-MD5, SCRAM), if the user exists.
+    pub fn secret(&self, user: &[u8]) -> Option<Vec<u8>> {
+        std::str::from_utf8(user)
+            .ok()
+            .and_then(|u| self.shared.users.get(u))
+            .map(|p| p.as_bytes().to_vec())
+    }
+
+    /// Locks and opens the mailbox of `user`.
+    pub fn open(&mut self, user: &[u8]) -> Open {
+        let user = String::from_utf8_lossy(user).into_owned();
+        match self.open_maildrop(&user) {
+            Ok(open) => open,
+            Err(e) => {
+                eprintln!("pop3d: cannot open mailbox of {user}: {e}");
+                Open::Unavailable
+            }
+        }
+    }
+
+    /// UPDATE: removes the messages numbered `deleted`; `true` if all went.
+    pub fn update(&mut self, deleted: &[u32]) -> bool {
+        let mut all = true;
+        let gone: HashSet<&str> = deleted.iter().map(|n| self.msg(*n).uid.as_str()).collect();
+        for n in deleted {
+            if let Source::File(path) = &self.msg(*n).source {
+                if let Err(e) = std::fs::remove_file(path) {
+                    eprintln!("pop3d: cannot remove {}: {e}", path.display());
+                    all = false;
+                }
+            }
+        }
+        if self.shared.root.is_none() {
+            self.shared
+                .demo
+                .lock()
+                .unwrap()
+                .retain(|(uid, _)| !gone.contains(uid.as_str()));
+        }
+        all
+    }
+
+    /// The session ended: releases the mailbox lock.
+    pub fn release(&mut self) {
+        if let Some(user) = self.locked.take() {
+            self.shared.locks.lock().unwrap().remove(&user);
+        }
+    }
+}
+
+/// Command-line options, the same for both servers.
+pub struct Options {
+    pub listen: String,
+    pub listen_tls: Option<String>,
+    pub root: Option<PathBuf>,
+    pub users: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub allow_plaintext: bool,
+}
+
+/// Parses the options (`Err("")` for `--help`).
+pub fn parse_args() -> Result<Options, String> {
+    let mut o = Options {
+        listen: "127.0.0.1:1110".into(),
+        listen_tls: None,
+        root: None,
+        users: None,
+        cert: None,
+        key: None,
+        allow_plaintext: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = || args.next().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--listen" => o.listen = value()?,
+            "--listen-tls" => o.listen_tls = Some(value()?),
+            "--maildir-root" => o.root = Some(value()?.into()),
+            "--users" => o.users = Some(value()?.into()),
+            "--tls-cert" => o.cert = Some(value()?.into()),
+            "--tls-key" => o.key = Some(value()?.into()),
+            "--allow-plaintext-auth" => o.allow_plaintext = true,
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    if o.root.is_some() != o.users.is_some() {
+        return Err("--maildir-root and --users go together".into());
+    }
+    if o.cert.is_some() != o.key.is_some() {
+        return Err("--tls-cert and --tls-key go together".into());
+    }
+    if o.listen_tls.is_some() && o.cert.is_none() {
+        return Err("--listen-tls needs --tls-cert and --tls-key".into());
+    }
+    Ok(o)
+}
+
+/// A listener with a deep accept queue: std's 128 drops SYNs when hundreds of
+/// clients connect at once, and each drop costs the client a 1 s retransmission.
+pub fn listen(addr: &str) -> io::Result<TcpListener> {
+    use std::net::ToSocketAddrs;
+    let addr = addr
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| io::Error::other("no address"))?;
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(4096)?;
+    Ok(socket.into())
+}
+
+/// Fresh randomness for a session (APOP timestamp, SCRAM nonces).
+pub fn random32() -> [u8; 32] {
+    let mut r = [0u8; 32];
+    if File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut r))
+        .is_err()
+    {
+        let t = pop3_proto::blocking::now().as_millis().to_le_bytes();
+        for (i, b) in r.iter_mut().enumerate() {
+            *b = t[i % 8] ^ (i as u8).wrapping_mul(151);
+        }
+    }
+    r
+}
+
+/// The usage line of both servers.
+pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth]";
+
+/// Everything a server needs from its options: the shared mailbox state, the TLS
+/// configuration and the session settings.
+pub struct Setup {
+    pub shared: Arc<Shared>,
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub config: ServerConfig,
+}
+
+/// Reads the users file and the TLS files and builds the session settings.
+pub fn setup(o: &Options) -> Result<Setup, String> {
+    let demo = o.root.is_none();
+    let users: HashMap<String, String> = match &o.users {
+        None => HashMap::from([("demo".to_string(), "demo".to_string())]),
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .filter_map(|l| l.split_once(':'))
+            .map(|(u, p)| (u.to_string(), p.to_string()))
+            .collect(),
+    };
+    let tls = match (&o.cert, &o.key) {
+        (Some(c), Some(k)) => Some(
+            pop3_proto::tls::server_config(c, k)
+                .map_err(|e| format!("TLS certificate or key: {e}"))?,
+        ),
+        _ => None,
+    };
+    let shared = Arc::new(Shared {
+        users,
+        root: o.root.clone(),
+        demo: Mutex::new(
+            DEMO.iter()
+                .enumerate()
+                .map(|(i, m)| (format!("demo-{:04}", i + 1), Arc::from(*m)))
+                .collect(),
+        ),
+        locks: Mutex::new(HashSet::new()),
+    });
+    let mut config = ServerConfig::new("localhost");
+    config.implementation = "pop3-proto pop3d".try_into().unwrap_or_default();
+    config.apop = true;
+    // Bearer tokens need an identity provider, which this example does not have.
+    config.mechanisms = config
+        .mechanisms
+        .without(MechanismSet::XOAUTH2)
+        .without(MechanismSet::OAUTHBEARER);
+    // The demo serves loopback without TLS: plaintext logins must work there.
+    config.allow_plaintext_auth = o.allow_plaintext || (demo && tls.is_none());
+    config.tls = if tls.is_some() {
+        Tls::StartTls
+    } else {
+        Tls::None
+    };
+    Ok(Setup {
+        shared,
+        tls,
+        config,
+    })
+}
+
+/// What the server says when it starts.
+pub fn banner(o: &Options, addr: &str) {
+    if o.root.is_none() {
+        eprintln!("pop3d: demo mailbox (user demo, password demo) on {addr}");
+        eprintln!("pop3d: try: curl pop3://demo:demo@{addr}/1");
+    } else {
+        let root = o.root.as_ref().map(|r| r.display().to_string());
+        eprintln!("pop3d: serving {} on {addr}", root.unwrap_or_default());
+    }
+}

@@ -1,0 +1,140 @@
+//! `tokio_pop3d`: `pop3d` on tokio: the same options, mailboxes and demo mailbox
+//! (user `demo`, password `demo`, on 127.0.0.1:1110 with no arguments), one task per
+//! session instead of one thread.
+//!
+//! ```sh
+//! cargo run --example tokio_pop3d
+//! curl pop3://demo:demo@127.0.0.1:1110/1
+//! ```
+//!
+//! The mailbox logic is shared with `pop3d` (examples/common/mailstore.rs); this file
+//! is the tokio glue: an `AsyncBackend` and the accept loop.
+
+#[path = "common/mailstore.rs"]
+mod mailstore;
+
+use std::io::Cursor;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use mailstore::{Session, Setup, Source};
+use pop3_proto::server::{Server, ServerConfig, ServerEvent, Tls};
+use pop3_proto::tokio::{serve, AsyncAnswer, AsyncBackend, MessageReader, TokioStream};
+
+impl AsyncBackend for Session {
+    async fn answer(&mut self, event: ServerEvent<'_>) -> AsyncAnswer {
+        match event {
+            ServerEvent::CheckPassword { user, password, .. } => {
+                AsyncAnswer::Verdict(self.check_password(user, password))
+            }
+            ServerEvent::NeedSecret { user } => AsyncAnswer::Secret(self.secret(user)),
+            ServerEvent::OpenMaildrop { user } => AsyncAnswer::Open(self.open(user)),
+            ServerEvent::Size { msg } => AsyncAnswer::Size(self.msg(msg).size),
+            ServerEvent::Uid { msg } => AsyncAnswer::Uid(self.msg(msg).uid.clone().into_bytes()),
+            ServerEvent::Retrieve { msg, .. } => {
+                AsyncAnswer::Message(match &self.msg(msg).source {
+                    Source::Memory(bytes) => {
+                        Some(Box::pin(Cursor::new(bytes.clone())) as MessageReader)
+                    }
+                    Source::File(path) => tokio::fs::File::open(path)
+                        .await
+                        .ok()
+                        .map(|f| Box::pin(f) as _),
+                })
+            }
+            _ => AsyncAnswer::Verdict(false), // bearer tokens, EXTERNAL: not offered
+        }
+    }
+
+    async fn update(&mut self, deleted: &[u32]) -> bool {
+        Session::update(self, deleted)
+    }
+
+    fn closed(&mut self) {
+        self.release();
+    }
+}
+
+async fn session(tcp: tokio::net::TcpStream, setup: Arc<Setup>, config: ServerConfig) {
+    let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let _ = tcp.set_nodelay(true);
+    let stream = match (&setup.tls, config.tls) {
+        (Some(t), Tls::Implicit) => match TokioStream::server_tls(tcp, t.clone()).await {
+            Ok(s) => s,
+            Err(e) => return eprintln!("pop3d: {peer}: TLS handshake failed: {e}"),
+        },
+        (Some(t), _) => TokioStream::server_starttls(tcp, t.clone()),
+        (None, _) => TokioStream::plain(tcp),
+    };
+    let server = Server::with_marks(
+        config,
+        pop3_proto::blocking::now(),
+        mailstore::random32(),
+        Vec::new(),
+    );
+    if let Err(e) = serve(stream, server, &mut Session::new(setup.shared.clone())).await {
+        eprintln!("pop3d: {peer}: {e}");
+    }
+}
+
+/// Accepts on `addr` forever, a task per session; backs off when accept fails
+/// (out of descriptors) instead of spinning.
+async fn accept(listener: tokio::net::TcpListener, setup: Arc<Setup>, config: ServerConfig) {
+    loop {
+        match listener.accept().await {
+            Ok((tcp, _)) => drop(tokio::spawn(session(tcp, setup.clone(), config.clone()))),
+            Err(e) => {
+                eprintln!("pop3d: accept: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let l = mailstore::listen(addr)?;
+    l.set_nonblocking(true)?;
+    tokio::net::TcpListener::from_std(l)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let (o, setup) = match mailstore::parse_args().and_then(|o| Ok((mailstore::setup(&o)?, o))) {
+        Ok((setup, o)) => (o, Arc::new(setup)),
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("pop3d: {e}");
+            }
+            eprintln!("usage: tokio_pop3d {}", mailstore::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match listen(&o.listen) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("pop3d: cannot listen on {}: {e}", o.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    if let (Some(addr), Some(_)) = (&o.listen_tls, &setup.tls) {
+        let l = match listen(addr) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("pop3d: cannot listen on {addr}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let local = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        eprintln!("pop3d: pop3s on {local}");
+        let mut config = setup.config.clone();
+        config.tls = Tls::Implicit;
+        tokio::spawn(accept(l, setup.clone(), config));
+    }
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    mailstore::banner(&o, &addr);
+    accept(listener, setup.clone(), setup.config.clone()).await;
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,465 @@
+//! tokio adapters (feature `tokio`): the [`crate::driver`] loop over any
+//! `AsyncRead + AsyncWrite`, for both roles.
+//!
+//! - [`ClientConn::next`] returns the next [`ClientEvent`], borrowing the receive
+//!   buffer until the next call, so the caller may `.await` (a file write, a
+//!   database) between events.
+//! - [`serve`] runs a server session to its end over an [`AsyncBackend`], the async
+//!   twin of [`blocking::Backend`](crate::blocking::Backend); the session's timers
+//!   (idle timer, failed-login delay) run on tokio's clock.
+//! - With the feature `tokio-rustls`, [`TokioStream`] is a TCP stream that can be
+//!   plain, TLS from the first byte (port 995) or switched to TLS by STLS.
+
+use core::future::Future;
+use std::boxed::Box;
+use std::io;
+use std::pin::Pin;
+use std::time::Duration;
+use std::vec;
+use std::vec::Vec;
+
+use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::blocking::now;
+pub use crate::blocking::Error;
+use crate::client::{Client, ClientEvent};
+use crate::driver::{ClientDriver, Poll, ServerDriver};
+use crate::server::{Marks, Open, Server, ServerEvent};
+
+/// A stream whose transport can be switched to TLS in place (for STLS).
+pub trait AsyncStartTls {
+    /// Runs the TLS handshake on this connection (client or server side, as the
+    /// stream was built).
+    fn start_tls(&mut self) -> impl Future<Output = io::Result<()>> + Send;
+}
+
+/// Plain TCP cannot start TLS: servers over it must not offer STLS.
+impl AsyncStartTls for ::tokio::net::TcpStream {
+    async fn start_tls(&mut self) -> io::Result<()> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "plain TCP has no TLS",
+        ))
+    }
+}
+
+async fn send_all<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> io::Result<usize> {
+    stream.write_all(bytes).await?;
+    stream.flush().await?;
+    Ok(bytes.len())
+}
+
+/// A [`Client`] over an async stream: the [`ClientDriver`] loop with 64 KiB of
+/// receive and 16 KiB of transmit buffer.
+pub struct ClientConn<S> {
+    driver: ClientDriver<Vec<u8>, Vec<u8>>,
+    stream: S,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> ClientConn<S> {
+    /// Wraps a connected stream; the greeting is read by the first
+    /// [`next`](Self::next).
+    pub fn new(stream: S, client: Client) -> Self {
+        ClientConn {
+            driver: ClientDriver::new(client, vec![0; 64 * 1024], vec![0; 16 * 1024]),
+            stream,
+        }
+    }
+
+    /// The state machine, to queue commands.
+    pub fn client(&mut self) -> &mut Client {
+        self.driver.client()
+    }
+
+    /// The underlying stream.
+    pub fn stream(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
+    /// Sends what is queued and returns the next event, reading as needed. The
+    /// event borrows the receive buffer until the next call. `Ok(None)` once
+    /// nothing is queued or in flight (queue more, or drop the connection).
+    pub async fn next(&mut self) -> Result<Option<ClientEvent<'_>>, Error> {
+        loop {
+            match self.driver.poll()? {
+                Poll::Transmit => {
+                    let n = send_all(&mut self.stream, self.driver.transmit()).await?;
+                    self.driver.transmitted(n);
+                }
+                Poll::Event => break,
+                Poll::NeedInput { .. } => {
+                    let n = self.stream.read(self.driver.input()).await?;
+                    if n == 0 {
+                        return Err(Error::Io(io::ErrorKind::UnexpectedEof.into()));
+                    }
+                    self.driver.received(n);
+                }
+                Poll::Idle | Poll::Closed => return Ok(None),
+            }
+        }
+        Ok(self.driver.event())
+    }
+
+    /// Runs queued commands to completion, handing every event to `f`.
+    pub async fn run(&mut self, mut f: impl FnMut(ClientEvent<'_>)) -> Result<(), Error> {
+        while let Some(event) = self.next().await? {
+            f(event);
+        }
+        Ok(())
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + AsyncStartTls + Unpin> ClientConn<S> {
+    /// After [`ClientEvent::StartTls`]: runs the handshake, drops buffered plaintext
+    /// (RFC 2595) and tells the client (which queues CAPA again).
+    pub async fn start_tls(&mut self) -> Result<(), Error> {
+        self.stream.start_tls().await?;
+        self.driver.tls_started()?;
+        Ok(())
+    }
+}
+
+/// A message for [`ServerEvent::Retrieve`], streamed (a `tokio::fs::File`, an
+/// in-memory cursor).
+pub type MessageReader = Pin<Box<dyn AsyncRead + Send>>;
+
+/// How an [`AsyncBackend`] answers a [`ServerEvent`]: owned, so that the event's
+/// borrow of the session has ended.
+pub enum AsyncAnswer {
+    /// For CheckPassword, CheckToken, CheckExternal.
+    Verdict(bool),
+    /// For NeedSecret.
+    Secret(Option<Vec<u8>>),
+    /// For OpenMaildrop.
+    Open(Open),
+    /// For Size.
+    Size(u64),
+    /// For Uid.
+    Uid(Vec<u8>),
+    /// For Retrieve: the message bytes, as stored (`None`: unreadable).
+    Message(Option<MessageReader>),
+}
+
+/// What an async POP3 server application provides: answers to the server's
+/// questions, which may await (a password database, the file system).
+pub trait AsyncBackend: Send {
+    /// Answers one event (all but [`ServerEvent::StartTls`], which the adapter
+    /// handles, and [`ServerEvent::Update`], which goes to [`update`](Self::update)).
+    fn answer(&mut self, event: ServerEvent<'_>) -> impl Future<Output = AsyncAnswer> + Send;
+
+    /// UPDATE: remove these messages (numbers of this session), release the lock;
+    /// `true` if every one was removed.
+    fn update(&mut self, deleted: &[u32]) -> impl Future<Output = bool> + Send;
+
+    /// The session ended (QUIT, error, timeout or disconnect); release any lock.
+    fn closed(&mut self) {}
+}
+
+/// Serves one session over `stream` to its end: the [`ServerDriver`] loop with 8 KiB
+/// of receive and 64 KiB of transmit buffer (message bodies leave in writes of that
+/// size). `backend.closed()` is called however the session ends.
+pub async fn serve<S, M, B>(stream: S, server: Server<M>, backend: &mut B) -> Result<(), Error>
+where
+    S: AsyncRead + AsyncWrite + AsyncStartTls + Unpin + Send,
+    M: Marks + Send,
+    B: AsyncBackend,
+{
+    let mut conn = ServerConn {
+        driver: ServerDriver::new(server, vec![0; 8 * 1024], vec![0; 64 * 1024]),
+        stream,
+    };
+    let result = conn.serve(backend).await;
+    backend.closed();
+    result
+}
+
+struct ServerConn<S, M: Marks> {
+    driver: ServerDriver<M, Vec<u8>, Vec<u8>>,
+    stream: S,
+}
+
+impl<S, M> ServerConn<S, M>
+where
+    S: AsyncRead + AsyncWrite + AsyncStartTls + Unpin + Send,
+    M: Marks + Send,
+{
+    async fn flush(&mut self) -> io::Result<()> {
+        let n = send_all(&mut self.stream, self.driver.transmit()).await?;
+        self.driver.transmitted(n);
+        Ok(())
+    }
+
+    async fn serve<B: AsyncBackend>(&mut self, backend: &mut B) -> Result<(), Error> {
+        loop {
+            let now = now();
+            match self.driver.poll(now)? {
+                Poll::Transmit => self.flush().await?,
+                Poll::Closed | Poll::Idle => {
+                    let _ = self.stream.shutdown().await;
+                    return Ok(());
+                }
+                Poll::NeedInput { deadline } => {
+                    let wait = deadline.map_or(Duration::from_secs(60), |d| {
+                        d.saturating_duration_since(now)
+                            .max(Duration::from_millis(1))
+                    });
+                    let input = self.driver.input();
+                    if input.is_empty() {
+                        // Full of input that waits for a timer (a failed-login delay).
+                        ::tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    match ::tokio::time::timeout(wait, self.stream.read(input)).await {
+                        Err(_) => {} // the deadline: poll handles the timer
+                        Ok(Ok(0)) => return Ok(()),
+                        Ok(Ok(n)) => self.driver.received(n),
+                        Ok(Err(e)) => return Err(e.into()),
+                    }
+                }
+                Poll::Event => self.answer(backend, now).await?,
+            }
+        }
+    }
+
+    async fn answer<B: AsyncBackend>(
+        &mut self,
+        backend: &mut B,
+        now: crate::time::Instant,
+    ) -> Result<(), Error> {
+        let Some(event) = self.driver.event() else {
+            return Ok(());
+        };
+        match event {
+            ServerEvent::StartTls => {
+                // `+OK` left before the event was handed out.
+                self.stream.start_tls().await?;
+                self.driver.tls_started()?;
+                return Ok(());
+            }
+            ServerEvent::Update => {
+                let deleted: Vec<u32> = self.driver.server_ref().deleted().collect();
+                let ok = backend.update(&deleted).await;
+                self.driver.server().answer_update(ok)?;
+                return Ok(());
+            }
+            _ => {}
+        }
+        let answer = backend.answer(event).await;
+        let server = self.driver.server();
+        match answer {
+            AsyncAnswer::Verdict(ok) => server.answer_password(ok, now)?,
+            AsyncAnswer::Secret(s) => server.answer_secret(s.as_deref(), now)?,
+            AsyncAnswer::Open(open) => server.answer_open(open)?,
+            AsyncAnswer::Size(size) => server.answer_size(size)?,
+            AsyncAnswer::Uid(uid) => server.answer_uid(&uid)?,
+            AsyncAnswer::Message(None) => server.body_failed()?,
+            AsyncAnswer::Message(Some(mut reader)) => {
+                let mut chunk = vec![0u8; 64 * 1024];
+                loop {
+                    if self.driver.server_ref().body_done() {
+                        break;
+                    }
+                    let n = match reader.read(&mut chunk).await {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(_) => {
+                            self.driver.server().body_failed()?;
+                            break;
+                        }
+                    };
+                    let mut rest = &chunk[..n];
+                    while !rest.is_empty() {
+                        let taken = self.driver.body(rest)?;
+                        if taken == 0 {
+                            // The transmit buffer is full: send it (what poll would say).
+                            self.flush().await?;
+                        }
+                        rest = &rest[taken.min(rest.len())..];
+                    }
+                }
+                if !self.driver.server_ref().is_closed() {
+                    self.driver.server().body_end()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "tokio-rustls")]
+pub use self::tls::TokioStream;
+
+#[cfg(feature = "tokio-rustls")]
+mod tls {
+    use std::boxed::Box;
+    use std::io;
+    use std::pin::Pin;
+    use std::string::ToString;
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+
+    use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+    use ::tokio::net::TcpStream;
+    use rustls::pki_types::ServerName;
+    use rustls::{ClientConfig, ServerConfig};
+    use tokio_rustls::{client, server, TlsAcceptor, TlsConnector};
+
+    use super::AsyncStartTls;
+
+    #[derive(Clone)]
+    enum Upgrade {
+        None,
+        Client(Arc<ClientConfig>, ServerName<'static>),
+        Server(Arc<ServerConfig>),
+    }
+
+    enum Inner {
+        Plain(TcpStream),
+        Client(Box<client::TlsStream<TcpStream>>),
+        Server(Box<server::TlsStream<TcpStream>>),
+        Broken,
+    }
+
+    /// A tokio TCP connection, possibly under TLS (rustls): the async twin of
+    /// [`tls::NetStream`](crate::tls::NetStream).
+    pub struct TokioStream {
+        inner: Inner,
+        upgrade: Upgrade,
+    }
+
+    fn other(e: impl ToString) -> io::Error {
+        io::Error::other(e.to_string())
+    }
+
+    impl TokioStream {
+        /// A plain connection that cannot start TLS.
+        pub fn plain(tcp: TcpStream) -> Self {
+            TokioStream {
+                inner: Inner::Plain(tcp),
+                upgrade: Upgrade::None,
+            }
+        }
+
+        /// A client connection, plain for now; STLS will verify `host` with `config`.
+        pub fn client_starttls(
+            tcp: TcpStream,
+            config: Arc<ClientConfig>,
+            host: &str,
+        ) -> io::Result<Self> {
+            let name = ServerName::try_from(host.to_string()).map_err(other)?;
+            Ok(TokioStream {
+                inner: Inner::Plain(tcp),
+                upgrade: Upgrade::Client(config, name),
+            })
+        }
+
+        /// A client connection under TLS from the first byte (pop3s).
+        pub async fn client_tls(
+            tcp: TcpStream,
+            config: Arc<ClientConfig>,
+            host: &str,
+        ) -> io::Result<Self> {
+            let mut s = Self::client_starttls(tcp, config, host)?;
+            s.start_tls().await?;
+            Ok(s)
+        }
+
+        /// A server connection, plain for now; STLS will use `config`.
+        pub fn server_starttls(tcp: TcpStream, config: Arc<ServerConfig>) -> Self {
+            TokioStream {
+                inner: Inner::Plain(tcp),
+                upgrade: Upgrade::Server(config),
+            }
+        }
+
+        /// A server connection under TLS from the first byte (pop3s).
+        pub async fn server_tls(tcp: TcpStream, config: Arc<ServerConfig>) -> io::Result<Self> {
+            let mut s = Self::server_starttls(tcp, config);
+            s.start_tls().await?;
+            Ok(s)
+        }
+
+        /// True once TLS is running.
+        pub fn is_tls(&self) -> bool {
+            matches!(self.inner, Inner::Client(_) | Inner::Server(_))
+        }
+    }
+
+    impl AsyncStartTls for TokioStream {
+        async fn start_tls(&mut self) -> io::Result<()> {
+            let Inner::Plain(_) = self.inner else {
+                return Err(other("TLS already active"));
+            };
+            let Inner::Plain(tcp) = std::mem::replace(&mut self.inner, Inner::Broken) else {
+                return Err(other("TLS already active"));
+            };
+            self.inner = match self.upgrade.clone() {
+                Upgrade::None => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::Unsupported,
+                        "no TLS configured",
+                    ))
+                }
+                Upgrade::Client(config, name) => Inner::Client(Box::new(
+                    TlsConnector::from(config).connect(name, tcp).await?,
+                )),
+                Upgrade::Server(config) => {
+                    Inner::Server(Box::new(TlsAcceptor::from(config).accept(tcp).await?))
+                }
+            };
+            Ok(())
+        }
+    }
+
+    fn broken() -> io::Error {
+        other("broken stream")
+    }
+
+    impl AsyncRead for TokioStream {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            match &mut self.get_mut().inner {
+                Inner::Plain(t) => Pin::new(t).poll_read(cx, buf),
+                Inner::Client(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+                Inner::Server(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+                Inner::Broken => Poll::Ready(Err(broken())),
+            }
+        }
+    }
+
+    impl AsyncWrite for TokioStream {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            match &mut self.get_mut().inner {
+                Inner::Plain(t) => Pin::new(t).poll_write(cx, buf),
+                Inner::Client(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+                Inner::Server(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+                Inner::Broken => Poll::Ready(Err(broken())),
+            }
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            match &mut self.get_mut().inner {
+                Inner::Plain(t) => Pin::new(t).poll_flush(cx),
+                Inner::Client(s) => Pin::new(s.as_mut()).poll_flush(cx),
+                Inner::Server(s) => Pin::new(s.as_mut()).poll_flush(cx),
+                Inner::Broken => Poll::Ready(Ok(())),
+            }
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            match &mut self.get_mut().inner {
+                Inner::Plain(t) => Pin::new(t).poll_shutdown(cx),
+                Inner::Client(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+                Inner::Server(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+                Inner::Broken => Poll::Ready(Ok(())),
+            }
+        }
+    }
+}
