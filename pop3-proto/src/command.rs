@@ -69,7 +69,9 @@ pub enum Command<'a> {
     Top {
         /// The message number.
         msg: u32,
-        /// How many body lines to send after the headers.
+        /// How many body lines to send after the headers. RFC 1939 allows any
+        /// non-negative number; a larger one than `u32::MAX` parses as `u32::MAX`,
+        /// which asks for the whole message.
         lines: u32,
     },
     /// `UIDL [msg]` (RFC 1939): unique-id listing of all messages or of one.
@@ -91,7 +93,8 @@ pub enum CommandError {
     MissingArgument,
     /// More arguments than the command takes.
     TooManyArguments,
-    /// A message number or line count is not a decimal number that fits in 32 bits.
+    /// A message number is not a decimal number that fits in 32 bits, or a line
+    /// count is not a decimal number.
     InvalidNumber,
     /// An argument contains a forbidden byte (control characters, or an invalid
     /// mechanism name).
@@ -156,6 +159,17 @@ pub(crate) fn parse_u32(arg: &[u8]) -> Result<u32, CommandError> {
         .map_err(|_| CommandError::InvalidNumber)
 }
 
+/// Parses a decimal number of any length, saturating at `u32::MAX` (a count, where
+/// "more than there is" means "all").
+fn parse_count(arg: &[u8]) -> Result<u32, CommandError> {
+    if arg.is_empty() || !arg.iter().all(u8::is_ascii_digit) {
+        return Err(CommandError::InvalidNumber);
+    }
+    Ok(arg.iter().fold(0u32, |n, d| {
+        n.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+    }))
+}
+
 /// Splits a line into SP-separated arguments (runs of SP or HT count as one).
 struct Args<'a> {
     rest: &'a [u8],
@@ -192,6 +206,10 @@ impl<'a> Args<'a> {
 
     fn number(&mut self) -> Result<u32, CommandError> {
         parse_u32(self.required()?)
+    }
+
+    fn count(&mut self) -> Result<u32, CommandError> {
+        parse_count(self.required()?)
     }
 
     fn optional_number(&mut self) -> Result<Option<u32>, CommandError> {
@@ -290,7 +308,7 @@ impl<'a> Command<'a> {
         } else if kw("TOP") {
             Command::Top {
                 msg: args.number()?,
-                lines: args.number()?,
+                lines: args.count()?,
             }
         } else if kw("UIDL") {
             Command::Uidl(args.optional_number()?)

@@ -545,6 +545,16 @@ fn command_errors() {
     assert_eq!(e(b"RETR 1 2"), CommandError::TooManyArguments);
     assert_eq!(e(b"TOP 1"), CommandError::MissingArgument);
     assert_eq!(e(b"TOP 1 -1"), CommandError::InvalidNumber);
+    assert_eq!(e(b"TOP 1 +1"), CommandError::InvalidNumber);
+    assert_eq!(e(b"TOP 99999999999 1"), CommandError::InvalidNumber);
+    // RFC 1939 bounds no line count: a larger one than u32::MAX means "all".
+    assert_eq!(
+        Command::parse(b"TOP 1 99999999999999999999"),
+        Ok(Command::Top {
+            msg: 1,
+            lines: u32::MAX
+        })
+    );
     assert_eq!(e(b"PASS"), CommandError::MissingArgument);
     assert_eq!(e(b"USER a\x01b"), CommandError::InvalidArgument);
     assert_eq!(e(b"AUTH PL@IN"), CommandError::InvalidArgument);

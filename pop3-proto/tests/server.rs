@@ -400,6 +400,38 @@ fn maildrop_larger_than_the_mark_storage_is_refused() {
     );
 }
 
+/// RFC 1939: `TOP msg n` takes any non-negative n; past the body's last line the
+/// whole message is sent (as Dovecot does). Counts beyond 32 bits saturate; the
+/// message number is checked as for every other command.
+#[test]
+fn top_accepts_any_line_count() {
+    let mut app = App::demo();
+    let out = session(
+        &config(),
+        &mut app,
+        b"USER alice\r\nPASS wonder land\r\nTOP 1 4294967296\r\nTOP 1 99999999999999999999999999\r\n\
+TOP 1 4294967295\r\nTOP 3 4294967296\r\nTOP 0 4294967296\r\nTOP 4 4294967296\r\nTOP 1 -1\r\n\
+TOP 1 x\r\nTOP 1 1x\r\nTOP x 4294967296\r\nTOP 4294967296 1\r\nDELE 2\r\nTOP 2 4294967296\r\n",
+    );
+    let whole1 =
+        "+OK Message follows\r\nSubject: one\r\n\r\nfirst line\r\n..dot line\r\nlast\r\n.\r\n";
+    let whole3 = "+OK Message follows\r\nSubject: three\r\n\r\nno final newline\r\n.\r\n";
+    let expected = format!(
+        "+OK POP3 server ready\r\n+OK\r\n+OK Logged in, 3 messages (124 octets)\r\n\
+{whole1}{whole1}{whole1}{whole3}\
+-ERR There's no message 0\r\n\
+-ERR There's no message 4\r\n\
+-ERR Invalid number\r\n\
+-ERR Invalid number\r\n\
+-ERR Invalid number\r\n\
+-ERR Invalid number\r\n\
+-ERR Invalid number\r\n\
++OK Message 2 deleted\r\n\
+-ERR Message is deleted\r\n"
+    );
+    assert_eq!(out, expected);
+}
+
 /// Everything the server has to send now.
 fn sent<M: pop3_proto::server::Marks>(s: &mut Server<M>) -> Vec<u8> {
     let mut out = Vec::new();

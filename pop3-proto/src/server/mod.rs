@@ -107,7 +107,8 @@ pub enum ServerEvent<'a> {
     Retrieve {
         /// The message number (valid and not deleted).
         msg: u32,
-        /// `Some(n)` for `TOP msg n`.
+        /// `Some(n)` for `TOP msg n`; `Some(u32::MAX)` (also for any larger `n`)
+        /// is never cut.
         lines: Option<u32>,
     },
     /// `+OK` to STLS is queued: send it, then run the TLS handshake on the

@@ -1,4 +1,5 @@
 //! Cutting a message for `TOP msg n`: the headers, the blank line, then `n` lines.
+//! `n = u32::MAX` (where the parser saturates larger counts) never cuts.
 
 /// Finds where the TOP output of a message ends, across chunks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +49,7 @@ impl TopFilter {
                                 return i + 1;
                             }
                         }
-                    } else {
+                    } else if self.left != u32::MAX {
                         self.left -= 1;
                         if self.left == 0 {
                             self.done = true;
@@ -62,5 +63,27 @@ impl TopFilter {
             }
         }
         chunk.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TopFilter;
+
+    #[test]
+    fn counts_cut_after_that_many_body_lines() {
+        let message = b"Subject: x\r\n\r\none\r\ntwo\r\nthree\r\n";
+        let mut top = TopFilter::new(2);
+        assert_eq!(top.pass(message), b"Subject: x\r\n\r\none\r\ntwo\r\n".len());
+        assert!(top.done());
+    }
+
+    #[test]
+    fn u32_max_passes_the_whole_message() {
+        let mut top = TopFilter::new(u32::MAX);
+        for chunk in [&b"Subject: x\n\n"[..], b"one\n", b"two\nthree", b"\n"] {
+            assert_eq!(top.pass(chunk), chunk.len());
+            assert!(!top.done());
+        }
     }
 }
