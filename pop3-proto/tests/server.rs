@@ -4,7 +4,7 @@
 mod common;
 
 use common::app::{drive, App};
-use pop3_proto::server::{Open, Server, ServerConfig, Tls};
+use pop3_proto::server::{Open, Server, ServerConfig, ServerEvent, Tls};
 use pop3_proto::time::Instant;
 
 const T0: Instant = Instant::from_millis(1_000);
@@ -430,6 +430,139 @@ TOP 1 x\r\nTOP 1 1x\r\nTOP x 4294967296\r\nTOP 4294967296 1\r\nDELE 2\r\nTOP 2 4
 -ERR Message is deleted\r\n"
     );
     assert_eq!(out, expected);
+}
+
+/// RFC 4616 §2: PLAIN's authorization identity is honoured, never ignored. By
+/// default only "act as myself" (empty, or equal to the user) is accepted; another
+/// one fails like a wrong password (Dovecot: `-ERR [AUTH] Authentication failed.`)
+/// without asking the application.
+#[test]
+fn plain_authzid_of_another_user_is_refused() {
+    // "bob\0alice\0wonder land": alice's password, asking to act as bob.
+    let mut app = App::demo();
+    let out = session(
+        &config(),
+        &mut app,
+        b"AUTH PLAIN Ym9iAGFsaWNlAHdvbmRlciBsYW5k\r\nSTAT\r\n",
+    );
+    assert_eq!(
+        out,
+        "+OK POP3 server ready\r\n-ERR [AUTH] Authentication failed\r\n\
+-ERR Not allowed in AUTHORIZATION state\r\n"
+    );
+    assert!(
+        app.log.is_empty(),
+        "the application is not asked: {:?}",
+        app.log
+    );
+    // "alice\0alice\0wonder land" and "\0alice\0wonder land": acting as oneself.
+    for ir in [
+        "YWxpY2UAYWxpY2UAd29uZGVyIGxhbmQ=",
+        "AGFsaWNlAHdvbmRlciBsYW5k",
+    ] {
+        let mut app = App::demo();
+        let out = session(
+            &config(),
+            &mut app,
+            format!("AUTH PLAIN {ir}\r\nSTAT\r\n").as_bytes(),
+        );
+        assert_eq!(
+            out,
+            "+OK POP3 server ready\r\n+OK Logged in, 3 messages (124 octets)\r\n+OK 3 124\r\n"
+        );
+        let open = format!("{:?}", ServerEvent::OpenMaildrop { user: b"alice" });
+        assert!(app.log.contains(&open), "{:?}", app.log);
+    }
+    // The refusal is a failed login: delayed like a wrong password.
+    let mut c = config();
+    c.auth_failure_delay_ms = 2_000;
+    let mut s = server(c);
+    let mut app = App::demo();
+    let out = drive(
+        &mut s,
+        &mut app,
+        b"AUTH PLAIN Ym9iAGFsaWNlAHdvbmRlciBsYW5k\r\n",
+        100,
+        T0,
+    );
+    assert_eq!(out, b"+OK POP3 server ready\r\n");
+    assert_eq!(s.poll_timeout(), Some(T0.plus_millis(2_000)));
+    s.handle_timeout(T0.plus_millis(2_000));
+    assert_eq!(sent(&mut s), b"-ERR [AUTH] Authentication failed\r\n");
+}
+
+/// With `allow_authzid` the application decides: it sees the authzid in
+/// CheckPassword, and when it accepts, the session is the authzid's (OpenMaildrop
+/// names bob, not alice). SCRAM stays refused: it has no verdict event.
+#[test]
+fn plain_authzid_allowed_by_the_application_opens_the_authzid_maildrop() {
+    let mut c = config();
+    c.allow_authzid = true;
+    // The test application checks alice's password and lets her act as anyone.
+    let mut app = App::demo();
+    let out = session(
+        &c,
+        &mut app,
+        b"AUTH PLAIN Ym9iAGFsaWNlAHdvbmRlciBsYW5k\r\nSTAT\r\n",
+    );
+    assert_eq!(
+        out,
+        "+OK POP3 server ready\r\n+OK Logged in, 3 messages (124 octets)\r\n+OK 3 124\r\n"
+    );
+    let check = ServerEvent::CheckPassword {
+        authzid: b"bob",
+        user: b"alice",
+        password: b"wonder land",
+    };
+    let open = ServerEvent::OpenMaildrop { user: b"bob" };
+    assert_eq!(app.log[..2], [format!("{check:?}"), format!("{open:?}")]);
+    // A wrong password is still a failed login, whatever the authzid.
+    // "bob\0alice\0wrong"
+    let out = session(&c, &mut App::demo(), b"AUTH PLAIN Ym9iAGFsaWNlAHdyb25n\r\n");
+    assert_eq!(
+        out,
+        "+OK POP3 server ready\r\n-ERR [AUTH] Authentication failed\r\n"
+    );
+    // "n,a=bob,n=alice,r=nonce"
+    let out = session(
+        &c,
+        &mut App::demo(),
+        b"AUTH SCRAM-SHA-256 bixhPWJvYixuPWFsaWNlLHI9bm9uY2U=\r\n",
+    );
+    assert_eq!(
+        out,
+        "+OK POP3 server ready\r\n-ERR [AUTH] Authentication failed\r\n"
+    );
+}
+
+/// SCRAM's gs2 header may name an authorization identity too (`n,a=bob,`); SCRAM
+/// has no verdict event to let the application approve it, so another user's is
+/// always refused before the secret is even asked for.
+#[test]
+fn scram_authzid_of_another_user_is_refused() {
+    // "n,a=bob,n=alice,r=nonce"
+    let mut app = App::demo();
+    let out = session(
+        &config(),
+        &mut app,
+        b"AUTH SCRAM-SHA-256 bixhPWJvYixuPWFsaWNlLHI9bm9uY2U=\r\n",
+    );
+    assert_eq!(
+        out,
+        "+OK POP3 server ready\r\n-ERR [AUTH] Authentication failed\r\n"
+    );
+    assert!(app.log.is_empty(), "{:?}", app.log);
+    // "n,a=alice,n=alice,r=nonce": acting as oneself goes on to server-first
+    // ("r=nonce...").
+    let out = session(
+        &config(),
+        &mut App::demo(),
+        b"AUTH SCRAM-SHA-256 bixhPWFsaWNlLG49YWxpY2Uscj1ub25jZQ==\r\n",
+    );
+    assert!(
+        out.starts_with("+OK POP3 server ready\r\n+ cj1ub25jZ"),
+        "{out}"
+    );
 }
 
 /// Everything the server has to send now.

@@ -53,6 +53,8 @@ pub(crate) struct SaslServer {
     scram: Option<ScramServer>,
     scram_done: bool,
     random: [u8; 32],
+    /// [`ServerConfig::allow_authzid`](crate::server::ServerConfig::allow_authzid).
+    allow_authzid: bool,
 }
 
 fn bytes<const N: usize>(parts: &[&[u8]]) -> heapless::Vec<u8, N> {
@@ -78,6 +80,7 @@ impl SaslServer {
         mechanism: &str,
         initial_response: Option<&[u8]>,
         offered: MechanismSet,
+        allow_authzid: bool,
         random: &[u8; 32],
         host: &[u8],
     ) -> Result<(SaslServer, AuthStep), &'static str> {
@@ -97,6 +100,7 @@ impl SaslServer {
             scram: None,
             scram_done: false,
             random: *random,
+            allow_authzid,
         };
         let step = match (mechanism, initial_response) {
             (SaslMechanism::CramMd5, Some(_)) => return Err("Initial response not allowed"),
@@ -139,6 +143,17 @@ impl SaslServer {
             (None, SaslMechanism::Login) => &self.login_user,
             (None, SaslMechanism::External) => &self.data[self.authzid.clone()],
             _ => &self.data[self.user.clone()],
+        }
+    }
+
+    /// The user the session acts as once the exchange succeeds: PLAIN's authzid
+    /// when one was given (only an empty one, one equal to the user, or one the
+    /// application accepted with `allow_authzid` gets this far), else
+    /// [`authenticated_user`](Self::authenticated_user).
+    pub(crate) fn authorized_user(&self) -> &[u8] {
+        match self.mechanism {
+            SaslMechanism::Plain if !self.authzid.is_empty() => &self.data[self.authzid.clone()],
+            _ => self.authenticated_user(),
         }
     }
 
@@ -278,6 +293,10 @@ impl SaslServer {
         if u.is_empty() || p.is_empty() || a.len() > 255 || u.len() > 255 || p.len() > 255 {
             return AuthStep::Error("Malformed PLAIN response");
         }
+        // RFC 4616 §2: acting as another identity needs the application's consent.
+        if !a.is_empty() && a != u && !self.allow_authzid {
+            return AuthStep::Failure("Authentication failed");
+        }
         self.authzid = 0..a.len();
         self.user = a.len() + 1..a.len() + 1 + u.len();
         self.secret = self.user.end + 1..self.data.len();
@@ -292,6 +311,11 @@ impl SaslServer {
         };
         match &self.scram {
             None => match ScramServer::client_first(hash, &self.data) {
+                // RFC 5802 §5.1: the authzid must be checked, and no event lets the
+                // application do it: only "act as myself" is accepted.
+                Ok(scram) if !scram.authzid().is_empty() && scram.authzid() != scram.user() => {
+                    AuthStep::Failure("Authentication failed")
+                }
                 Ok(scram) => {
                     self.scram = Some(scram);
                     self.ask(Awaiting::Secret)

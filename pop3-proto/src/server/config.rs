@@ -77,6 +77,18 @@ pub struct ServerConfig {
     /// Allow USER/PASS, PLAIN, LOGIN and bearer tokens without TLS (RFC 2595 wants a
     /// way to forbid them, by default). Default: `false`.
     pub allow_plaintext_auth: bool,
+    /// Let a SASL authorization identity that differs from the authentication
+    /// identity through to the application (PLAIN's `authzid`, in
+    /// [`ServerEvent::CheckPassword`](crate::server::ServerEvent::CheckPassword)),
+    /// which must then decide whether the user may act as it; if it agrees, the
+    /// session is the authzid's. When `false`, the server refuses such a login
+    /// itself with `-ERR [AUTH] Authentication failed` (a failed login, delayed
+    /// like a wrong password) and asks the application nothing. An empty authzid,
+    /// or one equal to the user, always means "act as myself". SCRAM has no
+    /// verdict event, so a foreign SCRAM authzid is refused either way; EXTERNAL
+    /// and the bearer-token mechanisms leave the check to the application in any
+    /// case (see their events). Default: `false`.
+    pub allow_authzid: bool,
     /// Offer APOP (an APOP timestamp in the greeting). Default: `false`.
     pub apop: bool,
     /// SASL mechanisms offered with AUTH. Default: every mechanism but EXTERNAL
@@ -120,6 +132,7 @@ impl ServerConfig {
             implementation: heapless::String::new(),
             tls: Tls::None,
             allow_plaintext_auth: false,
+            allow_authzid: false,
             apop: false,
             mechanisms: MechanismSet::ALL.without(MechanismSet::EXTERNAL),
             login_delay: None,

@@ -55,26 +55,54 @@ const REPLY_ROOM: usize = MAX_STATUS_LINE + 8;
 pub enum ServerEvent<'a> {
     /// Check a cleartext password (USER/PASS, AUTH PLAIN, AUTH LOGIN). Answer with
     /// [`Server::answer_password`].
+    ///
+    /// `authzid` is the identity the client asks to act as (RFC 4616 §2; PLAIN
+    /// only, empty otherwise). An empty `authzid`, or one equal to `user`, means
+    /// "act as myself": answer `true` if `password` is `user`'s. Any other `authzid`
+    /// reaches the application only when [`ServerConfig::allow_authzid`] is set (by
+    /// default the server refuses it itself, as a failed login); then answer `true`
+    /// only if `password` is `user`'s **and** `user` may act as `authzid` (an
+    /// administrator, a delegate), because the session is then `authzid`'s:
+    /// [`ServerEvent::OpenMaildrop`] names `authzid`, not `user`.
     CheckPassword {
         /// The authorization identity requested (PLAIN only; empty otherwise).
         authzid: &'a [u8],
-        /// The user name.
+        /// The user name (the authentication identity).
         user: &'a [u8],
         /// The password.
         password: &'a [u8],
     },
     /// Check an OAuth 2.0 bearer token (XOAUTH2, OAUTHBEARER). Answer with
     /// [`Server::answer_password`].
+    ///
+    /// `user` is the identity the client asks to act as (XOAUTH2's `user=`,
+    /// OAUTHBEARER's authzid `a=`), and the session's user if the answer is `true`.
+    /// The authentication identity is inside the token, where the server cannot
+    /// see it, so this check is wholly the application's: answer `true` only if the
+    /// token is valid and was issued to `user` (or its subject may act as `user`).
+    /// OAUTHBEARER without `a=` gives an empty `user`, which names no maildrop:
+    /// answer `false`. [`ServerConfig::allow_authzid`] does not apply here.
     CheckToken {
-        /// The user the token is for.
+        /// The user the token must be for: the session's user if accepted.
         user: &'a [u8],
         /// The bearer token.
         token: &'a [u8],
     },
     /// Accept or refuse the identity the transport proved (EXTERNAL: the TLS client
     /// certificate). Answer with [`Server::answer_password`].
+    ///
+    /// `authzid` is the identity the client asks to act as, and the session's user
+    /// if the answer is `true`. The authentication identity is the certificate's,
+    /// which the server cannot see, so this check is wholly the application's:
+    /// answer `true` only if the certificate is trusted and its identity is
+    /// `authzid` or may act as `authzid`. An empty `authzid` asks for the
+    /// certificate's own identity, but the session's user
+    /// ([`ServerEvent::OpenMaildrop`]) then stays empty: answer `false` unless the
+    /// maildrop does not depend on the user name. [`ServerConfig::allow_authzid`]
+    /// does not apply here.
     CheckExternal {
-        /// The authorization identity the client asks for (may be empty).
+        /// The authorization identity the client asks for (may be empty): the
+        /// session's user if accepted.
         authzid: &'a [u8],
     },
     /// The shared secret of `user` is needed (APOP, CRAM-MD5, SCRAM). Answer with
@@ -86,7 +114,8 @@ pub enum ServerEvent<'a> {
     /// Credentials are good: lock and open the maildrop of `user`. Answer with
     /// [`Server::answer_open`].
     OpenMaildrop {
-        /// The authenticated user.
+        /// The user the session acts as: the authorization identity when one was
+        /// given and accepted, else the authenticated user.
         user: &'a [u8],
     },
     /// The size in octets of message `msg` (CRLF line ends, no stuffing) is needed.
@@ -756,6 +785,7 @@ impl<M: Marks> Server<M> {
                     mechanism,
                     initial_response,
                     offered,
+                    self.config.allow_authzid,
                     &self.random,
                     self.config.hostname.as_bytes(),
                 ) {
@@ -908,7 +938,7 @@ impl<M: Marks> Server<M> {
             State::CheckingPassword { .. } => {}
             State::Sasl(sasl) if sasl.awaiting_verdict() => {
                 if valid {
-                    let user = sasl.authenticated_user();
+                    let user = sasl.authorized_user();
                     let mut name: heapless::Vec<u8, 255> = heapless::Vec::new();
                     let _ = name.extend_from_slice(&user[..user.len().min(255)]);
                     self.user = name;
@@ -1236,7 +1266,7 @@ impl<M: Marks> Server<M> {
             AuthStep::Success => {
                 self.decoder.set_sasl(false);
                 if let State::Sasl(sasl) = &self.state {
-                    let user = sasl.authenticated_user();
+                    let user = sasl.authorized_user();
                     let mut name: heapless::Vec<u8, 255> = heapless::Vec::new();
                     let _ = name.extend_from_slice(&user[..user.len().min(255)]);
                     self.user = name;
