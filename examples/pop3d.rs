@@ -39,9 +39,11 @@ use pop3_proto::tls::NetStream;
 impl Backend for Session {
     fn answer(&mut self, event: ServerEvent<'_>) -> Answer<'_> {
         match event {
-            ServerEvent::CheckPassword { user, password, .. } => {
-                Answer::Verdict(self.check_password(user, password))
-            }
+            ServerEvent::CheckPassword {
+                authzid,
+                user,
+                password,
+            } => Answer::Verdict(self.check_password(authzid, user, password)),
             ServerEvent::CheckToken { .. } | ServerEvent::CheckExternal { .. } => {
                 Answer::Verdict(false)
             }

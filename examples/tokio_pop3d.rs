@@ -24,9 +24,11 @@ use pop3_proto::tokio::{serve, AsyncAnswer, AsyncBackend, MessageReader, TokioSt
 impl AsyncBackend for Session {
     async fn answer(&mut self, event: ServerEvent<'_>) -> AsyncAnswer {
         match event {
-            ServerEvent::CheckPassword { user, password, .. } => {
-                AsyncAnswer::Verdict(self.check_password(user, password))
-            }
+            ServerEvent::CheckPassword {
+                authzid,
+                user,
+                password,
+            } => AsyncAnswer::Verdict(self.check_password(authzid, user, password)),
             ServerEvent::NeedSecret { user } => AsyncAnswer::Secret(self.secret(user)),
             ServerEvent::OpenMaildrop { user } => AsyncAnswer::Open(self.open(user)),
             ServerEvent::Size { msg } => AsyncAnswer::Size(self.msg(msg).size),

@@ -106,9 +106,13 @@ impl Session {
         }
     }
 
-    /// USER/PASS, PLAIN, LOGIN: is `password` the password of `user`?
-    pub fn check_password(&self, user: &[u8], password: &[u8]) -> bool {
-        self.secret(user).is_some_and(|p| p == password)
+    /// USER/PASS, PLAIN, LOGIN: is `password` the password of `user`, who acts as
+    /// itself? An `authzid` (PLAIN's) other than empty or `user` is refused: these
+    /// servers have no delegation, so no one opens another user's mailbox (the
+    /// server core already refuses it, as `allow_authzid` is off; this holds even
+    /// if it were on).
+    pub fn check_password(&self, authzid: &[u8], user: &[u8], password: &[u8]) -> bool {
+        (authzid.is_empty() || authzid == user) && self.secret(user).is_some_and(|p| p == password)
     }
 
     /// The shared secret of `user` (APOP, CRAM-MD5, SCRAM), if the user exists.
@@ -296,6 +300,9 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
         .without(MechanismSet::OAUTHBEARER);
     // The demo serves loopback without TLS: plaintext logins must work there.
     config.allow_plaintext_auth = o.allow_plaintext || (demo && tls.is_none());
+    // No delegation: the core refuses a PLAIN or SCRAM authzid other than the user
+    // (RFC 4616 §2), as Dovecot does without master users.
+    config.allow_authzid = false;
     config.tls = if tls.is_some() {
         Tls::StartTls
     } else {
