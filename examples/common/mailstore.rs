@@ -301,7 +301,7 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
     // The demo serves loopback without TLS: plaintext logins must work there.
     config.allow_plaintext_auth = o.allow_plaintext || (demo && tls.is_none());
     // No delegation: the core refuses a PLAIN or SCRAM authzid other than the user
-    // (RFC 4616 §2), as Dovecot does without master users.
+    // (RFC 4616 §2), as Dovecot does for PLAIN without master users.
     config.allow_authzid = false;
     config.tls = if tls.is_some() {
         Tls::StartTls
