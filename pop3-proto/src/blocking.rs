@@ -301,7 +301,7 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
             Answer::StartTls => return Err(Error::Server(ServerError::Unexpected)),
             Answer::Message(None) => server.body_failed()?,
             Answer::Message(Some(mut reader)) => {
-                let mut chunk = vec![0u8; 64 * 1024];
+                let mut chunk = vec![0u8; 16 * 1024];
                 loop {
                     if self.driver.server_ref().body_done() {
                         break;

@@ -254,7 +254,7 @@ where
             AsyncAnswer::Uid(uid) => server.answer_uid(&uid)?,
             AsyncAnswer::Message(None) => server.body_failed()?,
             AsyncAnswer::Message(Some(mut reader)) => {
-                let mut chunk = vec![0u8; 64 * 1024];
+                let mut chunk = vec![0u8; 16 * 1024];
                 loop {
                     if self.driver.server_ref().body_done() {
                         break;

@@ -490,7 +490,12 @@ pub fn rss_kib(pid: u32) -> (u64, u64) {
 
 /// pop3d over `users` mailboxes (`user0`…), each with `per_user` small messages.
 pub fn start_pop3d_many(users: usize, per_user: usize) -> (Pop3d, u32) {
-    let dir = temp_dir("pop3d-many");
+    start_server_many("pop3d", users, per_user)
+}
+
+/// `start_pop3d_many` for one of the example servers (`pop3d`, `tokio_pop3d`).
+pub fn start_server_many(bin: &str, users: usize, per_user: usize) -> (Pop3d, u32) {
+    let dir = temp_dir(&format!("{bin}-many"));
     let mut list = String::new();
     for u in 0..users {
         let msgs: Vec<Vec<u8>> = (0..per_user)
@@ -503,7 +508,7 @@ pub fn start_pop3d_many(users: usize, per_user: usize) -> (Pop3d, u32) {
     }
     fs::write(dir.join("users"), list).unwrap();
     let port = free_port();
-    let child = spawn_pop3d(&dir, port, &["--allow-plaintext-auth"]);
+    let child = spawn_server(bin, &dir, port, &["--allow-plaintext-auth"]);
     let pid = child.id();
     let child = Running(child);
     (
