@@ -4,83 +4,8 @@ use crate::client::{ClientConfig, ClientError};
 use crate::encode::{EncodeError, Writer};
 use crate::limits::MAX_COMMAND_LINE;
 use crate::sasl::scram::{Hash, ScramClient, ScramError};
+use crate::sasl::SaslMechanism;
 use crate::sasl::{base64_len, cram, decode_base64, write_base64, Base64Writer};
-use crate::server::config::MechanismSet;
-
-/// A SASL mechanism the client can use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum SaslMechanism {
-    /// PLAIN (RFC 4616).
-    Plain,
-    /// LOGIN (obsolete draft, still common).
-    Login,
-    /// CRAM-MD5 (RFC 2195).
-    CramMd5,
-    /// SCRAM-SHA-1 (RFC 5802).
-    ScramSha1,
-    /// SCRAM-SHA-256 (RFC 7677).
-    ScramSha256,
-    /// XOAUTH2 (Google, Microsoft).
-    XOAuth2,
-    /// OAUTHBEARER (RFC 7628).
-    OAuthBearer,
-    /// EXTERNAL (RFC 4422): the TLS client certificate.
-    External,
-}
-
-impl SaslMechanism {
-    /// The registered name.
-    pub fn name(self) -> &'static str {
-        match self {
-            SaslMechanism::Plain => "PLAIN",
-            SaslMechanism::Login => "LOGIN",
-            SaslMechanism::CramMd5 => "CRAM-MD5",
-            SaslMechanism::ScramSha1 => "SCRAM-SHA-1",
-            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
-            SaslMechanism::XOAuth2 => "XOAUTH2",
-            SaslMechanism::OAuthBearer => "OAUTHBEARER",
-            SaslMechanism::External => "EXTERNAL",
-        }
-    }
-
-    /// Every mechanism this crate implements.
-    pub const ALL: [SaslMechanism; 8] = [
-        SaslMechanism::Plain,
-        SaslMechanism::Login,
-        SaslMechanism::CramMd5,
-        SaslMechanism::ScramSha1,
-        SaslMechanism::ScramSha256,
-        SaslMechanism::XOAuth2,
-        SaslMechanism::OAuthBearer,
-        SaslMechanism::External,
-    ];
-
-    /// The mechanism of a name (any case), if this crate implements it.
-    pub fn from_name(name: &str) -> Option<SaslMechanism> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.name().eq_ignore_ascii_case(name))
-    }
-
-    fn is_scram(self) -> bool {
-        matches!(self, SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256)
-    }
-
-    /// The bit of this mechanism in a [`MechanismSet`].
-    pub fn bit(self) -> MechanismSet {
-        match self {
-            SaslMechanism::Plain => MechanismSet::PLAIN,
-            SaslMechanism::Login => MechanismSet::LOGIN,
-            SaslMechanism::CramMd5 => MechanismSet::CRAM_MD5,
-            SaslMechanism::ScramSha1 => MechanismSet::SCRAM_SHA_1,
-            SaslMechanism::ScramSha256 => MechanismSet::SCRAM_SHA_256,
-            SaslMechanism::XOAuth2 => MechanismSet::XOAUTH2,
-            SaslMechanism::OAuthBearer => MechanismSet::OAUTHBEARER,
-            SaslMechanism::External => MechanismSet::EXTERNAL,
-        }
-    }
-}
 
 /// What the next SASL line of the client is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

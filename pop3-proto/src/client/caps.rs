@@ -1,8 +1,7 @@
 //! What the client learnt from CAPA, kept without allocation.
 
-use crate::client::SaslMechanism;
 use crate::response::capability::{Capability, Expire};
-use crate::server::config::MechanismSet;
+use crate::sasl::{MechanismSet, SaslMechanism};
 
 /// The server's capabilities as far as the client acts on them.
 ///

@@ -26,10 +26,10 @@ use crate::response::code::ResponseCode;
 use crate::response::greeting::apop_timestamp;
 use crate::response::listing::{LangEntry, ListEntry, Stat, UidlEntry};
 use crate::response::status::StatusLine;
-use crate::server::config::MechanismSet;
+use crate::sasl::MechanismSet;
 use crate::BareLf;
 
-pub use auth::SaslMechanism;
+pub use crate::sasl::SaslMechanism;
 pub use caps::Capabilities;
 
 use auth::SaslClient;

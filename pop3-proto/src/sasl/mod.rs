@@ -2,7 +2,11 @@
 //! a streaming base64 writer, and the mechanisms' cryptography.
 
 pub mod cram;
+mod mechanism;
 pub mod scram;
+
+pub(crate) use mechanism::mechanism_list;
+pub use mechanism::{MechanismSet, SaslMechanism};
 
 use base64::Engine;
 

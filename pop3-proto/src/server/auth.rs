@@ -2,11 +2,10 @@
 
 use core::ops::Range;
 
-use crate::client::SaslMechanism;
 use crate::encode::Writer;
 use crate::sasl::scram::{Hash, Keys, ScramError, ScramServer};
 use crate::sasl::{cram, ct_eq, decode_base64, write_base64};
-use crate::server::config::MechanismSet;
+use crate::sasl::{MechanismSet, SaslMechanism};
 use crate::server::ServerEvent;
 
 /// SCRAM iteration count the server asks for (RFC 5802 minimum recommendation).
@@ -396,20 +395,6 @@ impl SaslServer {
         self.authzid = 0..0;
         self.ask(Awaiting::Verdict)
     }
-}
-
-/// The space-separated names of `set`, written into `out`; returns the length.
-pub(crate) fn mechanism_list(set: MechanismSet, out: &mut [u8]) -> usize {
-    let mut w = Writer::new(out);
-    for m in SaslMechanism::ALL {
-        if set.contains(m.bit()) {
-            if w.len() > 0 {
-                let _ = w.put(b" ");
-            }
-            let _ = w.put(m.name().as_bytes());
-        }
-    }
-    w.len()
 }
 
 /// Checks an APOP digest (32 lower-case hex digits) against MD5(timestamp ‖ secret).

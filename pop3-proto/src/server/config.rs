@@ -14,53 +14,7 @@ pub enum Tls {
     Implicit,
 }
 
-/// A set of SASL mechanisms, as bits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct MechanismSet(pub u16);
-
-impl MechanismSet {
-    /// PLAIN (RFC 4616); needs TLS unless plaintext auth is allowed.
-    pub const PLAIN: MechanismSet = MechanismSet(1);
-    /// LOGIN (obsolete draft); needs TLS unless plaintext auth is allowed.
-    pub const LOGIN: MechanismSet = MechanismSet(1 << 1);
-    /// CRAM-MD5 (RFC 2195).
-    pub const CRAM_MD5: MechanismSet = MechanismSet(1 << 2);
-    /// SCRAM-SHA-1 (RFC 5802).
-    pub const SCRAM_SHA_1: MechanismSet = MechanismSet(1 << 3);
-    /// SCRAM-SHA-256 (RFC 7677).
-    pub const SCRAM_SHA_256: MechanismSet = MechanismSet(1 << 4);
-    /// XOAUTH2 (Google, Microsoft); needs TLS unless plaintext auth is allowed.
-    pub const XOAUTH2: MechanismSet = MechanismSet(1 << 5);
-    /// OAUTHBEARER (RFC 7628); needs TLS unless plaintext auth is allowed.
-    pub const OAUTHBEARER: MechanismSet = MechanismSet(1 << 6);
-    /// EXTERNAL (RFC 4422 appendix A): identity from the TLS client certificate.
-    pub const EXTERNAL: MechanismSet = MechanismSet(1 << 7);
-    /// Every mechanism this crate implements.
-    pub const ALL: MechanismSet = MechanismSet(0xff);
-    /// Mechanisms that reveal the secret (or a bearer token) to an eavesdropper.
-    pub const PLAINTEXT: MechanismSet = MechanismSet(1 | 1 << 1 | 1 << 5 | 1 << 6);
-
-    /// True if every mechanism of `other` is in `self`.
-    pub const fn contains(self, other: MechanismSet) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// The union of two sets.
-    pub const fn with(self, other: MechanismSet) -> MechanismSet {
-        MechanismSet(self.0 | other.0)
-    }
-
-    /// `self` without the mechanisms of `other`.
-    pub const fn without(self, other: MechanismSet) -> MechanismSet {
-        MechanismSet(self.0 & !other.0)
-    }
-
-    /// True if the set is empty.
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-}
+pub use crate::sasl::MechanismSet;
 
 /// Server settings. Defaults follow the RFCs' safer choices: no plaintext
 /// authentication before TLS, a 10-minute idle timer, a 2-second delay after a failed

@@ -652,7 +652,7 @@ impl<M: Marks> Server<M> {
     fn capabilities(&mut self) {
         let authorization = matches!(self.state, State::Authorization { .. });
         let mut names = [0u8; 160];
-        let n = auth::mechanism_list(self.mechanisms_now(), &mut names);
+        let n = crate::sasl::mechanism_list(self.mechanisms_now(), &mut names);
         let config = &self.config;
         let flag = |on: bool, cap: Capability<'static>| on.then_some(cap);
         let caps = [
@@ -766,7 +766,7 @@ impl<M: Marks> Server<M> {
                 mechanism: None, ..
             } => {
                 let mut names = [0u8; 160];
-                let n = auth::mechanism_list(self.mechanisms_now(), &mut names);
+                let n = crate::sasl::mechanism_list(self.mechanisms_now(), &mut names);
                 let _ = self.tx.write_with(|w| {
                     StatusLine::ok(b"").encode_into(w)?;
                     for name in names[..n].split(|b| *b == b' ').filter(|n| !n.is_empty()) {

@@ -1,0 +1,141 @@
+//! The SASL mechanism table (RFC 4422 names) and sets of mechanisms, shared by both
+//! roles: the one place that lists what this crate implements.
+
+use crate::encode::Writer;
+
+/// A SASL mechanism this crate implements, in both roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SaslMechanism {
+    /// PLAIN (RFC 4616).
+    Plain,
+    /// LOGIN (obsolete draft, still common).
+    Login,
+    /// CRAM-MD5 (RFC 2195).
+    CramMd5,
+    /// SCRAM-SHA-1 (RFC 5802).
+    ScramSha1,
+    /// SCRAM-SHA-256 (RFC 7677).
+    ScramSha256,
+    /// XOAUTH2 (Google, Microsoft).
+    XOAuth2,
+    /// OAUTHBEARER (RFC 7628).
+    OAuthBearer,
+    /// EXTERNAL (RFC 4422): the TLS client certificate.
+    External,
+}
+
+impl SaslMechanism {
+    /// The registered name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SaslMechanism::Plain => "PLAIN",
+            SaslMechanism::Login => "LOGIN",
+            SaslMechanism::CramMd5 => "CRAM-MD5",
+            SaslMechanism::ScramSha1 => "SCRAM-SHA-1",
+            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
+            SaslMechanism::XOAuth2 => "XOAUTH2",
+            SaslMechanism::OAuthBearer => "OAUTHBEARER",
+            SaslMechanism::External => "EXTERNAL",
+        }
+    }
+
+    /// Every mechanism this crate implements.
+    pub const ALL: [SaslMechanism; 8] = [
+        SaslMechanism::Plain,
+        SaslMechanism::Login,
+        SaslMechanism::CramMd5,
+        SaslMechanism::ScramSha1,
+        SaslMechanism::ScramSha256,
+        SaslMechanism::XOAuth2,
+        SaslMechanism::OAuthBearer,
+        SaslMechanism::External,
+    ];
+
+    /// The mechanism of a name (any case), if this crate implements it.
+    pub fn from_name(name: &str) -> Option<SaslMechanism> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(name))
+    }
+
+    pub(crate) fn is_scram(self) -> bool {
+        matches!(self, SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256)
+    }
+
+    /// The bit of this mechanism in a [`MechanismSet`].
+    pub fn bit(self) -> MechanismSet {
+        match self {
+            SaslMechanism::Plain => MechanismSet::PLAIN,
+            SaslMechanism::Login => MechanismSet::LOGIN,
+            SaslMechanism::CramMd5 => MechanismSet::CRAM_MD5,
+            SaslMechanism::ScramSha1 => MechanismSet::SCRAM_SHA_1,
+            SaslMechanism::ScramSha256 => MechanismSet::SCRAM_SHA_256,
+            SaslMechanism::XOAuth2 => MechanismSet::XOAUTH2,
+            SaslMechanism::OAuthBearer => MechanismSet::OAUTHBEARER,
+            SaslMechanism::External => MechanismSet::EXTERNAL,
+        }
+    }
+}
+
+/// A set of SASL mechanisms, as bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MechanismSet(pub u16);
+
+impl MechanismSet {
+    /// PLAIN (RFC 4616); needs TLS unless plaintext auth is allowed.
+    pub const PLAIN: MechanismSet = MechanismSet(1);
+    /// LOGIN (obsolete draft); needs TLS unless plaintext auth is allowed.
+    pub const LOGIN: MechanismSet = MechanismSet(1 << 1);
+    /// CRAM-MD5 (RFC 2195).
+    pub const CRAM_MD5: MechanismSet = MechanismSet(1 << 2);
+    /// SCRAM-SHA-1 (RFC 5802).
+    pub const SCRAM_SHA_1: MechanismSet = MechanismSet(1 << 3);
+    /// SCRAM-SHA-256 (RFC 7677).
+    pub const SCRAM_SHA_256: MechanismSet = MechanismSet(1 << 4);
+    /// XOAUTH2 (Google, Microsoft); needs TLS unless plaintext auth is allowed.
+    pub const XOAUTH2: MechanismSet = MechanismSet(1 << 5);
+    /// OAUTHBEARER (RFC 7628); needs TLS unless plaintext auth is allowed.
+    pub const OAUTHBEARER: MechanismSet = MechanismSet(1 << 6);
+    /// EXTERNAL (RFC 4422 appendix A): identity from the TLS client certificate.
+    pub const EXTERNAL: MechanismSet = MechanismSet(1 << 7);
+    /// Every mechanism this crate implements.
+    pub const ALL: MechanismSet = MechanismSet(0xff);
+    /// Mechanisms that reveal the secret (or a bearer token) to an eavesdropper.
+    pub const PLAINTEXT: MechanismSet = MechanismSet(1 | 1 << 1 | 1 << 5 | 1 << 6);
+
+    /// True if every mechanism of `other` is in `self`.
+    pub const fn contains(self, other: MechanismSet) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The union of two sets.
+    pub const fn with(self, other: MechanismSet) -> MechanismSet {
+        MechanismSet(self.0 | other.0)
+    }
+
+    /// `self` without the mechanisms of `other`.
+    pub const fn without(self, other: MechanismSet) -> MechanismSet {
+        MechanismSet(self.0 & !other.0)
+    }
+
+    /// True if the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// The space-separated names of `set`, written into `out`; returns the length.
+pub(crate) fn mechanism_list(set: MechanismSet, out: &mut [u8]) -> usize {
+    let mut w = Writer::new(out);
+    for m in SaslMechanism::ALL {
+        if set.contains(m.bit()) {
+            if w.len() > 0 {
+                let _ = w.put(b" ");
+            }
+            let _ = w.put(m.name().as_bytes());
+        }
+    }
+    w.len()
+}
