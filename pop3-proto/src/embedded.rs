@@ -1,14 +1,19 @@
 //! Adapters for `embedded-io` (blocking) and `embedded-io-async` transports: a
 //! UART, an embassy-net socket, or tokio through `embedded-io-adapters`. Generic over
-//! the traits, fixed buffers, no allocator.
+//! the traits, fixed buffers, no allocator; both roles.
 //!
-//! Both are the [`crate::driver`] loop over the same [`ClientDriver`]: each adapter
-//! is only its I/O.
+//! Each is the [`crate::driver`] loop over [`ClientDriver`] or [`ServerDriver`]: each
+//! adapter is only its I/O. The server adapters ask a [`Backend`] (answers borrowed
+//! from the backend, messages read in chunks: no allocator anywhere) and take the
+//! time from it; reads block, so give the transport a read timeout for the server's
+//! timers (idle timer, failed-login delay) to be checked.
 
 use core::fmt;
 
 use crate::client::{Client, ClientError, ClientEvent};
-use crate::driver::{ClientDriver, Poll};
+use crate::driver::{ClientDriver, Poll, ServerDriver};
+use crate::server::{Marks, Open, Server, ServerError, ServerEvent};
+use crate::time::Instant;
 
 /// Why an embedded session failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +25,8 @@ pub enum Error<E> {
     Eof,
     /// The client state machine refused (protocol violation, bad SASL, …).
     Client(ClientError),
+    /// The server state machine was misused by the backend.
+    Server(ServerError),
 }
 
 impl<E: fmt::Debug> fmt::Display for Error<E> {
@@ -28,7 +35,14 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             Error::Io(e) => write!(f, "I/O: {e:?}"),
             Error::Eof => f.write_str("connection closed"),
             Error::Client(e) => write!(f, "{e}"),
+            Error::Server(e) => write!(f, "server: {e}"),
         }
+    }
+}
+
+impl<E> From<ServerError> for Error<E> {
+    fn from(e: ServerError) -> Self {
+        Error::Server(e)
     }
 }
 
@@ -165,5 +179,237 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
             f(event);
         }
         Ok(())
+    }
+}
+
+/// How a [`Backend`] answers a [`ServerEvent`]: data borrowed from the backend (flash,
+/// a static table), so no allocator is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer<'a> {
+    /// For CheckPassword, CheckToken, CheckExternal.
+    Verdict(bool),
+    /// For NeedSecret.
+    Secret(Option<&'a [u8]>),
+    /// For OpenMaildrop.
+    Open(Open),
+    /// For Size.
+    Size(u64),
+    /// For Uid.
+    Uid(&'a [u8]),
+    /// For Retrieve: `true` if the message can be read (then
+    /// [`Backend::read_message`] streams it), `false` for `-ERR`.
+    Message(bool),
+}
+
+/// What a POP3 server application on a small device provides.
+pub trait Backend {
+    /// The current time (a tick counter in milliseconds is enough).
+    fn now(&mut self) -> Instant;
+
+    /// Answers one event (all but [`ServerEvent::StartTls`], which these plain
+    /// transports never offer, and [`ServerEvent::Update`], which goes to
+    /// [`update`](Self::update)).
+    fn answer(&mut self, event: ServerEvent<'_>) -> Answer<'_>;
+
+    /// Reads bytes of message `msg` from `offset` into `buf`: `Some(0)` at its end,
+    /// `None` when it cannot be read (the client then never takes a truncated message
+    /// for a whole one: the connection closes).
+    fn read_message(&mut self, msg: u32, offset: u64, buf: &mut [u8]) -> Option<usize>;
+
+    /// UPDATE: remove these messages, release the lock; `true` if all were removed.
+    fn update(&mut self, deleted: &mut dyn Iterator<Item = u32>) -> bool;
+
+    /// The session ended; release any lock.
+    fn closed(&mut self) {}
+}
+
+/// Answers the pending event. A message is streamed into the transmit buffer until
+/// the buffer is full; `sending` keeps the message and offset, and the next
+/// [`Poll::Event`] (the Retrieve is still pending) goes on after the transmit.
+fn answer_event<M, B, const RX: usize, const TX: usize>(
+    driver: &mut ServerDriver<M, [u8; RX], [u8; TX]>,
+    backend: &mut B,
+    now: Instant,
+    sending: &mut Option<(u32, u64)>,
+) -> Result<(), ServerError>
+where
+    M: Marks,
+    B: Backend,
+{
+    let Some(event) = driver.event() else {
+        return Ok(());
+    };
+    let (msg, mut offset) = match (event, *sending) {
+        (ServerEvent::Update, _) => {
+            let ok = backend.update(&mut driver.server_ref().deleted());
+            return driver.server().answer_update(ok);
+        }
+        (ServerEvent::StartTls, _) => return Err(ServerError::Unexpected),
+        (ServerEvent::Retrieve { msg, .. }, Some((m, offset))) if m == msg => (msg, offset),
+        (event, _) => {
+            let retrieve = match event {
+                ServerEvent::Retrieve { msg, .. } => msg,
+                _ => 0,
+            };
+            let answer = backend.answer(event);
+            let server = driver.server();
+            match answer {
+                Answer::Verdict(ok) => return server.answer_password(ok, now),
+                Answer::Secret(s) => return server.answer_secret(s, now),
+                Answer::Open(open) => return server.answer_open(open),
+                Answer::Size(size) => return server.answer_size(size),
+                Answer::Uid(uid) => return server.answer_uid(uid),
+                Answer::Message(false) => return server.body_failed(),
+                Answer::Message(true) => (retrieve, 0),
+            }
+        }
+    };
+    let mut chunk = [0u8; 256];
+    loop {
+        if driver.server_ref().body_done() {
+            break;
+        }
+        let Some(n) = backend.read_message(msg, offset, &mut chunk) else {
+            *sending = None;
+            return driver.server().body_failed();
+        };
+        if n == 0 {
+            break;
+        }
+        let taken = driver.body(&chunk[..n.min(chunk.len())])?;
+        offset += taken as u64;
+        if taken == 0 {
+            // Full: transmit, then go on from `offset` at the next event.
+            *sending = Some((msg, offset));
+            return Ok(());
+        }
+    }
+    *sending = None;
+    if driver.server_ref().is_closed() {
+        return Ok(());
+    }
+    driver.server().body_end()
+}
+
+/// A [`Server`] session over an `embedded_io` (blocking) transport: the
+/// [`ServerDriver`] loop over fixed buffers of `RX` (a command line: 256 octets; SASL
+/// lines need more) and `TX` bytes (any size from 32 octets; messages leave in writes
+/// of that size).
+#[cfg(feature = "embedded-io")]
+pub struct ServerConn<S, M: Marks, const RX: usize, const TX: usize> {
+    driver: ServerDriver<M, [u8; RX], [u8; TX]>,
+    stream: S,
+}
+
+#[cfg(feature = "embedded-io")]
+impl<S, M, const RX: usize, const TX: usize> ServerConn<S, M, RX, TX>
+where
+    S: embedded_io::Read + embedded_io::Write,
+    M: Marks,
+{
+    /// Wraps an accepted connection; the greeting is queued in `server`.
+    pub fn new(stream: S, server: Server<M>) -> Self {
+        ServerConn {
+            driver: ServerDriver::new(server, [0; RX], [0; TX]),
+            stream,
+        }
+    }
+
+    /// Serves the session to its end (`backend.closed()` is called however it ends).
+    pub fn serve<B: Backend>(&mut self, backend: &mut B) -> Result<(), Error<S::Error>> {
+        let result = self.serve_inner(backend);
+        backend.closed();
+        result
+    }
+
+    fn serve_inner<B: Backend>(&mut self, backend: &mut B) -> Result<(), Error<S::Error>> {
+        let mut sending = None;
+        loop {
+            let now = backend.now();
+            match self.driver.poll(now)? {
+                Poll::Transmit => {
+                    let out = self.driver.transmit();
+                    self.stream.write_all(out).map_err(Error::Io)?;
+                    self.stream.flush().map_err(Error::Io)?;
+                    let n = out.len();
+                    self.driver.transmitted(n);
+                }
+                Poll::Event => answer_event(&mut self.driver, backend, now, &mut sending)?,
+                Poll::NeedInput { .. } => {
+                    let input = self.driver.input();
+                    if input.is_empty() {
+                        continue; // full: poll again once the timer (a login delay) is due
+                    }
+                    let n = self.stream.read(input).map_err(Error::Io)?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    self.driver.received(n);
+                }
+                Poll::Idle | Poll::Closed => return Ok(()),
+            }
+        }
+    }
+}
+
+/// A [`Server`] session over an `embedded_io_async` transport (embassy-net): the same
+/// loop as [`ServerConn`], awaiting the transport.
+#[cfg(feature = "embedded-io-async")]
+pub struct AsyncServerConn<S, M: Marks, const RX: usize, const TX: usize> {
+    driver: ServerDriver<M, [u8; RX], [u8; TX]>,
+    stream: S,
+}
+
+#[cfg(feature = "embedded-io-async")]
+impl<S, M, const RX: usize, const TX: usize> AsyncServerConn<S, M, RX, TX>
+where
+    S: embedded_io_async::Read + embedded_io_async::Write,
+    M: Marks,
+{
+    /// Wraps an accepted connection; the greeting is queued in `server`.
+    pub fn new(stream: S, server: Server<M>) -> Self {
+        AsyncServerConn {
+            driver: ServerDriver::new(server, [0; RX], [0; TX]),
+            stream,
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), Error<S::Error>> {
+        let out = self.driver.transmit();
+        self.stream.write_all(out).await.map_err(Error::Io)?;
+        self.stream.flush().await.map_err(Error::Io)?;
+        let n = out.len();
+        self.driver.transmitted(n);
+        Ok(())
+    }
+
+    /// Serves the session to its end (`backend.closed()` is called however it ends).
+    pub async fn serve<B: Backend>(&mut self, backend: &mut B) -> Result<(), Error<S::Error>> {
+        let result = self.serve_inner(backend).await;
+        backend.closed();
+        result
+    }
+
+    async fn serve_inner<B: Backend>(&mut self, backend: &mut B) -> Result<(), Error<S::Error>> {
+        let mut sending = None;
+        loop {
+            let now = backend.now();
+            match self.driver.poll(now)? {
+                Poll::Transmit => self.flush().await?,
+                Poll::Event => answer_event(&mut self.driver, backend, now, &mut sending)?,
+                Poll::NeedInput { .. } => {
+                    let input = self.driver.input();
+                    if input.is_empty() {
+                        continue;
+                    }
+                    let n = self.stream.read(input).await.map_err(Error::Io)?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    self.driver.received(n);
+                }
+                Poll::Idle | Poll::Closed => return Ok(()),
+            }
+        }
     }
 }

@@ -277,3 +277,25 @@ fn stls_reply_leaves_before_the_handshake_event() {
     assert!(matches!(driver.poll(T0).unwrap(), Poll::NeedInput { .. }));
     assert!(driver.server_ref().tls_active());
 }
+
+/// A transmit buffer too small for the `+OK` line of a message is a typed error, not
+/// a loop that never progresses; 32 octets are enough.
+#[test]
+fn tiny_transmit_buffers_work_or_fail_clearly() {
+    for (tx, ok) in [(8, false), (32, true)] {
+        let mut s = Served::new(App::demo(), tx);
+        s.run();
+        s.command(b"USER alice\r\n");
+        s.command(b"PASS wonder land\r\n");
+        let input = s.driver.input();
+        input[..8].copy_from_slice(b"RETR 2\r\n");
+        s.driver.received(8);
+        assert_eq!(s.driver.poll(T0).unwrap(), Poll::Event);
+        let result = s.driver.body(b"Subject: two\r\n");
+        if ok {
+            assert!(result.unwrap() > 0);
+        } else {
+            assert_eq!(result, Err(pop3_proto::server::ServerError::BufferTooSmall));
+        }
+    }
+}

@@ -9,9 +9,9 @@ use crate::time::Instant;
 /// choosing, driven by [`poll`](Self::poll).
 ///
 /// `R` must hold the longest command line (255 octets; SASL lines up to the SASL
-/// limit). `T` must hold a reply line (520 octets); message bodies are encoded
-/// straight into it, so its size is the size of the writes while a message is sent
-/// (64 KiB serves a 50 MB message in about 800 writes).
+/// limit). `T` may be small (32 octets work: replies are copied out in pieces), but
+/// message bodies are encoded straight into it, so its size is the size of the
+/// writes while a message is sent (64 KiB serves a 50 MB message in 780 writes).
 #[derive(Debug, Clone)]
 pub struct ServerDriver<M: Marks, R, T> {
     server: Server<M>,
@@ -137,8 +137,13 @@ where
     pub fn body(&mut self, chunk: &[u8]) -> Result<usize, ServerError> {
         let n = self.server.poll_transmit(self.tx.spare());
         self.tx.commit(n);
+        let empty = self.tx.pending().is_empty();
         let w = self.server.body(chunk, self.tx.spare())?;
         self.tx.commit(w.written);
+        if w.taken == 0 && w.written == 0 && empty && !chunk.is_empty() {
+            // Nothing fits an empty buffer: transmitting would not make room.
+            return Err(ServerError::BufferTooSmall);
+        }
         Ok(w.taken)
     }
 

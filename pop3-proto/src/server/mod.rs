@@ -191,6 +191,9 @@ pub enum ServerError {
     InvalidUid,
     /// The maildrop storage ([`Marks`]) cannot hold that many messages.
     TooManyMessages,
+    /// The transmit buffer cannot hold even the `+OK` line of a message (22 octets)
+    /// when empty: give the driver a larger one.
+    BufferTooSmall,
 }
 
 impl fmt::Display for ServerError {
@@ -200,6 +203,7 @@ impl fmt::Display for ServerError {
             ServerError::AnswerPending => "an event is still unanswered",
             ServerError::InvalidUid => "invalid unique-id",
             ServerError::TooManyMessages => "maildrop larger than the deletion-mark storage",
+            ServerError::BufferTooSmall => "transmit buffer too small for a reply line",
         })
     }
 }
@@ -1132,11 +1136,13 @@ impl<M: Marks> Server<M> {
         }
         let mut written = 0;
         if !*started {
-            if out.len() < REPLY_ROOM {
+            let mut w = Writer::new(out);
+            if StatusLine::ok(b"Message follows")
+                .encode_into(&mut w)
+                .is_err()
+            {
                 return Ok(nothing);
             }
-            let mut w = Writer::new(out);
-            let _ = StatusLine::ok(b"Message follows").encode_into(&mut w);
             written = w.len();
             *started = true;
         }

@@ -1,0 +1,192 @@
+//! The server over `embedded-io` and `embedded-io-async` (fixed buffers, a backend
+//! that lends its answers, messages read in chunks): served to curl on loopback,
+//! through embedded-io-adapters (std and tokio). Every message byte-identical, the
+//! lock-step LIST complete, deletion only at QUIT.
+
+mod support;
+
+use std::net::TcpListener;
+use std::process::Command;
+
+use pop3_proto::embedded::{Answer, AsyncServerConn, Backend, ServerConn};
+use pop3_proto::server::{Open, Server, ServerConfig, ServerEvent};
+use pop3_proto::time::Instant;
+use support::*;
+
+/// A mailbox in memory, as a device would keep it in flash.
+struct Flash {
+    messages: Vec<Vec<u8>>,
+    uids: Vec<String>,
+    removed: Vec<u32>,
+}
+
+impl Flash {
+    fn new() -> Flash {
+        let mut messages = messages();
+        // One message much larger than the transmit buffer.
+        messages.push(
+            b"Subject: big\n\n"
+                .iter()
+                .chain(&b"0123456789 .dot\n".repeat(8_000))
+                .copied()
+                .collect(),
+        );
+        let uids = (1..=messages.len()).map(|i| format!("flash-{i}")).collect();
+        Flash {
+            messages,
+            uids,
+            removed: Vec::new(),
+        }
+    }
+}
+
+impl Backend for Flash {
+    fn now(&mut self) -> Instant {
+        Instant::from_millis(0)
+    }
+
+    fn answer(&mut self, event: ServerEvent<'_>) -> Answer<'_> {
+        match event {
+            ServerEvent::CheckPassword { user, password, .. } => {
+                Answer::Verdict(user == b"dev" && password == b"flash")
+            }
+            ServerEvent::NeedSecret { user } => {
+                Answer::Secret((user == b"dev").then_some(b"flash"))
+            }
+            ServerEvent::OpenMaildrop { .. } => Answer::Open(Open::Opened {
+                count: self.messages.len() as u32,
+                size: self
+                    .messages
+                    .iter()
+                    .map(|m| pop3_proto::codec::body::wire_size(m))
+                    .sum(),
+            }),
+            ServerEvent::Size { msg } => Answer::Size(pop3_proto::codec::body::wire_size(
+                &self.messages[msg as usize - 1],
+            )),
+            ServerEvent::Uid { msg } => Answer::Uid(self.uids[msg as usize - 1].as_bytes()),
+            ServerEvent::Retrieve { .. } => Answer::Message(true),
+            _ => Answer::Verdict(false),
+        }
+    }
+
+    fn read_message(&mut self, msg: u32, offset: u64, buf: &mut [u8]) -> Option<usize> {
+        let m = &self.messages[msg as usize - 1];
+        let rest = &m[(offset as usize).min(m.len())..];
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        Some(n)
+    }
+
+    fn update(&mut self, deleted: &mut dyn Iterator<Item = u32>) -> bool {
+        self.removed.extend(deleted);
+        true
+    }
+}
+
+fn config() -> ServerConfig {
+    let mut c = ServerConfig::new("device.local");
+    c.allow_plaintext_auth = true;
+    c
+}
+
+fn curl(port: u16, path: &str, extra: &[&str]) -> Vec<u8> {
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "20"])
+        .args(extra)
+        .arg(format!("pop3://dev:flash@127.0.0.1:{port}/{path}"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "curl {path}: {:?}", out.status);
+    out.stdout
+}
+
+/// What curl sees of the whole session set: LIST, every message, DELE 1.
+fn client_side(port: u16, flash: &Flash) {
+    let listing = String::from_utf8(curl(port, "", &[])).unwrap();
+    let want: String = flash
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| format!("{} {}\r\n", i + 1, pop3_proto::codec::body::wire_size(m)))
+        .collect();
+    assert_eq!(listing, want);
+    for (i, m) in flash.messages.iter().enumerate() {
+        assert_eq!(
+            to_lf(&curl(port, &(i + 1).to_string(), &[])),
+            *m,
+            "message {}",
+            i + 1
+        );
+    }
+    curl(port, "1", &["-X", "DELE", "-I"]);
+}
+
+#[test]
+fn blocking_embedded_server_serves_curl() {
+    require("curl");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let expected = Flash::new();
+    let sessions = 2 + expected.messages.len();
+    let server = std::thread::spawn(move || {
+        let mut flash = Flash::new();
+        for _ in 0..sessions {
+            let (tcp, _) = listener.accept().unwrap();
+            tcp.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+                .unwrap();
+            let session = Server::new(config(), Instant::from_millis(0), [5; 32]);
+            // 512-byte buffers: a 128 KB message streams through them.
+            let mut conn: ServerConn<_, _, 512, 512> =
+                ServerConn::new(embedded_io_adapters::std::FromStd::new(tcp), session);
+            conn.serve(&mut flash).unwrap();
+        }
+        flash.removed
+    });
+    client_side(port, &expected);
+    assert_eq!(
+        server.join().unwrap(),
+        vec![1],
+        "DELE 1 applied at QUIT, nothing else"
+    );
+}
+
+#[test]
+fn async_embedded_server_serves_curl() {
+    require("curl");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let expected = Flash::new();
+    let sessions = 2 + expected.messages.len();
+    let server = std::thread::spawn(move || {
+        rt.block_on(async move {
+            let mut flash = Flash::new();
+            for _ in 0..sessions {
+                let (tcp, _) = listener.accept().await.unwrap();
+                let session = Server::new(config(), Instant::from_millis(0), [5; 32]);
+                let mut conn: AsyncServerConn<_, _, 512, 1024> = AsyncServerConn::new(
+                    embedded_io_adapters::tokio_1::FromTokio::new(tcp),
+                    session,
+                );
+                let work = conn.serve(&mut flash);
+                tokio::time::timeout(std::time::Duration::from_secs(20), work)
+                    .await
+                    .expect("bounded in time")
+                    .unwrap();
+            }
+            flash.removed
+        })
+    });
+    client_side(port, &expected);
+    assert_eq!(
+        server.join().unwrap(),
+        vec![1],
+        "DELE 1 applied at QUIT, nothing else"
+    );
+}
