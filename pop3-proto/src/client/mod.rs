@@ -12,7 +12,6 @@
 //! bytes, never the client, so commands can be queued while one is held; as a `Copy`
 //! [`EventToken`] an event can also be kept across `.await`.
 
-mod auth;
 pub mod caps;
 
 use core::fmt;
@@ -32,7 +31,7 @@ use crate::BareLf;
 pub use crate::sasl::SaslMechanism;
 pub use caps::Capabilities;
 
-use auth::SaslClient;
+use crate::sasl::client::SaslClient;
 
 /// Commands that can be queued or in flight at once.
 pub const MAX_QUEUED: usize = 32;

@@ -1,9 +1,15 @@
-//! SASL building blocks shared by both roles (RFC 4422, RFC 5034): strict base64,
-//! a streaming base64 writer, and the mechanisms' cryptography.
+//! SASL for both roles (RFC 4422, RFC 5034): the mechanism table
+//! ([`SaslMechanism`], [`MechanismSet`]), each mechanism's client and server steps
+//! (`client`, `server`), strict base64, a streaming base64 writer, and the
+//! mechanisms' cryptography. Adding a mechanism touches this module only (the table,
+//! its client and server steps) plus its tests; the role modules drive whatever the
+//! table lists.
 
+pub(crate) mod client;
 pub mod cram;
 mod mechanism;
 pub mod scram;
+pub(crate) mod server;
 
 pub(crate) use mechanism::mechanism_list;
 pub use mechanism::{MechanismSet, SaslMechanism};

@@ -18,7 +18,6 @@
 //! [`handle_input`](Server::handle_input) again; wake at
 //! [`poll_timeout`](Server::poll_timeout) for [`handle_timeout`](Server::handle_timeout).
 
-mod auth;
 pub mod config;
 pub mod marks;
 mod top;
@@ -41,7 +40,7 @@ use crate::BodyEncoder;
 pub use config::{MechanismSet, ServerConfig, Tls};
 pub use marks::Marks;
 
-use auth::{AuthStep, SaslServer};
+use crate::sasl::server::{apop_verify, AuthStep, SaslServer};
 use top::TopFilter;
 
 /// Capacity of the server's outgoing buffer.
@@ -968,7 +967,7 @@ impl<M: Marks> Server<M> {
     ) -> Result<(), ServerError> {
         match &mut self.state {
             State::ApopSecret { digest } => {
-                let good = secret.is_some_and(|s| auth::apop_verify(&self.timestamp, s, digest));
+                let good = secret.is_some_and(|s| apop_verify(&self.timestamp, s, digest));
                 if good {
                     self.state = State::Open { emitted: false };
                 } else {
