@@ -72,8 +72,8 @@ fn run(
     }
 }
 
-fuzz_target!(|input: (Vec<u8>, bool, Vec<u8>)| {
-    let (shapes, lenient, wire) = input;
+fuzz_target!(|input: (Vec<u8>, u8, Vec<u8>)| {
+    let (shapes, policy, wire) = input;
     let expects: Vec<Expect> = shapes
         .iter()
         .take(16)
@@ -84,10 +84,10 @@ fuzz_target!(|input: (Vec<u8>, bool, Vec<u8>)| {
             _ => Expect::Sasl,
         })
         .collect();
-    let policy = if lenient {
-        BareLf::LineEnd
-    } else {
-        BareLf::Data
+    let policy = match policy % 3 {
+        0 => BareLf::Data,
+        1 => BareLf::LineEnd,
+        _ => BareLf::Auto,
     };
     let whole = run(&expects, &wire, wire.len().max(1), policy);
     let bytewise = run(&expects, &wire, 1, policy);

@@ -8,8 +8,8 @@ mod common;
 
 use common::{decode_commands, decode_replies, normalized_body, Ev};
 use pop3_proto::{
-    BareLf, BodyEncoder, Command, Expect, ListEntry, ResponseDecoder, SaslResponse, StatusLine,
-    UidlEntry,
+    BareLf, BodyChunk, BodyDecoder, BodyEncoder, Command, Expect, ListEntry, ResponseDecoder,
+    SaslResponse, StatusLine, UidlEntry,
 };
 use proptest::prelude::*;
 
@@ -218,5 +218,58 @@ proptest! {
         let split = decode_replies(
             &mut ResponseDecoder::new().with_bare_lf(policy), &[Expect::Body], &wire, &pieces).unwrap();
         prop_assert_eq!(whole.0, split.0);
+    }
+}
+
+/// A body decoded by a lone [`BodyDecoder`], fed in pieces: the data, whether the
+/// terminator was seen, and the bytes consumed.
+fn decode_body(policy: BareLf, wire: &[u8], pieces: &[usize]) -> (Vec<u8>, bool, usize) {
+    let mut decoder = BodyDecoder::new(policy);
+    let (mut data, mut buf, mut used) = (Vec::new(), Vec::new(), 0);
+    let (mut offset, mut piece) = (0, pieces.iter().cycle());
+    loop {
+        let (consumed, chunk) = decoder.decode(&buf);
+        let (progress, end) = match chunk {
+            Some(BodyChunk::End) => (true, true),
+            Some(BodyChunk::Data(d)) => {
+                data.extend_from_slice(d);
+                (true, false)
+            }
+            None => (consumed > 0, false),
+        };
+        buf.drain(..consumed);
+        used += consumed;
+        match (progress, end) {
+            (_, true) => return (data, true, used),
+            (true, false) => {}
+            (false, _) if offset == wire.len() => return (data, false, used),
+            (false, _) => {
+                let end = (offset + *piece.next().unwrap()).min(wire.len());
+                buf.extend_from_slice(&wire[offset..end]);
+                offset = end;
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// `BareLf::Auto` on a lone body decoder: split decoding agrees with one-shot,
+    /// and both equal the fixed policy its first line end selects (a CR before the
+    /// first LF: RFC 1939 framing; otherwise LF-only).
+    #[test]
+    fn auto_body_policy_is_its_first_line_end(
+        raw in body(),
+        pieces in prop::collection::vec(1usize..16, 1..8),
+    ) {
+        let whole = decode_body(BareLf::Auto, &raw, &[usize::MAX]);
+        prop_assert_eq!(&decode_body(BareLf::Auto, &raw, &pieces), &whole);
+        let crlf = match raw.iter().position(|b| *b == b'\n') {
+            Some(lf) => lf > 0 && raw[lf - 1] == b'\r',
+            None => true,
+        };
+        let fixed = if crlf { BareLf::Data } else { BareLf::LineEnd };
+        prop_assert_eq!(&decode_body(fixed, &raw, &[usize::MAX]), &whole);
     }
 }

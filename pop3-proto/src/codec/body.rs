@@ -13,12 +13,20 @@
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum BareLf {
     /// RFC 1939: only CRLF ends a line; a bare LF is ordinary data, and only
-    /// `CRLF.CRLF` ends the body. The default.
-    #[default]
+    /// `CRLF.CRLF` ends the body.
     Data,
     /// Lenient: a bare LF also ends a line, so `LF.LF` / `LF.CRLF` end the body and a
     /// dot after a bare LF is unstuffed. For servers that send LF-only messages.
     LineEnd,
+    /// Learn it from the server, reply by reply: the first line end of the reply
+    /// decides. A [`ResponseDecoder`](crate::ResponseDecoder) looks at the status
+    /// line before the body: `+OK` ended by a bare LF means an LF-only server
+    /// ([`LineEnd`](Self::LineEnd) for this body), by CRLF an RFC 1939 one
+    /// ([`Data`](Self::Data)). A [`BodyDecoder`] used on its own looks at the first
+    /// line end of the body. So CRLF servers keep strict framing and LF-only servers
+    /// work. The default.
+    #[default]
+    Auto,
 }
 
 /// One piece of a decoded body.
@@ -56,7 +64,7 @@ pub struct BodyDecoder {
 
 impl Default for BodyDecoder {
     fn default() -> Self {
-        Self::new(BareLf::Data)
+        Self::new(BareLf::default())
     }
 }
 
@@ -74,6 +82,24 @@ impl BodyDecoder {
         self.state == State::Done
     }
 
+    /// The policy in force: [`BareLf::Auto`] until the first line end was seen.
+    pub fn bare_lf(&self) -> BareLf {
+        self.bare_lf
+    }
+
+    /// Whether an LF (after a CR if `crlf`) ends a line; the first LF settles
+    /// [`BareLf::Auto`].
+    fn ends_line(&mut self, crlf: bool) -> bool {
+        match self.bare_lf {
+            BareLf::Data => crlf,
+            BareLf::LineEnd => true,
+            BareLf::Auto => {
+                self.bare_lf = if crlf { BareLf::Data } else { BareLf::LineEnd };
+                true
+            }
+        }
+    }
+
     /// Decodes the next chunk from `input`.
     ///
     /// Returns the bytes consumed and, if any, a chunk: message data borrowed from
@@ -82,14 +108,14 @@ impl BodyDecoder {
     /// Data runs as far as possible: a chunk ends only at a stuffed dot or at the end
     /// of `input`. Call again with the unconsumed rest until it is empty.
     pub fn decode<'a>(&mut self, input: &'a [u8]) -> (usize, Option<BodyChunk<'a>>) {
-        let lenient = self.bare_lf == BareLf::LineEnd;
         let mut i = 0;
         // Settle the states that drop or hold bytes at the start.
         loop {
             let Some(&b) = input.get(i) else {
                 return (i, None);
             };
-            match self.state {
+            let state = self.state;
+            match state {
                 State::Done => return (0, None),
                 State::LineStart if b == b'.' => {
                     i += 1;
@@ -100,7 +126,7 @@ impl BodyDecoder {
                     self.state = State::DotCr;
                 }
                 State::Dot | State::DotCr
-                    if b == b'\n' && (lenient || self.state == State::DotCr) =>
+                    if b == b'\n' && self.ends_line(state == State::DotCr) =>
                 {
                     self.state = State::Done;
                     return (i + 1, Some(BodyChunk::End));
@@ -129,12 +155,12 @@ impl BodyDecoder {
                 return (input.len(), Some(BodyChunk::Data(&input[start..])));
             };
             let lf = i + offset;
-            let line_end = lenient
-                || if lf > i {
-                    input[lf - 1] == b'\r'
-                } else {
-                    prev_cr
-                };
+            let crlf = if lf > i {
+                input[lf - 1] == b'\r'
+            } else {
+                prev_cr
+            };
+            let line_end = self.ends_line(crlf);
             i = lf + 1;
             prev_cr = false;
             if line_end {

@@ -66,17 +66,19 @@ impl Default for ResponseDecoder {
 }
 
 impl ResponseDecoder {
-    /// A decoder expecting nothing yet, with RFC 1939 line ends and the default SASL
-    /// line limit.
+    /// A decoder expecting nothing yet, with [`BareLf::Auto`] (each body framed as its
+    /// status line ended: CRLF as RFC 1939 says, a bare LF for LF-only servers) and
+    /// the default SASL line limit.
     pub fn new() -> Self {
         ResponseDecoder {
             state: State::Idle,
-            bare_lf: BareLf::Data,
+            bare_lf: BareLf::Auto,
             max_sasl_line: DEFAULT_MAX_SASL_LINE,
         }
     }
 
-    /// Chooses what a bare LF means inside bodies (see [`BareLf`]).
+    /// Chooses what a bare LF means inside bodies (see [`BareLf`]; with
+    /// [`BareLf::Auto`] the `+OK` line before each body decides).
     pub fn with_bare_lf(mut self, policy: BareLf) -> Self {
         self.bare_lf = policy;
         self
@@ -151,7 +153,16 @@ impl ResponseDecoder {
                             self.state = match expect {
                                 Expect::Status | Expect::Sasl => State::Idle,
                                 Expect::Listing => State::Listing,
-                                Expect::Body => State::Body(BodyDecoder::new(self.bare_lf)),
+                                Expect::Body => {
+                                    // Auto: a status line ended by a bare LF comes from
+                                    // an LF-only server, and so does the body after it.
+                                    let policy = match self.bare_lf {
+                                        BareLf::Auto if next == len + 1 => BareLf::LineEnd,
+                                        BareLf::Auto => BareLf::Data,
+                                        policy => policy,
+                                    };
+                                    State::Body(BodyDecoder::new(policy))
+                                }
                             };
                         }
                         ResponseEvent::Status(status)
