@@ -21,3 +21,10 @@ pub const DEFAULT_MAX_SASL_LINE: usize = 2048;
 
 /// Longest unique-id an RFC 1939 server may send in a UIDL listing.
 pub const MAX_UID: usize = 70;
+
+/// Longest APOP timestamp a client accepts in a greeting, brackets included.
+///
+/// RFC 1939 sets no bound; real ones (`<pid.clock@hostname>`) are far shorter. A
+/// bound keeps the printable-only timestamp short, part of the CVE-2007-1558
+/// mitigation (see [`apop_timestamp`](crate::apop_timestamp)).
+pub const MAX_APOP_TIMESTAMP: usize = 96;

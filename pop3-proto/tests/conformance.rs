@@ -337,10 +337,24 @@ fn apop_timestamp_from_greeting() {
         apop_timestamp(s.text),
         Some(&b"<1896.697170952@dbc.mtview.ca.us>"[..])
     );
-    assert_eq!(apop_timestamp(b"ready <no-at-sign>"), None);
+    // Any printable timestamp, `@` or not (poplib's and K-9's test servers).
+    assert_eq!(
+        apop_timestamp(b"ready <no-at-sign>"),
+        Some(&b"<no-at-sign>"[..])
+    );
+    assert_eq!(apop_timestamp(b"ready <@c>"), Some(&b"<@c>"[..]));
+    assert_eq!(apop_timestamp(b"abc<a>abcd"), Some(&b"<a>"[..]));
     assert_eq!(apop_timestamp(b"ready <a b@c>"), None);
-    assert_eq!(apop_timestamp(b"ready <@c>"), None);
+    assert_eq!(apop_timestamp(b"ready <>"), None);
+    assert_eq!(apop_timestamp(b"ready <a\xff@c>"), None);
+    assert_eq!(apop_timestamp(b"ready <a<b@c>"), None);
+    // One per greeting.
+    assert_eq!(apop_timestamp(b"<1.2@a> <3.4@b>"), None);
     assert_eq!(apop_timestamp(b"ready"), None);
+    let long = [&b"<"[..], &[b'x'; 94], b">"].concat();
+    assert_eq!(apop_timestamp(&long), Some(&long[..]));
+    let too_long = [&b"<"[..], &[b'x'; 95], b">"].concat();
+    assert_eq!(apop_timestamp(&too_long), None);
 }
 
 #[test]
