@@ -1,6 +1,7 @@
 //! Arbitrary server bytes, in arbitrary pieces, into a client that queued arbitrary
-//! commands. Besides "no panic": errors are typed, message data only comes between
-//! MessageStart and MessageEnd of the same message, input buffering stays bounded.
+//! commands. Besides "no panic": errors are typed and close the client, message data
+//! only comes between MessageStart and MessageEnd of the same message, input
+//! buffering stays bounded.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -73,7 +74,11 @@ fuzz_target!(|data: &[u8]| {
         let _ = client.poll_transmit(&mut out);
         let d = match client.handle_input(&buf) {
             Ok(d) => d,
-            Err(_) => return,
+            Err(_) => {
+                // Every input error loses framing: the session is over.
+                assert!(client.is_closed());
+                return;
+            }
         };
         let consumed = d.consumed;
         assert!(consumed <= buf.len());

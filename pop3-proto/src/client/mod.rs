@@ -11,6 +11,38 @@
 //! `poll`, do what it says, call `poll` again). Events borrow only the received
 //! bytes, never the client, so commands can be queued while one is held; as a `Copy`
 //! [`EventToken`] an event can also be kept across `.await`.
+//!
+//! ## When the server's reply is wrong
+//!
+//! Two kinds of wrong, two outcomes:
+//!
+//! - **Malformed inside its own framing** — a status line or one listing line that is
+//!   framed correctly but cannot be believed: `+OK 7` to STAT, a LIST line that is not
+//!   `msg size`, `LIST 1` answered for message 99, a message number 0 or above what
+//!   STAT allows. Only that command fails: the reply is consumed to its end (a
+//!   listing up to its `.`, its later lines unreported) and
+//!   [`ClientEvent::Invalid`] takes the place of its last event, with a typed
+//!   [`InvalidReply`]. The next command reads its own reply.
+//! - **Framing lost** — bytes when no reply is expected (no command in flight, or
+//!   more bytes after a SASL challenge before our answer), a line that is not
+//!   `+OK`/`-ERR` where one must be, a line too long to frame, a SASL exchange that
+//!   fails on our side (a SCRAM server that did not prove the password). Then
+//!   [`handle_input`](Client::handle_input) returns the error and the client is
+//!   closed: [`is_closed`](Client::is_closed), every later command refused with
+//!   [`ClientError::WrongState`], nothing more read as a reply (all input is
+//!   consumed from then on, in the sense that none of it will ever be used).
+//!
+//! Either way the caller knows how much input was used: an event's
+//! [`Decoded::consumed`], or, after an error, all of it.
+//!
+//! ## STLS
+//!
+//! Nothing can be queued behind STLS (RFC 2595: what follows depends on its
+//! outcome): until it is answered, commands are refused with
+//! [`ClientError::WrongState`]. After `+OK` ([`ClientEvent::StartTls`]) nothing is
+//! sent or read until [`Client::tls_started`]: the event consumes all the input it
+//! was decoded from, and later input is consumed and ignored, so plaintext the server
+//! (or anyone on the path) put behind its `+OK` is never read as a reply.
 
 pub mod caps;
 
@@ -23,7 +55,7 @@ use crate::encode::EncodeError;
 use crate::response::capability::Capability;
 use crate::response::code::ResponseCode;
 use crate::response::greeting::apop_timestamp;
-use crate::response::listing::{LangEntry, ListEntry, Stat, UidlEntry};
+use crate::response::listing::{LangEntry, ListEntry, ListingError, Stat, UidlEntry};
 use crate::response::status::StatusLine;
 use crate::sasl::MechanismSet;
 use crate::BareLf;
@@ -48,8 +80,9 @@ pub struct ClientConfig {
     /// Send CAPA after the greeting, after STLS and after login (RFC 2449, RFC 2595).
     /// Default: `true`.
     pub auto_capa: bool,
-    /// What a bare LF means in message bodies. Default: [`BareLf::Data`] (only
-    /// CRLF ends a line, as RFC 1939 says).
+    /// What a bare LF means in message bodies. Default: [`BareLf::Auto`]: a body
+    /// whose `+OK` line ended in CRLF is framed as RFC 1939 says (only CRLF ends a
+    /// line), one whose `+OK` line ended in a bare LF as an LF-only server sends it.
     pub bare_lf: BareLf,
     /// Lowest SCRAM iteration count accepted. Default: 4096 (RFC 5802's
     /// recommendation); counts above 1,000,000 are always refused.
@@ -66,7 +99,7 @@ impl Default for ClientConfig {
             tls: false,
             allow_plaintext: false,
             auto_capa: true,
-            bare_lf: BareLf::Data,
+            bare_lf: BareLf::Auto,
             min_scram_iterations: 4096,
             host: heapless::String::new(),
             port: 110,
@@ -169,6 +202,19 @@ pub enum ClientEvent<'a> {
     },
     /// `+OK` to QUIT: in TRANSACTION state the deletions were applied. Close.
     Closed,
+    /// A reply the client refuses although its framing was intact (see the module
+    /// docs): a malformed STAT, LIST n or UIDL n reply or listing line, or a message
+    /// number out of range or other than the one asked for. The command failed, its
+    /// reply was consumed to its end (this event takes the place of a listing's end;
+    /// its lines after the bad one are not reported), and the session goes on.
+    Invalid {
+        /// The command whose reply was refused.
+        command: CommandKind,
+        /// The message the command named (LIST n, UIDL n), if any.
+        msg: Option<u32>,
+        /// What was wrong.
+        reason: InvalidReply,
+    },
     /// `-ERR` to a command. The session goes on (unless the server closes).
     Error {
         /// The command refused.
@@ -181,6 +227,41 @@ pub enum ClientEvent<'a> {
         /// The server's text.
         text: &'a [u8],
     },
+}
+
+/// Why a reply framed correctly was not believed ([`ClientEvent::Invalid`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum InvalidReply {
+    /// The `+OK` text of STAT, LIST n or UIDL n, or a line of a LIST, UIDL or LANG
+    /// listing, does not parse.
+    Malformed(ListingError),
+    /// LIST n or UIDL n was answered for another message.
+    OtherMessage {
+        /// The message number the server named.
+        msg: u32,
+    },
+    /// Message number 0, or one above the highest the last STAT allows (its count
+    /// plus the messages deleted before it in this session: numbers are never
+    /// reassigned, RFC 1939 §6). Without a STAT, only 0 is refused.
+    NumberOutOfRange {
+        /// The message number the server named.
+        msg: u32,
+    },
+}
+
+impl fmt::Display for InvalidReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvalidReply::Malformed(e) => write!(f, "malformed reply: {e}"),
+            InvalidReply::OtherMessage { msg } => {
+                write!(f, "reply names another message ({msg})")
+            }
+            InvalidReply::NumberOutOfRange { msg } => {
+                write!(f, "message number {msg} out of range")
+            }
+        }
+    }
 }
 
 /// Which command a reply answers.
@@ -226,12 +307,17 @@ pub enum CommandKind {
 }
 
 /// Why the client cannot go on, or refuses a request.
+///
+/// Every error from [`Client::handle_input`] is fatal: the client is closed (see the
+/// module docs). Errors from the methods that queue commands refuse only that
+/// request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ClientError {
     /// The server's bytes could not be decoded (fatal).
     Decode(DecodeError),
-    /// A reply that makes no sense for the command it answers (fatal).
+    /// Bytes that make no sense where they are: data when no reply is expected, a
+    /// success after a failed authentication (fatal).
     Protocol(&'static str),
     /// The greeting was `-ERR` (fatal).
     Rejected,
@@ -246,6 +332,9 @@ pub enum ClientError {
     ApopUnavailable,
     /// The server did not advertise that SASL mechanism.
     MechanismUnavailable,
+    /// The last CAPA did not advertise this command (UTF8 and LANG need it, RFC
+    /// 6856); wait for [`ClientEvent::CapabilitiesEnd`] before queueing them.
+    NotAdvertised(CommandKind),
     /// A user name, password or token is longer than the client can hold.
     CredentialTooLong,
     /// An argument contains CR, LF, NUL or another forbidden byte.
@@ -269,6 +358,9 @@ impl fmt::Display for ClientError {
             }
             ClientError::ApopUnavailable => f.write_str("server offers no APOP timestamp"),
             ClientError::MechanismUnavailable => f.write_str("SASL mechanism not offered"),
+            ClientError::NotAdvertised(command) => {
+                write!(f, "{command:?} not advertised by the server")
+            }
             ClientError::CredentialTooLong => f.write_str("credential too long"),
             ClientError::InvalidArgument => f.write_str("invalid argument"),
             ClientError::BufferTooSmall => f.write_str("output buffer too small"),
@@ -401,6 +493,15 @@ pub struct Client {
     random: [u8; 32],
     /// A SASL line waits to be sent (the response to the last challenge).
     sasl_line_ready: bool,
+    /// STLS was accepted: nothing is sent or read until `tls_started`.
+    awaiting_tls: bool,
+    /// The listing being received failed: its remaining lines are skipped, and this
+    /// is reported at its end.
+    invalid: Option<InvalidReply>,
+    /// The highest message number, from the last STAT (count + deleted before it).
+    max_msg: Option<u32>,
+    /// DELE accepted since login or the last RSET.
+    deleted: u32,
 }
 
 impl Client {
@@ -422,6 +523,10 @@ impl Client {
             sasl: None,
             random,
             sasl_line_ready: false,
+            awaiting_tls: false,
+            invalid: None,
+            max_msg: None,
+            deleted: 0,
         };
         client.decoder.expect(Expect::Status);
         client
@@ -448,7 +553,8 @@ impl Client {
         self.queue.capacity() - self.queue.len()
     }
 
-    /// True when no command is queued or waiting for its reply.
+    /// True when no command is queued or waiting for its reply (also while the TLS
+    /// handshake after [`ClientEvent::StartTls`] is awaited).
     pub fn is_idle(&self) -> bool {
         self.queue.is_empty() && !self.sasl_line_ready && self.phase != Phase::Greeting
     }
@@ -459,7 +565,14 @@ impl Client {
     }
 
     fn push(&mut self, pending: Pending) -> Result<(), ClientError> {
-        if self.phase == Phase::Closed || self.queue.iter().any(|e| e.pending == Pending::Quit) {
+        // Nothing behind QUIT, nor behind STLS until the handshake is over.
+        if self.phase == Phase::Closed
+            || self.awaiting_tls
+            || self
+                .queue
+                .iter()
+                .any(|e| matches!(e.pending, Pending::Quit | Pending::Stls))
+        {
             return Err(ClientError::WrongState);
         }
         self.queue
@@ -497,7 +610,9 @@ impl Client {
         self.push(Pending::Capa)
     }
 
-    /// Queues STLS (AUTHORIZATION only; not after UTF8, RFC 6856).
+    /// Queues STLS (AUTHORIZATION only; not after UTF8, RFC 6856). Until it is
+    /// answered nothing else can be queued; after `+OK`, nothing until
+    /// [`tls_started`](Self::tls_started).
     pub fn stls(&mut self) -> Result<(), ClientError> {
         self.require(Phase::Authorization)?;
         if self.tls_active {
@@ -508,7 +623,15 @@ impl Client {
 
     /// The TLS handshake after [`ClientEvent::StartTls`] succeeded: everything learnt
     /// before is forgotten (RFC 2595), and CAPA is queued again if `auto_capa`.
+    ///
+    /// Input received before this call was consumed and ignored by the client (the
+    /// StartTls event consumed all of its input); pass only bytes read through TLS
+    /// from now on. Refused with [`ClientError::WrongState`] at any other time.
     pub fn tls_started(&mut self) -> Result<(), ClientError> {
+        if !self.awaiting_tls || self.phase == Phase::Closed {
+            return Err(ClientError::WrongState);
+        }
+        self.awaiting_tls = false;
         self.tls_active = true;
         self.caps = Capabilities::default();
         if self.config.auto_capa {
@@ -628,15 +751,23 @@ impl Client {
         self.push(Pending::Rset)
     }
 
-    /// Queues UTF8 (AUTHORIZATION only).
+    /// Queues UTF8 (AUTHORIZATION only), if the last CAPA advertised it (RFC 6856);
+    /// otherwise [`ClientError::NotAdvertised`].
     pub fn utf8(&mut self) -> Result<(), ClientError> {
         self.require(Phase::Authorization)?;
+        if !(self.caps.known && self.caps.utf8.is_some()) {
+            return Err(ClientError::NotAdvertised(CommandKind::Utf8));
+        }
         self.push(Pending::Utf8)
     }
 
     /// Queues LANG: the listing (`None`) or a language tag of at most 8 octets (`*`
-    /// for the server's default).
+    /// for the server's default); only if the last CAPA advertised LANG (RFC 6856),
+    /// otherwise [`ClientError::NotAdvertised`].
     pub fn lang(&mut self, tag: Option<&[u8]>) -> Result<(), ClientError> {
+        if !(self.caps.known && self.caps.lang) {
+            return Err(ClientError::NotAdvertised(CommandKind::Lang));
+        }
         let tag = match tag {
             None => None,
             Some(t) if !t.is_empty() && t.len() <= 8 && t.iter().all(u8::is_ascii_graphic) => {
@@ -661,7 +792,7 @@ impl Client {
     /// before their reply (the meaning of later bytes depends on it). `out` should
     /// hold at least 255 octets, more for long SASL responses.
     pub fn poll_transmit(&mut self, out: &mut [u8]) -> Result<usize, ClientError> {
-        if self.phase == Phase::Greeting || self.phase == Phase::Closed {
+        if self.phase == Phase::Greeting || self.phase == Phase::Closed || self.awaiting_tls {
             return Ok(0);
         }
         if self.sasl_line_ready {
@@ -747,6 +878,14 @@ impl Client {
     /// The event borrows `input` only, never the client: commands may be queued
     /// while it is held. For a loop that must hold an event across `.await`, see
     /// [`handle_input_token`](Self::handle_input_token).
+    ///
+    /// Pass everything received before calling [`poll_transmit`](Self::poll_transmit)
+    /// (the driver does): bytes that arrived while no command was in flight are
+    /// refused as such only if the client sees them before the next command leaves.
+    ///
+    /// An error is fatal: the client is closed, and none of `input` nor anything
+    /// later will be read (see the module docs). A reply that is wrong inside its own
+    /// framing is not an error but a [`ClientEvent::Invalid`].
     pub fn handle_input<'a>(
         &mut self,
         input: &'a [u8],
@@ -766,25 +905,32 @@ impl Client {
         if self.phase == Phase::Closed {
             return Ok(Decoded::need_more());
         }
+        if self.awaiting_tls {
+            // RFC 2595: nothing sent before the handshake is a reply.
+            return Ok(Decoded {
+                consumed: input.len(),
+                item: None,
+            });
+        }
+        if input.is_empty() {
+            return Ok(Decoded::need_more());
+        }
         if self.decoder.is_idle() {
             match self.queue.front() {
-                Some(e) if e.sent => {
+                Some(e) if e.sent && !self.sasl_line_ready => {
                     self.decoder.expect(e.pending.expect());
                 }
-                _ if input.is_empty() || self.sasl_line_ready => return Ok(Decoded::need_more()),
+                // Nothing in flight, or our SASL answer not sent yet: no reply is due.
                 _ => {
-                    return Err(ClientError::Protocol(
+                    return Err(self.fail(ClientError::Protocol(
                         "data from the server before a command",
-                    ))
+                    )))
                 }
             }
         }
         let decoded = match self.decoder.decode(input) {
             Ok(d) => d,
-            Err(e) => {
-                self.phase = Phase::Closed;
-                return Err(e.into());
-            }
+            Err(e) => return Err(self.fail(e.into())),
         };
         let consumed = decoded.consumed;
         let Some(event) = decoded.item else {
@@ -793,8 +939,29 @@ impl Client {
                 item: None,
             });
         };
-        let item = self.reply(event, input)?;
+        let item = match self.reply(event, input) {
+            Ok(item) => item,
+            Err(e) => return Err(self.fail(e)),
+        };
+        // After `+OK` to STLS the rest of the input is plaintext nobody may act on.
+        let consumed = if self.awaiting_tls {
+            input.len()
+        } else {
+            consumed
+        };
         Ok(Decoded { consumed, item })
+    }
+
+    /// Closes the session after an error that loses framing; returns the error.
+    pub(crate) fn fail(&mut self, error: ClientError) -> ClientError {
+        self.phase = Phase::Closed;
+        self.queue.clear();
+        self.sasl = None;
+        self.sasl_line_ready = false;
+        self.awaiting_tls = false;
+        self.invalid = None;
+        self.password.clear();
+        error
     }
 
     fn finish_front(&mut self) {
@@ -812,16 +979,15 @@ impl Client {
                 return Err(ClientError::Protocol("greeting is not a status line"));
             };
             if !status.is_ok() {
-                self.phase = Phase::Closed;
                 return Err(ClientError::Rejected);
             }
             self.phase = Phase::Authorization;
-            let stamp = apop_timestamp(status.text);
-            if let Some(stamp) = stamp {
-                let _ = self.timestamp.extend_from_slice(stamp);
-            }
+            // At most 96 octets (apop_timestamp's bound): it always fits.
+            let stamp = apop_timestamp(status.text)
+                .filter(|stamp| self.timestamp.extend_from_slice(stamp).is_ok());
             if self.config.auto_capa {
-                self.capa()?;
+                // Best effort: not possible if STLS was queued before the greeting.
+                let _ = self.capa();
             }
             return Ok(Some(token(
                 Shape::Greeting {
@@ -858,33 +1024,53 @@ impl Client {
                 self.sasl_line_ready = true;
                 Ok(None)
             }
-            ResponseEvent::Line(line) => Ok(Some(match pending {
-                Pending::Capa => {
-                    self.caps.record(&Capability::parse(line));
-                    token(Shape::Capability, line)
+            // The rest of a listing that already failed.
+            ResponseEvent::Line(_) if self.invalid.is_some() => Ok(None),
+            ResponseEvent::Line(line) => {
+                let shape = match pending {
+                    Pending::Capa => {
+                        self.caps.record(&Capability::parse(line));
+                        return Ok(Some(token(Shape::Capability, line)));
+                    }
+                    Pending::List(_) => ListEntry::parse(line)
+                        .map_err(InvalidReply::Malformed)
+                        .and_then(|entry| {
+                            self.check_msg(entry.msg, None)?;
+                            Ok(token(Shape::List(entry), &[]))
+                        }),
+                    Pending::Uidl(_) => UidlEntry::parse(line)
+                        .map_err(InvalidReply::Malformed)
+                        .and_then(|entry| {
+                            self.check_msg(entry.msg, None)?;
+                            Ok(token(Shape::Uidl { msg: entry.msg }, entry.uid))
+                        }),
+                    Pending::Lang(_) => LangEntry::parse(line)
+                        .map_err(InvalidReply::Malformed)
+                        .map(|_| token(Shape::Lang, line)),
+                    _ => return Err(ClientError::Protocol("unexpected listing line")),
+                };
+                match shape {
+                    Ok(token) => Ok(Some(token)),
+                    Err(reason) => {
+                        // Reported at the listing's end, which is consumed first.
+                        self.invalid = Some(reason);
+                        Ok(None)
+                    }
                 }
-                Pending::List(_) => token(
-                    Shape::List(
-                        ListEntry::parse(line)
-                            .map_err(|_| ClientError::Protocol("malformed LIST line"))?,
-                    ),
-                    &[],
-                ),
-                Pending::Uidl(_) => {
-                    let entry = UidlEntry::parse(line)
-                        .map_err(|_| ClientError::Protocol("malformed UIDL line"))?;
-                    token(Shape::Uidl { msg: entry.msg }, entry.uid)
-                }
-                Pending::Lang(_) => {
-                    LangEntry::parse(line)
-                        .map_err(|_| ClientError::Protocol("malformed LANG line"))?;
-                    token(Shape::Lang, line)
-                }
-                _ => return Err(ClientError::Protocol("unexpected listing line")),
-            })),
+            }
             ResponseEvent::Data(data) => Ok(Some(token(Shape::MessageData { msg }, data))),
             ResponseEvent::End => {
                 self.finish_front();
+                if let Some(reason) = self.invalid.take() {
+                    return Ok(Some(token(
+                        Shape::Invalid {
+                            command: kind,
+                            msg: pending.msg(),
+                            reason,
+                        },
+                        &[],
+                    )));
+                }
                 let shape = match kind {
                     CommandKind::Capa => {
                         self.caps.known = true;
@@ -898,6 +1084,18 @@ impl Client {
                 Ok(Some(token(shape, &[])))
             }
         }
+    }
+
+    /// A message number the server named: the one asked for (`asked`), and within
+    /// 1..=the highest STAT allows.
+    fn check_msg(&self, msg: u32, asked: Option<u32>) -> Result<(), InvalidReply> {
+        if asked.is_some_and(|n| n != msg) {
+            return Err(InvalidReply::OtherMessage { msg });
+        }
+        if msg == 0 || self.max_msg.is_some_and(|max| msg > max) {
+            return Err(InvalidReply::NumberOutOfRange { msg });
+        }
+        Ok(())
     }
 
     /// Bookkeeping after `-ERR` to the front command.
@@ -921,6 +1119,8 @@ impl Client {
                 self.sasl_line_ready = false;
             }
             Pending::Capa => self.caps = Capabilities::default(),
+            // Nothing may be queued behind STLS; make sure nothing is.
+            Pending::Stls => self.queue.clear(),
             _ => {}
         }
         if matches!(
@@ -944,15 +1144,26 @@ impl Client {
         text: &[u8],
         input: &[u8],
     ) -> Result<Option<EventToken>, ClientError> {
+        let invalid = |reason: InvalidReply| Shape::Invalid {
+            command: pending.kind(),
+            msg: pending.msg(),
+            reason,
+        };
         let shape = match pending {
             Pending::Capa => {
                 self.caps = Capabilities::default();
                 return Ok(None);
             }
-            Pending::List(None) | Pending::Uidl(None) | Pending::Lang(None) => return Ok(None),
+            Pending::List(None) | Pending::Uidl(None) | Pending::Lang(None) => {
+                self.invalid = None;
+                return Ok(None);
+            }
             Pending::Retr(msg) | Pending::Top(msg, _) => Shape::MessageStart { msg },
             Pending::Stls => {
                 self.finish_front();
+                // Nothing was allowed behind it; nothing leaves before the handshake.
+                self.queue.clear();
+                self.awaiting_tls = true;
                 Shape::StartTls
             }
             Pending::User => {
@@ -961,7 +1172,7 @@ impl Client {
             }
             Pending::Pass | Pending::Apop => {
                 self.finish_front();
-                self.logged_in()?
+                self.logged_in()
             }
             Pending::Auth { .. } => {
                 self.finish_front();
@@ -971,25 +1182,37 @@ impl Client {
                     .ok_or(ClientError::Protocol("no SASL exchange"))?;
                 // SCRAM: the server must have proved it knows the password.
                 sasl.check_success()?;
-                self.logged_in()?
+                self.logged_in()
             }
             Pending::Stat => {
                 self.finish_front();
-                Shape::Stat(
-                    Stat::parse(text).map_err(|_| ClientError::Protocol("malformed STAT reply"))?,
-                )
+                match Stat::parse(text) {
+                    Ok(stat) => {
+                        self.max_msg = Some(stat.count.saturating_add(self.deleted));
+                        Shape::Stat(stat)
+                    }
+                    Err(e) => invalid(InvalidReply::Malformed(e)),
+                }
             }
-            Pending::List(Some(_)) => {
+            Pending::List(Some(n)) => {
                 self.finish_front();
-                Shape::List(
-                    ListEntry::parse(text)
-                        .map_err(|_| ClientError::Protocol("malformed LIST reply"))?,
-                )
+                match ListEntry::parse(text).map_err(InvalidReply::Malformed) {
+                    Ok(entry) => match self.check_msg(entry.msg, Some(n)) {
+                        Ok(()) => Shape::List(entry),
+                        Err(reason) => invalid(reason),
+                    },
+                    Err(reason) => invalid(reason),
+                }
             }
-            Pending::Uidl(Some(_)) => {
+            Pending::Uidl(Some(n)) => {
                 self.finish_front();
-                let entry = UidlEntry::parse(text)
-                    .map_err(|_| ClientError::Protocol("malformed UIDL reply"))?;
+                let entry = match UidlEntry::parse(text).map_err(InvalidReply::Malformed) {
+                    Ok(entry) => entry,
+                    Err(reason) => return Ok(Some(EventToken::new(invalid(reason), input, &[]))),
+                };
+                if let Err(reason) = self.check_msg(entry.msg, Some(n)) {
+                    return Ok(Some(EventToken::new(invalid(reason), input, &[])));
+                }
                 return Ok(Some(EventToken::new(
                     Shape::Uidl { msg: entry.msg },
                     input,
@@ -998,6 +1221,7 @@ impl Client {
             }
             Pending::Dele(msg) => {
                 self.finish_front();
+                self.deleted = self.deleted.saturating_add(1);
                 Shape::Deleted { msg }
             }
             Pending::Quit => {
@@ -1007,6 +1231,9 @@ impl Client {
             }
             Pending::Noop | Pending::Rset | Pending::Utf8 | Pending::Lang(Some(_)) => {
                 self.finish_front();
+                if pending == Pending::Rset {
+                    self.deleted = 0;
+                }
                 return Ok(Some(EventToken::new(
                     Shape::Ok {
                         command: pending.kind(),
@@ -1019,17 +1246,20 @@ impl Client {
         Ok(Some(EventToken::new(shape, input, &[])))
     }
 
-    fn logged_in(&mut self) -> Result<Shape, ClientError> {
+    fn logged_in(&mut self) -> Shape {
         self.phase = Phase::Transaction;
         self.password.clear();
+        self.max_msg = None;
+        self.deleted = 0;
         if self.config.auto_capa {
             self.caps = Capabilities {
                 pipelining: self.caps.pipelining,
                 ..Capabilities::default()
             };
-            self.capa()?;
+            // Best effort: not possible once QUIT is queued.
+            let _ = self.capa();
         }
-        Ok(Shape::LoggedIn)
+        Shape::LoggedIn
     }
 }
 
@@ -1092,6 +1322,11 @@ enum Shape {
         command: CommandKind,
         msg: Option<u32>,
     },
+    Invalid {
+        command: CommandKind,
+        msg: Option<u32>,
+        reason: InvalidReply,
+    },
 }
 
 /// A client event that borrows nothing: its kind and numbers, and where its bytes are
@@ -1145,6 +1380,15 @@ impl EventToken {
                 text: bytes,
             },
             Shape::Closed => ClientEvent::Closed,
+            Shape::Invalid {
+                command,
+                msg,
+                reason,
+            } => ClientEvent::Invalid {
+                command,
+                msg,
+                reason,
+            },
             Shape::Error { command, msg } => {
                 let (code, text) =
                     StatusLine::parse(bytes).map_or((None, bytes), |s| (s.code, s.text));

@@ -46,11 +46,23 @@ where
         &self.client
     }
 
-    /// What to do next; call it again after doing it. Drains in this order: bytes to
-    /// transmit, then events, then a request for input; [`Poll::Idle`] once nothing
-    /// is queued or in flight, [`Poll::Closed`] once the session is over.
+    /// What to do next; call it again after doing it. Drains in this order: bytes
+    /// already encoded for transmission, then events from the bytes received, then
+    /// the next queued commands to transmit, then a request for input;
+    /// [`Poll::Idle`] once nothing is queued or in flight, [`Poll::Closed`] once the
+    /// session is over.
     ///
-    /// An error is fatal for the session (the client is closed).
+    /// Received bytes are decoded before new commands leave, so that bytes the server
+    /// sent when no reply was due are seen as such (and close the session) instead of
+    /// being read as the reply to a command sent after they arrived. Every command
+    /// still leaves before the driver asks for input.
+    ///
+    /// A reply that is wrong inside its own framing is an event
+    /// ([`ClientEvent::Invalid`]), its bytes consumed like any other. An error from
+    /// the received bytes is fatal: the client is closed, the received bytes are
+    /// dropped, and later polls say [`Poll::Closed`]. An error while encoding the
+    /// next command ([`ClientError::BufferTooSmall`]: the transmit buffer cannot
+    /// hold it) consumes nothing and leaves the session as it was.
     pub fn poll(&mut self) -> Result<Poll, ClientError> {
         if let Some((_, consumed)) = self.held.take() {
             self.rx.consume(consumed);
@@ -59,12 +71,13 @@ where
             if !self.tx.pending().is_empty() {
                 return Ok(Poll::Transmit);
             }
-            let n = self.client.poll_transmit(self.tx.spare())?;
-            if n > 0 {
-                self.tx.commit(n);
-                return Ok(Poll::Transmit);
-            }
-            let d = self.client.handle_input_token(self.rx.data())?;
+            let d = match self.client.handle_input_token(self.rx.data()) {
+                Ok(d) => d,
+                Err(e) => {
+                    self.rx.clear();
+                    return Err(e);
+                }
+            };
             if let Some(token) = d.item {
                 self.held = Some((token, d.consumed));
                 return Ok(Poll::Event);
@@ -72,6 +85,11 @@ where
             if d.consumed > 0 {
                 self.rx.consume(d.consumed);
                 continue;
+            }
+            let n = self.client.poll_transmit(self.tx.spare())?;
+            if n > 0 {
+                self.tx.commit(n);
+                return Ok(Poll::Transmit);
             }
             if self.client.is_closed() {
                 return Ok(Poll::Closed);
@@ -81,9 +99,11 @@ where
             }
             if self.rx.is_full() {
                 // A line longer than the receive buffer: it can never be decoded.
-                return Err(ClientError::Decode(DecodeError::LineTooLong {
-                    limit: self.rx.data().len(),
-                }));
+                let limit = self.rx.data().len();
+                self.rx.clear();
+                return Err(self
+                    .client
+                    .fail(ClientError::Decode(DecodeError::LineTooLong { limit })));
             }
             return Ok(Poll::NeedInput { deadline: None });
         }
@@ -127,8 +147,9 @@ where
 
     /// After [`ClientEvent::StartTls`] and a successful handshake: drops any
     /// plaintext received after the `+OK` (RFC 2595: nothing the server sent before
-    /// TLS may be read as a reply after it) and tells the client, which forgets what
-    /// it learnt and queues CAPA again.
+    /// TLS may be read as a reply after it; the client ignores it too) and tells the
+    /// client, which forgets what it learnt and queues CAPA again. Refused with
+    /// [`ClientError::WrongState`] when no STLS was accepted.
     pub fn tls_started(&mut self) -> Result<(), ClientError> {
         self.held = None;
         self.rx.clear();

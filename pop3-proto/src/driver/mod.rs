@@ -9,8 +9,11 @@
 //! > handle the [`Event`](Poll::Event), read on [`NeedInput`](Poll::NeedInput) (until
 //! > its deadline) — then call `poll` again.
 //!
-//! `poll` drains in a fixed order: bytes to send first, then events, then input.
-//! It asks for input only when nothing is left to send and nothing can be decoded,
+//! `poll` drains in a fixed order: bytes to send first, then events, then input
+//! (the client driver decodes what it received before it encodes its next command,
+//! so that bytes no command asked for are never taken for the reply to a command
+//! sent after they arrived). It asks for input only when nothing is left to send
+//! and nothing can be decoded,
 //! so a loop that follows the rule can never wait for the peer while owing it bytes
 //! (the deadlock of a lock-step client whose listing end was never flushed cannot
 //! happen), and never misses an event.
