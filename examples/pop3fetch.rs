@@ -6,7 +6,7 @@
 //! ```
 //!
 //! `pop3fetch URL --maildir DIR [--keep] [--starttls] [--allow-plaintext]
-//!            [--password-file FILE] [--ca-file PEM]`
+//!            [--bare-lf] [--password-file FILE] [--ca-file PEM]`
 //!
 //! URL (RFC 2384): `pop3://user;AUTH=MECH@host:port`, `pop3s://…` for implicit TLS
 //! (port 995). `AUTH=*` (or none) picks the strongest mechanism the server offers,
@@ -18,14 +18,20 @@
 //! DIR/.pop3fetch-uids; only then is it marked for deletion (default) or kept
 //! (`--keep`, so the next run fetches only new mail). A message already on disk from
 //! an interrupted run is deleted without being fetched again. Exit code 0 only if
-//! every message arrived.
+//! every message arrived; on any error the half-written file is removed from tmp/.
+//!
+//! Message numbers come from STAT only: a UIDL or LIST entry numbered 0 or above
+//! STAT's count fails the run before anything is fetched or deleted. Line ends are
+//! learnt from the server (a `+OK` ending in a bare LF means an LF-only server);
+//! `--bare-lf` makes a bare LF end a line in every message, for servers that send
+//! CRLF status lines but LF-only messages.
 
 #[path = "common/maildir.rs"]
 mod maildir;
 #[path = "common/url.rs"]
 mod url;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Read, Write};
 use std::net::TcpStream;
@@ -36,6 +42,7 @@ use std::time::Duration;
 use pop3_proto::blocking::ClientConn;
 use pop3_proto::client::{Client, ClientConfig, ClientEvent, CommandKind};
 use pop3_proto::tls::{self, NetStream};
+use pop3_proto::BareLf;
 
 struct Options {
     url: url::Url,
@@ -43,6 +50,7 @@ struct Options {
     keep: bool,
     starttls: bool,
     allow_plaintext: bool,
+    bare_lf: bool,
     password: Vec<u8>,
     ca_file: Option<PathBuf>,
 }
@@ -50,7 +58,7 @@ struct Options {
 fn parse_args() -> Result<Options, String> {
     let mut url_arg = None;
     let mut maildir = None;
-    let (mut keep, mut starttls, mut allow_plaintext) = (false, false, false);
+    let (mut keep, mut starttls, mut allow_plaintext, mut bare_lf) = (false, false, false, false);
     let (mut password_file, mut ca_file): (Option<PathBuf>, Option<PathBuf>) = (None, None);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -60,6 +68,7 @@ fn parse_args() -> Result<Options, String> {
             "--keep" => keep = true,
             "--starttls" => starttls = true,
             "--allow-plaintext" => allow_plaintext = true,
+            "--bare-lf" => bare_lf = true,
             "--password-file" => password_file = Some(value()?.into()),
             "--ca-file" => ca_file = Some(value()?.into()),
             "-h" | "--help" => return Err(String::new()),
@@ -84,6 +93,7 @@ fn parse_args() -> Result<Options, String> {
         keep,
         starttls,
         allow_plaintext,
+        bare_lf,
         password,
         ca_file,
     })
@@ -205,6 +215,11 @@ fn run(o: &Options, stats: &mut Stats) -> Result<(), String> {
         allow_plaintext: o.allow_plaintext,
         host: o.url.host.as_str().try_into().unwrap_or_default(),
         port: o.url.port,
+        bare_lf: if o.bare_lf {
+            BareLf::LineEnd
+        } else {
+            BareLf::Auto
+        },
         ..ClientConfig::default()
     };
     let mut random = [0u8; 32];
@@ -250,68 +265,85 @@ fn run(o: &Options, stats: &mut Stats) -> Result<(), String> {
             error.take().unwrap_or_default()
         ));
     }
-    // What is there.
-    let mut uids: Vec<Option<Vec<u8>>> = Vec::new();
-    let mut sizes: Vec<u64> = Vec::new();
+    // What is there. STAT's count is the only numbering trusted: the client refuses
+    // UIDL and LIST entries outside 1..=count (ClientEvent::Invalid), and nothing is
+    // sized or allocated by a number the server put in a listing.
+    let mut count: Option<u32> = None;
+    let mut uids: HashMap<u32, Vec<u8>> = HashMap::new();
+    let mut sizes: HashMap<u32, u64> = HashMap::new();
+    let mut uidl_failed = false;
+    let mut listing_error: Option<String> = None;
+    conn.client().stat().map_err(fail)?;
     conn.client().uidl(None).map_err(fail)?;
     conn.client().list(None).map_err(fail)?;
-    let mut uidl_failed = false;
     conn.run(|ev| match ev {
-        ClientEvent::Uidl(e) => {
-            let i = e.msg as usize;
-            if uids.len() < i {
-                uids.resize(i, None);
-            }
-            uids[i - 1] = Some(e.uid.to_vec());
+        ClientEvent::Stat(s) => count = Some(s.count),
+        ClientEvent::Uidl(e) if count.is_some_and(|c| (1..=c).contains(&e.msg)) => {
+            uids.insert(e.msg, e.uid.to_vec());
         }
-        ClientEvent::List(e) => {
-            let i = e.msg as usize;
-            if sizes.len() < i {
-                sizes.resize(i, 0);
-            }
-            sizes[i - 1] = e.size;
+        ClientEvent::List(e) if count.is_some_and(|c| (1..=c).contains(&e.msg)) => {
+            sizes.insert(e.msg, e.size);
+        }
+        ClientEvent::Uidl(_) | ClientEvent::List(_) => {
+            listing_error.get_or_insert("listing entry without STAT".into());
         }
         ClientEvent::Error {
             command: CommandKind::Uidl,
             ..
         } => uidl_failed = true,
+        ClientEvent::Error {
+            command: CommandKind::Stat,
+            text: t,
+            ..
+        } => {
+            listing_error.get_or_insert(format!("STAT: -ERR {}", text(t)));
+        }
+        ClientEvent::Invalid {
+            command, reason, ..
+        } => {
+            listing_error.get_or_insert(format!("{command:?}: {reason}"));
+        }
         _ => {}
     })
     .map_err(fail)?;
+    if let Some(e) = listing_error {
+        return Err(e);
+    }
+    let count = count.ok_or("no reply to STAT")?;
     if o.keep && uidl_failed {
         return Err("--keep needs UIDL, which the server refuses".into());
     }
-    let count = sizes.len().max(uids.len()) as u32;
-    let total_bytes: u64 = sizes.iter().sum();
-    let uid_of = |n: u32| uids.get(n as usize - 1).cloned().flatten();
-    // Messages already on disk: delete (or skip) without fetching again.
-    let mut wanted = Vec::new();
-    for n in 1..=count {
-        match uid_of(n) {
-            Some(uid) if state.uids.contains(&uid) => {
-                stats.skipped += 1;
-                if !o.keep {
-                    conn.client().dele(n).map_err(fail)?;
-                }
-            }
-            _ => wanted.push(n),
-        }
-    }
+    let total_bytes: u64 = sizes.values().sum();
+    // Messages 1..=count in order: those already on disk are deleted (or skipped)
+    // without being fetched again, the others fetched, at most 8 in flight.
     let progress = io::stderr().is_terminal();
-    let mut next = 0;
+    let mut next: u32 = 1;
     let mut in_flight = 0;
     let mut delivery: Option<maildir::Delivery> = None;
     let mut lf = ToLf { cr: false };
     let mut buf = Vec::new();
     let mut done: Vec<u32> = Vec::new();
-    let mut failed: Vec<u32> = Vec::new();
+    let mut failed = 0;
     let mut io_error: Option<io::Error> = None;
     loop {
-        while in_flight < 8 && next < wanted.len() {
-            conn.client().retr(wanted[next]).map_err(fail)?;
+        while next <= count && in_flight < 8 && conn.client().queue_room() > 2 {
+            let n = next;
             next += 1;
-            in_flight += 1;
+            match uids.get(&n) {
+                Some(uid) if state.uids.contains(uid) => {
+                    stats.skipped += 1;
+                    if !o.keep {
+                        conn.client().dele(n).map_err(fail)?;
+                    }
+                }
+                _ => {
+                    conn.client().retr(n).map_err(fail)?;
+                    in_flight += 1;
+                }
+            }
         }
+        // On any error return below, a message being written is dropped, which
+        // removes its file from tmp/.
         let got = conn
             .next(|ev| {
                 let r: io::Result<()> = (|| {
@@ -337,7 +369,7 @@ fn run(o: &Options, stats: &mut Stats) -> Result<(), String> {
                         ClientEvent::Error {
                             command: CommandKind::Retr,
                             ..
-                        } => failed.push(0),
+                        } => failed += 1,
                         ClientEvent::Deleted { .. } => stats.deleted += 1,
                         _ => {}
                     }
@@ -349,16 +381,13 @@ fn run(o: &Options, stats: &mut Stats) -> Result<(), String> {
             })
             .map_err(fail)?;
         if let Some(e) = io_error.take() {
-            if let Some(d) = delivery.take() {
-                d.abort();
-            }
             return Err(format!("writing to {}: {e}", o.maildir.display()));
         }
         for msg in done.drain(..) {
             in_flight -= 1;
             stats.fetched += 1;
-            if let Some(uid) = uid_of(msg) {
-                state.add(&uid).map_err(fail)?;
+            if let Some(uid) = uids.get(&msg) {
+                state.add(uid).map_err(fail)?;
             }
             if !o.keep {
                 conn.client().dele(msg).map_err(fail)?;
@@ -366,18 +395,17 @@ fn run(o: &Options, stats: &mut Stats) -> Result<(), String> {
             if progress {
                 eprint!(
                     "\rpop3fetch: {}/{} messages, {} of {} bytes",
-                    stats.fetched,
-                    wanted.len(),
+                    stats.fetched + stats.skipped,
+                    count,
                     stats.bytes,
                     total_bytes
                 );
             }
         }
-        for _ in failed.drain(..) {
-            in_flight -= 1;
-            stats.failed += 1;
-        }
-        if got.is_none() && next == wanted.len() && in_flight == 0 {
+        in_flight -= failed;
+        stats.failed += failed as u64;
+        failed = 0;
+        if got.is_none() && next > count && in_flight == 0 {
             break;
         }
     }
@@ -400,7 +428,7 @@ fn run(o: &Options, stats: &mut Stats) -> Result<(), String> {
     }
     if !o.keep {
         // Deleted on the server: their UIDs will not come back.
-        let gone: HashSet<Vec<u8>> = (1..=count).filter_map(uid_of).collect();
+        let gone: HashSet<Vec<u8>> = uids.into_values().collect();
         state.retain(|u| !gone.contains(u)).map_err(fail)?;
     }
     if stats.failed > 0 {
@@ -416,7 +444,7 @@ fn main() -> ExitCode {
             if !e.is_empty() {
                 eprintln!("pop3fetch: {e}");
             }
-            eprintln!("usage: pop3fetch URL --maildir DIR [--keep] [--starttls] [--allow-plaintext] [--password-file FILE] [--ca-file PEM]");
+            eprintln!("usage: pop3fetch URL --maildir DIR [--keep] [--starttls] [--allow-plaintext] [--bare-lf] [--password-file FILE] [--ca-file PEM]");
             return ExitCode::from(2);
         }
     };

@@ -88,11 +88,14 @@ pub fn unique_name() -> String {
 }
 
 /// A message being written into `tmp/`; [`Delivery::commit`] makes it visible.
+/// Dropped without a successful commit (an error anywhere, a panic), it removes its
+/// file from `tmp/`.
 pub struct Delivery {
-    file: File,
+    file: Option<File>,
     tmp: PathBuf,
     new: PathBuf,
     dir: PathBuf,
+    committed: bool,
 }
 
 impl Delivery {
@@ -101,30 +104,42 @@ impl Delivery {
         let tmp = dir.join("tmp").join(&name);
         let file = File::options().write(true).create_new(true).open(&tmp)?;
         Ok(Delivery {
-            file,
+            file: Some(file),
             tmp,
             new: dir.join("new").join(&name),
             dir: dir.to_path_buf(),
+            committed: false,
         })
     }
 
     pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.file.write_all(bytes)
+        match self.file.as_mut() {
+            Some(f) => f.write_all(bytes),
+            None => Err(io::ErrorKind::NotConnected.into()),
+        }
     }
 
     /// fsync the file, rename it into `new/`, fsync `new/`: after this returns the
-    /// message survives a crash.
-    pub fn commit(self) -> io::Result<PathBuf> {
-        self.file.sync_all()?;
-        drop(self.file);
+    /// message survives a crash. On an error before the rename the file is removed.
+    pub fn commit(mut self) -> io::Result<PathBuf> {
+        if let Some(file) = self.file.take() {
+            file.sync_all()?;
+        }
         fs::rename(&self.tmp, &self.new)?;
+        self.committed = true;
         File::open(self.dir.join("new"))?.sync_all()?;
-        Ok(self.new)
+        Ok(self.new.clone())
     }
 
     /// Drops a half-written message.
-    pub fn abort(self) {
-        drop(self.file);
-        let _ = fs::remove_file(&self.tmp);
+    pub fn abort(self) {}
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        if !self.committed {
+            drop(self.file.take());
+            let _ = fs::remove_file(&self.tmp);
+        }
     }
 }
