@@ -46,6 +46,7 @@ async fn session(port: u16, u: usize) -> Result<usize, String> {
     while let Some(e) = c.next().await.map_err(|e| err(&e))? {
         match e {
             ClientEvent::Stat(s) => count = s.count,
+            ClientEvent::Invalid { reason, .. } => return Err(reason.to_string()),
             ClientEvent::Error { text, .. } => return Err(String::from_utf8_lossy(text).into()),
             _ => {}
         }

@@ -87,7 +87,8 @@ fn to_lf(data: &[u8], cr: &mut bool, out: &mut Vec<u8>) {
     }
 }
 
-/// Runs what is queued until the client is idle; the first `-ERR` is the error.
+/// Runs what is queued until the client is idle; the first `-ERR` (or reply the
+/// client refused) is the error.
 async fn settle(conn: &mut ClientConn<TokioStream>) -> Result<bool, String> {
     let mut start_tls = false;
     while let Some(event) = conn.next().await.map_err(|e| e.to_string())? {
@@ -99,10 +100,58 @@ async fn settle(conn: &mut ClientConn<TokioStream>) -> Result<bool, String> {
                     String::from_utf8_lossy(text)
                 ))
             }
+            ClientEvent::Invalid {
+                command, reason, ..
+            } => return Err(format!("{command:?}: {reason}")),
             _ => {}
         }
     }
     Ok(start_tls)
+}
+
+/// RETR `msg` (queued) into `tmp`, then renamed into new/; DELE after if `delete`.
+async fn fetch_one(
+    conn: &mut ClientConn<TokioStream>,
+    o: &Options,
+    msg: u32,
+    tmp: &std::path::Path,
+    done: &mut Fetched,
+) -> Result<(), String> {
+    let (mut lf, mut cr) = (Vec::new(), false);
+    let mut file = tokio::fs::File::create(tmp)
+        .await
+        .map_err(|e| e.to_string())?;
+    while let Some(event) = conn.next().await.map_err(|e| e.to_string())? {
+        match event {
+            ClientEvent::MessageData { data, .. } => {
+                to_lf(data, &mut cr, &mut lf);
+                done.bytes += data.len() as u64;
+                file.write_all(&lf).await.map_err(|e| e.to_string())?;
+            }
+            ClientEvent::MessageEnd { .. } => {
+                if std::mem::take(&mut cr) {
+                    file.write_all(b"\r").await.map_err(|e| e.to_string())?;
+                }
+                file.sync_all().await.map_err(|e| e.to_string())?;
+                let name = tmp.file_name().unwrap_or_default();
+                let new = o.maildir.join("new").join(name);
+                tokio::fs::rename(tmp, &new)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                done.messages += 1;
+                if o.delete {
+                    conn.client().dele(msg).map_err(|e| e.to_string())?;
+                }
+            }
+            ClientEvent::Deleted { .. } => done.deleted += 1,
+            ClientEvent::Error { command, text, .. } => {
+                let text = String::from_utf8_lossy(text).into_owned();
+                return Err(format!("{command:?} {msg}: -ERR {text}"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 async fn run(o: &Options) -> Result<Fetched, String> {
@@ -147,52 +196,26 @@ async fn run(o: &Options) -> Result<Fetched, String> {
     conn.client().login(login).map_err(|e| e.to_string())?;
     settle(&mut conn).await?;
     conn.client().stat().map_err(|e| e.to_string())?;
-    let mut count = 0;
+    let mut count = None;
     while let Some(event) = conn.next().await.map_err(|e| e.to_string())? {
-        if let ClientEvent::Stat(stat) = event {
-            count = stat.count;
+        match event {
+            ClientEvent::Stat(stat) => count = Some(stat.count),
+            ClientEvent::Invalid { reason, .. } => return Err(format!("STAT: {reason}")),
+            _ => {}
         }
     }
+    let count = count.ok_or("STAT failed")?;
     // The I/O glue: one message at a time, each awaited onto the disk.
     let mut done = Fetched::default();
-    let (mut lf, mut cr) = (Vec::new(), false);
     for msg in 1..=count {
         conn.client().retr(msg).map_err(|e| e.to_string())?;
         let tmp = o.maildir.join("tmp").join(maildir::unique_name());
-        let mut file = tokio::fs::File::create(&tmp)
-            .await
-            .map_err(|e| e.to_string())?;
-        while let Some(event) = conn.next().await.map_err(|e| e.to_string())? {
-            match event {
-                ClientEvent::MessageData { data, .. } => {
-                    to_lf(data, &mut cr, &mut lf);
-                    done.bytes += data.len() as u64;
-                    file.write_all(&lf).await.map_err(|e| e.to_string())?;
-                }
-                ClientEvent::MessageEnd { .. } => {
-                    if std::mem::take(&mut cr) {
-                        file.write_all(b"\r").await.map_err(|e| e.to_string())?;
-                    }
-                    file.sync_all().await.map_err(|e| e.to_string())?;
-                    let name = tmp.file_name().unwrap_or_default();
-                    let new = o.maildir.join("new").join(name);
-                    tokio::fs::rename(&tmp, &new)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    done.messages += 1;
-                    if o.delete {
-                        conn.client().dele(msg).map_err(|e| e.to_string())?;
-                    }
-                }
-                ClientEvent::Deleted { .. } => done.deleted += 1,
-                ClientEvent::Error { command, text, .. } => {
-                    let text = String::from_utf8_lossy(text).into_owned();
-                    let _ = tokio::fs::remove_file(&tmp).await;
-                    return Err(format!("{command:?} {msg}: -ERR {text}"));
-                }
-                _ => {}
-            }
+        let result = fetch_one(&mut conn, o, msg, &tmp, &mut done).await;
+        if result.is_err() {
+            // Nothing half-written stays in tmp/ (after the rename this is a no-op).
+            let _ = tokio::fs::remove_file(&tmp).await;
         }
+        result?;
     }
     // The directory entry of every renamed file must be durable before QUIT deletes.
     if let Ok(dir) = tokio::fs::File::open(o.maildir.join("new")).await {
