@@ -338,3 +338,46 @@ fn tmp_file_removed_when_the_connection_drops_mid_message() {
     assert!(files(&local, "new").is_empty());
     assert_eq!(count(&commands, "DELE"), 0, "{commands:?}");
 }
+
+// --- Many messages already on disk ----------------------------------------------------
+
+/// 40 messages whose UIDs are already recorded (an interrupted earlier run): all are
+/// deleted without being fetched, a few at a time. (Was: "too many commands
+/// queued" after 32 DELEs, before anything was sent.)
+#[test]
+fn many_messages_already_here_are_deleted_in_steps() {
+    fn server(command: &str) -> Vec<u8> {
+        match command {
+            "STAT" => b"+OK 40 4000\r\n".to_vec(),
+            "UIDL" | "LIST" => {
+                let mut r = b"+OK\r\n".to_vec();
+                for n in 1..=40 {
+                    let line = if command == "UIDL" {
+                        format!("{n} uid-{n:02}\r\n")
+                    } else {
+                        format!("{n} 100\r\n")
+                    };
+                    r.extend_from_slice(line.as_bytes());
+                }
+                r.extend_from_slice(b".\r\n");
+                r
+            }
+            c if c.starts_with("DELE ") => b"+OK Marked to be deleted.\r\n".to_vec(),
+            c => login_and_stat(c).unwrap_or_else(|| b"-ERR Unknown command\r\n".to_vec()),
+        }
+    }
+    let server = serve(b"+OK POP3 ready.\r\n", server);
+    let local = temp_dir("hostile-many");
+    let uids: String = (1..=40).map(|n| format!("uid-{n:02}\n")).collect();
+    fs::write(local.join(".pop3fetch-uids"), uids).unwrap();
+    let (ok, out, err) = fetch(server.port, &local, &[]);
+    let commands = server.commands();
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.starts_with("pop3fetch: 0 fetched (0 bytes), 40 deleted, 40 already here, 0 failed"),
+        "{out}"
+    );
+    assert_eq!(count(&commands, "DELE"), 40);
+    assert_eq!(count(&commands, "RETR"), 0);
+    assert_eq!(commands.last().map(String::as_str), Some("QUIT"));
+}
