@@ -1152,6 +1152,7 @@ impl Client {
         let shape = match pending {
             Pending::Capa => {
                 self.caps = Capabilities::default();
+                self.invalid = None;
                 return Ok(None);
             }
             Pending::List(None) | Pending::Uidl(None) | Pending::Lang(None) => {
