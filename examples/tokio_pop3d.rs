@@ -70,7 +70,7 @@ async fn session(tcp: tokio::net::TcpStream, setup: Arc<Setup>, config: ServerCo
     };
     let server = Server::with_marks(
         config,
-        pop3_proto::blocking::now(),
+        pop3_proto::tokio::now(),
         mailstore::random32(),
         Vec::new(),
     );

@@ -18,6 +18,8 @@ struct Flash {
     messages: Vec<Vec<u8>>,
     uids: Vec<String>,
     removed: Vec<u32>,
+    /// The device's tick counter.
+    clock: std::time::Instant,
 }
 
 impl Flash {
@@ -36,13 +38,14 @@ impl Flash {
             messages,
             uids,
             removed: Vec::new(),
+            clock: std::time::Instant::now(),
         }
     }
 }
 
 impl Backend for Flash {
     fn now(&mut self) -> Instant {
-        Instant::from_millis(0)
+        Instant::from_duration(self.clock.elapsed())
     }
 
     fn answer(&mut self, event: ServerEvent<'_>) -> Answer<'_> {
@@ -87,7 +90,34 @@ impl Backend for Flash {
 fn config() -> ServerConfig {
     let mut c = ServerConfig::new("device.local");
     c.allow_plaintext_auth = true;
+    c.auth_failure_delay_ms = 300;
     c
+}
+
+/// A wrong password: `-ERR [AUTH]` comes after the failure delay (the adapter waits
+/// for the deadline instead of blocking in a read the client will never satisfy),
+/// and the session goes on.
+fn wrong_password(port: u16) {
+    use std::io::{BufRead, BufReader, Write};
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut r = BufReader::new(tcp.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert!(line.starts_with("+OK"), "{line}");
+    tcp.write_all(b"USER dev\r\nPASS wrong\r\n").unwrap();
+    let started = std::time::Instant::now();
+    let mut replies = String::new();
+    for _ in 0..2 {
+        r.read_line(&mut replies).unwrap();
+    }
+    assert_eq!(replies, "+OK\r\n-ERR [AUTH] Authentication failed\r\n");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(250));
+    tcp.write_all(b"QUIT\r\n").unwrap();
+    line.clear();
+    r.read_line(&mut line).unwrap();
+    assert_eq!(line, "+OK Logging out\r\n");
 }
 
 fn curl(port: u16, path: &str, extra: &[&str]) -> Vec<u8> {
@@ -128,7 +158,7 @@ fn blocking_embedded_server_serves_curl() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let expected = Flash::new();
-    let sessions = 2 + expected.messages.len();
+    let sessions = 3 + expected.messages.len();
     let server = std::thread::spawn(move || {
         let mut flash = Flash::new();
         for _ in 0..sessions {
@@ -143,6 +173,7 @@ fn blocking_embedded_server_serves_curl() {
         }
         flash.removed
     });
+    wrong_password(port);
     client_side(port, &expected);
     assert_eq!(
         server.join().unwrap(),
@@ -163,7 +194,7 @@ fn async_embedded_server_serves_curl() {
         .unwrap();
     let port = listener.local_addr().unwrap().port();
     let expected = Flash::new();
-    let sessions = 2 + expected.messages.len();
+    let sessions = 3 + expected.messages.len();
     let server = std::thread::spawn(move || {
         rt.block_on(async move {
             let mut flash = Flash::new();
@@ -174,7 +205,7 @@ fn async_embedded_server_serves_curl() {
                     embedded_io_adapters::tokio_1::FromTokio::new(tcp),
                     session,
                 );
-                let work = conn.serve(&mut flash);
+                let work = conn.serve(&mut flash, tokio::time::sleep);
                 tokio::time::timeout(std::time::Duration::from_secs(20), work)
                     .await
                     .expect("bounded in time")
@@ -183,6 +214,7 @@ fn async_embedded_server_serves_curl() {
             flash.removed
         })
     });
+    wrong_password(port);
     client_side(port, &expected);
     assert_eq!(
         server.join().unwrap(),

@@ -84,13 +84,19 @@ impl StartTls for std::net::TcpStream {
     }
 }
 
-/// The current time as an [`Instant`] (milliseconds since the UNIX epoch).
+/// The current time as an [`Instant`]: milliseconds on a monotonic clock (a step of
+/// the wall clock never stretches a failed-login delay or fires the idle timer),
+/// starting at the UNIX time of the first call.
 pub fn now() -> Instant {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_millis();
-    Instant::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
+    static START: std::sync::OnceLock<(std::time::Instant, u64)> = std::sync::OnceLock::new();
+    let (base, epoch_ms) = START.get_or_init(|| {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO)
+            .as_millis();
+        (std::time::Instant::now(), u64::try_from(ms).unwrap_or(0))
+    });
+    Instant::from_millis(*epoch_ms).plus_millis(Instant::from_duration(base.elapsed()).as_millis())
 }
 
 /// Writes everything the driver has to transmit.
@@ -310,8 +316,9 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
                         Ok(0) => break,
                         Ok(n) => n,
                         Err(_) => {
+                            // -ERR if nothing was sent yet, else the connection closes.
                             self.driver.server().body_failed()?;
-                            break;
+                            return Ok(());
                         }
                     };
                     let mut rest = &chunk[..n];

@@ -5,10 +5,16 @@
 //! Each is the [`crate::driver`] loop over [`ClientDriver`] or [`ServerDriver`]: each
 //! adapter is only its I/O. The server adapters ask a [`Backend`] (answers borrowed
 //! from the backend, messages read in chunks: no allocator anywhere) and take the
-//! time from it; reads block, so give the transport a read timeout for the server's
-//! timers (idle timer, failed-login delay) to be checked.
+//! time from it. While a failed-login reply is held back they wait for its deadline
+//! instead of reading ([`Backend::wait_until`]; the async adapter sleeps with the
+//! timer you give it and also wakes from a read at the idle deadline). A blocking
+//! transport with a read timeout (`ErrorKind::TimedOut`) lets the idle timer run.
 
 use core::fmt;
+#[cfg(feature = "embedded-io-async")]
+use core::future::Future;
+#[cfg(feature = "embedded-io-async")]
+use core::time::Duration;
 
 use crate::client::{Client, ClientError, ClientEvent};
 use crate::driver::{ClientDriver, Poll, ServerDriver};
@@ -221,6 +227,15 @@ pub trait Backend {
 
     /// The session ended; release any lock.
     fn closed(&mut self) {}
+
+    /// Blocks until `deadline` (the end of a failed-login delay), for the blocking
+    /// [`ServerConn`]. The default spins on [`now`](Self::now); a device would sleep
+    /// or run other work.
+    fn wait_until(&mut self, deadline: Instant) {
+        while self.now() < deadline {
+            core::hint::spin_loop();
+        }
+    }
 }
 
 /// Answers the pending event. A message is streamed into the transmit buffer until
@@ -335,16 +350,23 @@ where
                     self.driver.transmitted(n);
                 }
                 Poll::Event => answer_event(&mut self.driver, backend, now, &mut sending)?,
-                Poll::NeedInput { .. } => {
+                Poll::NeedInput { deadline } => {
+                    let holding = self.driver.server_ref().holds_output();
                     let input = self.driver.input();
-                    if input.is_empty() {
-                        continue; // full: poll again once the timer (a login delay) is due
+                    if holding || input.is_empty() {
+                        // A reply waits for its delay: reading could block past it.
+                        backend.wait_until(deadline.unwrap_or(now));
+                        continue;
                     }
-                    let n = self.stream.read(input).map_err(Error::Io)?;
-                    if n == 0 {
-                        return Ok(());
+                    match self.stream.read(input) {
+                        Ok(0) => return Ok(()),
+                        Ok(n) => self.driver.received(n),
+                        // A read timeout: the next poll checks the idle timer.
+                        Err(e)
+                            if embedded_io::Error::kind(&e) == embedded_io::ErrorKind::TimedOut => {
+                        }
+                        Err(e) => return Err(Error::Io(e)),
                     }
-                    self.driver.received(n);
                 }
                 Poll::Idle | Poll::Closed => return Ok(()),
             }
@@ -383,33 +405,78 @@ where
         Ok(())
     }
 
-    /// Serves the session to its end (`backend.closed()` is called however it ends).
-    pub async fn serve<B: Backend>(&mut self, backend: &mut B) -> Result<(), Error<S::Error>> {
-        let result = self.serve_inner(backend).await;
+    /// Serves the session to its end (`backend.closed()` is called however it
+    /// ends). `sleep` is the executor's timer (`embassy_time::Timer::after`,
+    /// `tokio::time::sleep`): the adapter sleeps through a failed-login delay and
+    /// stops waiting for input at the idle deadline.
+    pub async fn serve<B, F>(
+        &mut self,
+        backend: &mut B,
+        mut sleep: impl FnMut(Duration) -> F,
+    ) -> Result<(), Error<S::Error>>
+    where
+        B: Backend,
+        F: Future<Output = ()>,
+    {
+        let result = self.serve_inner(backend, &mut sleep).await;
         backend.closed();
         result
     }
 
-    async fn serve_inner<B: Backend>(&mut self, backend: &mut B) -> Result<(), Error<S::Error>> {
+    async fn serve_inner<B, F>(
+        &mut self,
+        backend: &mut B,
+        sleep: &mut impl FnMut(Duration) -> F,
+    ) -> Result<(), Error<S::Error>>
+    where
+        B: Backend,
+        F: Future<Output = ()>,
+    {
         let mut sending = None;
         loop {
             let now = backend.now();
             match self.driver.poll(now)? {
                 Poll::Transmit => self.flush().await?,
                 Poll::Event => answer_event(&mut self.driver, backend, now, &mut sending)?,
-                Poll::NeedInput { .. } => {
+                Poll::NeedInput { deadline } => {
+                    let wait = deadline.map(|d| d.saturating_duration_since(now));
+                    let holding = self.driver.server_ref().holds_output();
                     let input = self.driver.input();
-                    if input.is_empty() {
+                    if holding || input.is_empty() {
+                        sleep(wait.unwrap_or(Duration::ZERO)).await;
                         continue;
                     }
-                    let n = self.stream.read(input).await.map_err(Error::Io)?;
-                    if n == 0 {
-                        return Ok(());
+                    let read = self.stream.read(input);
+                    let n = match wait {
+                        None => read.await,
+                        Some(wait) => match first(read, sleep(wait)).await {
+                            Some(n) => n,
+                            None => continue, // the deadline: poll handles the timer
+                        },
+                    };
+                    match n.map_err(Error::Io)? {
+                        0 => return Ok(()),
+                        n => self.driver.received(n),
                     }
-                    self.driver.received(n);
                 }
                 Poll::Idle | Poll::Closed => return Ok(()),
             }
         }
     }
+}
+
+/// Runs `work` until it finishes (`Some`) or `timer` does (`None`, `work` dropped).
+#[cfg(feature = "embedded-io-async")]
+async fn first<W: Future, T: Future<Output = ()>>(work: W, timer: T) -> Option<W::Output> {
+    let (mut work, mut timer) = (core::pin::pin!(work), core::pin::pin!(timer));
+    core::future::poll_fn(|cx| {
+        if let core::task::Poll::Ready(v) = work.as_mut().poll(cx) {
+            return core::task::Poll::Ready(Some(v));
+        }
+        if timer.as_mut().poll(cx).is_ready() {
+            return core::task::Poll::Ready(None);
+        }
+        core::task::Poll::Pending
+    })
+    .await
 }

@@ -6,7 +6,8 @@
 //!   database) between events.
 //! - [`serve`] runs a server session to its end over an [`AsyncBackend`], the async
 //!   twin of [`blocking::Backend`](crate::blocking::Backend); the session's timers
-//!   (idle timer, failed-login delay) run on tokio's clock.
+//!   (idle timer, failed-login delay) run on tokio's clock: create the [`Server`] with
+//!   [`now`] (so `tokio::time::pause` works in tests).
 //! - With the feature `tokio-rustls`, [`TokioStream`] is a TCP stream that can be
 //!   plain, TLS from the first byte (port 995) or switched to TLS by STLS.
 
@@ -20,8 +21,19 @@ use std::vec::Vec;
 
 use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::blocking::now;
 pub use crate::blocking::Error;
+use crate::time::Instant;
+
+/// The current time on tokio's clock as an [`Instant`] (milliseconds, monotonic,
+/// starting at the UNIX time of the first call; it follows `tokio::time::pause`).
+pub fn now() -> Instant {
+    static START: std::sync::OnceLock<(::tokio::time::Instant, u64)> = std::sync::OnceLock::new();
+    let (base, epoch_ms) = START.get_or_init(|| {
+        let epoch = crate::blocking::now();
+        (::tokio::time::Instant::now(), epoch.as_millis())
+    });
+    Instant::from_millis(*epoch_ms).plus_millis(Instant::from_duration(base.elapsed()).as_millis())
+}
 use crate::client::{Client, ClientEvent};
 use crate::driver::{ClientDriver, Poll, ServerDriver};
 use crate::server::{Marks, Open, Server, ServerEvent};
@@ -157,7 +169,8 @@ pub trait AsyncBackend: Send {
 
 /// Serves one session over `stream` to its end: the [`ServerDriver`] loop with 8 KiB
 /// of receive and 64 KiB of transmit buffer (message bodies leave in writes of that
-/// size). `backend.closed()` is called however the session ends.
+/// size). `backend.closed()` is called however the session ends, also when this
+/// future is dropped (a task aborted, a timeout around it).
 pub async fn serve<S, M, B>(stream: S, server: Server<M>, backend: &mut B) -> Result<(), Error>
 where
     S: AsyncRead + AsyncWrite + AsyncStartTls + Unpin + Send,
@@ -168,9 +181,17 @@ where
         driver: ServerDriver::new(server, vec![0; 8 * 1024], vec![0; 64 * 1024]),
         stream,
     };
-    let result = conn.serve(backend).await;
-    backend.closed();
-    result
+    let backend = Closing(backend);
+    conn.serve(backend.0).await
+}
+
+/// Calls `closed()` when the session's future ends or is dropped.
+struct Closing<'b, B: AsyncBackend>(&'b mut B);
+
+impl<B: AsyncBackend> Drop for Closing<'_, B> {
+    fn drop(&mut self) {
+        self.0.closed();
+    }
 }
 
 struct ServerConn<S, M: Marks> {
@@ -263,8 +284,9 @@ where
                         Ok(0) => break,
                         Ok(n) => n,
                         Err(_) => {
+                            // -ERR if nothing was sent yet, else the connection closes.
                             self.driver.server().body_failed()?;
-                            break;
+                            return Ok(());
                         }
                     };
                     let mut rest = &chunk[..n];

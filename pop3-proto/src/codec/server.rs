@@ -24,6 +24,9 @@ pub struct CommandDecoder {
     sasl: bool,
     discarding: bool,
     max_sasl_line: usize,
+    /// The caller's receive buffer size: a line that cannot fit it is too long,
+    /// whatever the protocol limit.
+    capacity: usize,
 }
 
 impl Default for CommandDecoder {
@@ -39,7 +42,16 @@ impl CommandDecoder {
             sasl: false,
             discarding: false,
             max_sasl_line: DEFAULT_MAX_SASL_LINE,
+            capacity: usize::MAX,
         }
+    }
+
+    /// Caps every line limit at `capacity`, the size of the caller's receive buffer:
+    /// a line that fills the buffer without ending is then
+    /// [`CommandError::LineTooLong`] instead of a wait for input that cannot come.
+    pub fn with_input_capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity.max(1);
+        self
     }
 
     /// Sets the longest SASL response line accepted, terminator included.
@@ -78,7 +90,8 @@ impl CommandDecoder {
             self.max_sasl_line
         } else {
             MAX_COMMAND_LINE
-        };
+        }
+        .min(self.capacity);
         match find_line(input, limit) {
             LineSearch::Found { len, next } => {
                 let line = &input[..len];

@@ -19,6 +19,8 @@ pub struct ServerDriver<M: Marks, R, T> {
     tx: Tx<T>,
     /// Input consumed by the pending event's line, dropped at the next `poll`.
     held: usize,
+    /// Bytes were written since the last `poll`: the client is reading.
+    progressed: bool,
 }
 
 impl<M, R, T> ServerDriver<M, R, T>
@@ -28,12 +30,14 @@ where
     T: AsRef<[u8]> + AsMut<[u8]>,
 {
     /// Wraps a new session (its greeting is queued).
-    pub fn new(server: Server<M>, rx: R, tx: T) -> Self {
+    pub fn new(mut server: Server<M>, rx: R, tx: T) -> Self {
+        server.set_input_capacity(rx.as_ref().len());
         ServerDriver {
             server,
             rx: Rx::new(rx),
             tx: Tx::new(tx),
             held: 0,
+            progressed: false,
         }
     }
 
@@ -51,7 +55,9 @@ where
     /// order: bytes to transmit, then the pending event (until it is answered), then
     /// a request for input with the deadline of the server's timers;
     /// [`Poll::Closed`] once the session is over and everything was sent. Timers
-    /// that are due are handled here.
+    /// that are due are handled here: a failed-login delay ends first thing; the
+    /// idle timer only while the server waits for the client (a long message being
+    /// sent and read is activity).
     ///
     /// An error means the application misused the server (an answer that does not
     /// match the event); the client's bytes never cause one.
@@ -60,8 +66,11 @@ where
             self.rx.consume(self.held);
             self.held = 0;
         }
+        if core::mem::take(&mut self.progressed) {
+            self.server.handle_progress(now);
+        }
         loop {
-            if self.server.poll_timeout().is_some_and(|t| now >= t) {
+            if self.server.holds_output() && self.server.poll_timeout().is_some_and(|t| now >= t) {
                 self.server.handle_timeout(now);
             }
             let n = self.server.poll_transmit(self.tx.spare());
@@ -70,6 +79,12 @@ where
                 return Ok(Poll::Transmit);
             }
             if self.server.is_closed() {
+                if self.server.holds_output() {
+                    // The last failed login's reply waits for its delay.
+                    return Ok(Poll::NeedInput {
+                        deadline: self.server.poll_timeout(),
+                    });
+                }
                 return Ok(Poll::Closed);
             }
             if self.server.event().is_some() {
@@ -92,6 +107,11 @@ where
             if consumed > 0 || self.server.has_transmit() {
                 continue;
             }
+            // Waiting for the client: now the idle timer (or a delay) may be due.
+            if self.server.poll_timeout().is_some_and(|t| now >= t) {
+                self.server.handle_timeout(now);
+                continue;
+            }
             return Ok(Poll::NeedInput {
                 deadline: self.server.poll_timeout(),
             });
@@ -108,9 +128,11 @@ where
         self.tx.pending()
     }
 
-    /// The first `n` bytes of [`transmit`](Self::transmit) were written.
+    /// The first `n` bytes of [`transmit`](Self::transmit) were written. Writing is
+    /// the client's activity too: the next `poll` restarts the idle timer.
     pub fn transmitted(&mut self, n: usize) {
         self.tx.sent(n);
+        self.progressed |= n > 0;
     }
 
     /// After [`Poll::NeedInput`]: where to read received bytes into; then call

@@ -190,7 +190,7 @@ pub enum ServerError {
     InvalidUid,
     /// The maildrop storage ([`Marks`]) cannot hold that many messages.
     TooManyMessages,
-    /// The transmit buffer cannot hold even the `+OK` line of a message (22 octets)
+    /// The transmit buffer cannot hold even the `+OK` line of a message (21 octets)
     /// when empty: give the driver a larger one.
     BufferTooSmall,
 }
@@ -275,6 +275,8 @@ enum ListingKind {
 pub struct Server<M: Marks = [u8; 512]> {
     config: ServerConfig,
     decoder: CommandDecoder,
+    /// The caller's receive buffer size (see `set_input_capacity`).
+    input_capacity: usize,
     tx: TxBuf<TX_CAPACITY>,
     state: State,
     marks: M,
@@ -312,6 +314,7 @@ impl<M: Marks> Server<M> {
         let mut server = Server {
             config,
             decoder: CommandDecoder::new(),
+            input_capacity: usize::MAX,
             tx: TxBuf::new(),
             state: State::Authorization { user_given: false },
             marks,
@@ -388,7 +391,8 @@ impl<M: Marks> Server<M> {
     /// a failed-login delay, or the idle deadline.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if matches!(self.state, State::Closed) {
-            return None;
+            // A last failed login closes the session, but its reply is still held.
+            return self.hold_until;
         }
         Some(
             self.hold_until
@@ -413,6 +417,29 @@ impl<M: Marks> Server<M> {
             self.state = State::Closed;
             self.tx.clear();
         }
+    }
+
+    /// True while reply bytes are held back by a failed-login delay (until
+    /// [`poll_timeout`](Self::poll_timeout)).
+    pub fn holds_output(&self) -> bool {
+        self.hold_until.is_some() && !self.tx.pending().is_empty()
+    }
+
+    /// The client made progress at `now` (it read bytes the server sent): restarts
+    /// the idle timer, so that a long message is not cut by it. Drivers call this
+    /// after a write.
+    pub fn handle_progress(&mut self, now: Instant) {
+        if now > self.last_activity {
+            self.last_activity = now;
+        }
+    }
+
+    /// Limits every line to `capacity` octets, the caller's receive buffer: a longer
+    /// line is answered `-ERR` and discarded, rather than waited for. The drivers set
+    /// it to their buffer's size.
+    pub fn set_input_capacity(&mut self, capacity: usize) {
+        self.input_capacity = capacity;
+        self.decoder = self.decoder.with_input_capacity(capacity);
     }
 
     /// True once the session is over: send what is pending, then close.
@@ -1241,7 +1268,7 @@ impl<M: Marks> Server<M> {
         self.tls_active = true;
         self.user.clear();
         self.utf8 = false;
-        self.decoder = CommandDecoder::new();
+        self.decoder = CommandDecoder::new().with_input_capacity(self.input_capacity);
         self.state = State::Authorization { user_given: false };
         Ok(())
     }
