@@ -1058,6 +1058,11 @@ impl Client {
                     }
                 }
             }
+            // A CR the body decoder held back from the previous input is its own
+            // static byte, not a piece of this input.
+            ResponseEvent::Data(data) if data == b"\r" && offset_in(input, data).is_none() => {
+                Ok(Some(token(Shape::MessageCr { msg }, &[])))
+            }
             ResponseEvent::Data(data) => Ok(Some(token(Shape::MessageData { msg }, data))),
             ResponseEvent::End => {
                 self.finish_front();
@@ -1307,6 +1312,10 @@ enum Shape {
     MessageData {
         msg: u32,
     },
+    /// No range: one CR held back by the body decoder from earlier input.
+    MessageCr {
+        msg: u32,
+    },
     MessageEnd {
         msg: u32,
     },
@@ -1374,6 +1383,7 @@ impl EventToken {
             Shape::LangEnd => ClientEvent::LangEnd,
             Shape::MessageStart { msg } => ClientEvent::MessageStart { msg },
             Shape::MessageData { msg } => ClientEvent::MessageData { msg, data: bytes },
+            Shape::MessageCr { msg } => ClientEvent::MessageData { msg, data: b"\r" },
             Shape::MessageEnd { msg } => ClientEvent::MessageEnd { msg },
             Shape::Deleted { msg } => ClientEvent::Deleted { msg },
             Shape::Ok { command } => ClientEvent::Ok {
@@ -1406,6 +1416,9 @@ impl EventToken {
     /// True for [`ClientEvent::MessageData`] (the driver uses it to hand out body
     /// bytes without parsing anything).
     pub fn is_message_data(self) -> bool {
-        matches!(self.shape, Shape::MessageData { .. })
+        matches!(
+            self.shape,
+            Shape::MessageData { .. } | Shape::MessageCr { .. }
+        )
     }
 }
