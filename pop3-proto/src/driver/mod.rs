@@ -12,11 +12,10 @@
 //! `poll` drains in a fixed order: bytes to send first, then events, then input
 //! (the client driver decodes what it received before it encodes its next command,
 //! so that bytes no command asked for are never taken for the reply to a command
-//! sent after they arrived). It asks for input only when nothing is left to send
-//! and nothing can be decoded,
-//! so a loop that follows the rule can never wait for the peer while owing it bytes
-//! (the deadlock of a lock-step client whose listing end was never flushed cannot
-//! happen), and never misses an event.
+//! sent after they arrived). It asks for input only when nothing is left to send and
+//! nothing can be decoded, so a loop that follows the rule can never wait for the
+//! peer while owing it bytes (the deadlock of a lock-step client whose listing end
+//! was never flushed cannot happen), and never misses an event.
 //!
 //! `Poll` is `Copy` and borrows nothing, and the event is fetched separately
 //! ([`ClientDriver::event`], [`ServerDriver::event`]), borrowing the receive buffer
