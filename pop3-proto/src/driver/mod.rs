@@ -80,8 +80,8 @@
 //! });
 //! ```
 //!
-//! Every adapter of this crate ([`blocking`](crate::blocking),
-//! [`embedded`](crate::embedded)) is such a loop over these drivers.
+//! Every adapter of this crate (`blocking`, `tokio`, `embedded`, behind their
+//! features) is such a loop over these drivers.
 
 mod buf;
 mod client;
