@@ -51,6 +51,9 @@ pub(crate) struct SaslServer {
     challenge: heapless::Vec<u8, 384>,
     scram: Option<ScramServer>,
     scram_done: bool,
+    /// The application did not know the user: the exchange runs on a fake secret and
+    /// must fail at its end.
+    unknown_user: bool,
     random: [u8; 32],
     /// [`ServerConfig::allow_authzid`](crate::server::ServerConfig::allow_authzid).
     allow_authzid: bool,
@@ -98,6 +101,7 @@ impl SaslServer {
             challenge: heapless::Vec::new(),
             scram: None,
             scram_done: false,
+            unknown_user: false,
             random: *random,
             allow_authzid,
         };
@@ -190,13 +194,18 @@ impl SaslServer {
     /// The application's answer to NeedSecret.
     pub(crate) fn secret(&mut self, secret: Option<&[u8]>) -> AuthStep {
         self.awaiting = Awaiting::Nothing;
-        let Some(secret) = secret else {
-            return AuthStep::Failure("Authentication failed");
-        };
+        // An unknown user goes through the same steps, with a secret nobody knows:
+        // SCRAM sends its server-first message (same salt length and iteration count,
+        // the same PBKDF2 work) and fails only at the client's proof, as for a wrong
+        // password, so that neither the wire nor the time tells which users exist.
+        let unknown = secret.is_none();
+        let fake = self.random;
+        let secret = secret.unwrap_or(&fake);
+        self.unknown_user = unknown;
         match (self.mechanism, self.scram.as_mut()) {
             (SaslMechanism::CramMd5, _) => {
                 let expected = cram::digest(secret, &self.challenge);
-                if ct_eq(&expected, &self.data[self.secret.clone()]) {
+                if ct_eq(&expected, &self.data[self.secret.clone()]) && !unknown {
                     AuthStep::Success
                 } else {
                     AuthStep::Failure("Authentication failed")
@@ -328,6 +337,7 @@ impl SaslServer {
                     AuthStep::Error("Unexpected SCRAM data")
                 }
             }
+            Some(_) if self.unknown_user => AuthStep::Failure("Authentication failed"),
             Some(scram) => match scram.client_final(&self.data) {
                 Ok(server_final) => {
                     self.challenge = bytes(&[&server_final]);

@@ -329,7 +329,8 @@ impl<M: Marks> Server<M> {
             opened: (0, 0),
             current: (0, 0),
         };
-        if server.config.apop {
+        // APOP's digest can be cracked offline: offered only where plaintext is.
+        if server.config.apop && server.plaintext_allowed() {
             let mut stamp = [0u8; 96];
             let mut w = Writer::new(&mut stamp);
             let made = (|| {
@@ -492,11 +493,13 @@ impl<M: Marks> Server<M> {
         self.tls_active || self.config.allow_plaintext_auth
     }
 
-    /// Mechanisms offered right now.
+    /// Mechanisms offered right now. Before TLS, unless plaintext logins are
+    /// allowed, none: every mechanism gives a passive observer something to attack
+    /// (a password, a CRAM-MD5 digest or a SCRAM proof to crack offline).
     fn mechanisms_now(&self) -> MechanismSet {
         let mut set = self.config.mechanisms;
         if !self.plaintext_allowed() {
-            set = set.without(MechanismSet::PLAINTEXT);
+            set = MechanismSet::default();
         }
         if !self.tls_active {
             set = set.without(MechanismSet::EXTERNAL);
@@ -516,7 +519,15 @@ impl<M: Marks> Server<M> {
     }
 
     fn auth_failed(&mut self, now: Instant, text: &[u8]) {
-        self.err(Some(ResponseCode::Auth), text);
+        self.login_refused(now, Some(ResponseCode::Auth), text);
+    }
+
+    /// Ends a login attempt that did not succeed (wrong credentials, a cancelled or
+    /// broken SASL exchange): `-ERR`, counted as a bad command, answered after the
+    /// failure delay, so that neither guessing nor restarting an expensive exchange
+    /// is free.
+    fn login_refused(&mut self, now: Instant, code: Option<ResponseCode<'_>>, text: &[u8]) {
+        self.err(code, text);
         self.user.clear();
         self.state = State::Authorization { user_given: false };
         self.decoder.set_sasl(false);
@@ -641,6 +652,11 @@ impl<M: Marks> Server<M> {
         self.last_activity = now;
         let mut consumed = decoded.consumed;
         let item = match line {
+            Err(CommandError::LineTooLong) if matches!(self.state, State::Sasl(_)) => {
+                // The exchange ends: what follows is a command again, never SASL data.
+                self.login_refused(now, None, b"Line too long");
+                None
+            }
             Err(CommandError::LineTooLong) => {
                 self.bad_command(b"Line too long");
                 None
@@ -1311,9 +1327,7 @@ impl<M: Marks> Server<M> {
                 None
             }
             AuthStep::Error(text) => {
-                self.decoder.set_sasl(false);
-                self.err(None, text.as_bytes());
-                self.state = State::Authorization { user_given: false };
+                self.login_refused(now, None, text.as_bytes());
                 None
             }
         }
