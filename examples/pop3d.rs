@@ -25,14 +25,14 @@
 mod mailstore;
 
 use std::fs::File;
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use mailstore::{Session, Setup, Source};
-use pop3_proto::blocking::{self, Answer, Backend, ServerConn};
+use pop3_proto::blocking::{self, Answer, Backend, ServerConn, StartTls};
 use pop3_proto::server::{Server, ServerConfig, ServerEvent, Tls};
 use pop3_proto::tls::NetStream;
 
@@ -78,14 +78,18 @@ fn serve(tcp: TcpStream, setup: Arc<Setup>, config: ServerConfig) {
     let _ = tcp.set_read_timeout(Some(Duration::from_secs(30)));
     let _ = tcp.set_nodelay(true);
     let stream = match (&setup.tls, config.tls) {
-        (Some(t), Tls::Implicit) => match NetStream::server_tls(tcp, t.clone()) {
-            Ok(s) => s,
-            Err(e) => {
+        (Some(t), Tls::Implicit) => {
+            let mut s = NetStream::server_starttls(tcp, t.clone())
+                .handshake_timeout(setup.handshake_timeout);
+            if let Err(e) = s.start_tls() {
                 eprintln!("pop3d: {peer}: TLS handshake failed: {e}");
                 return;
             }
-        },
-        (Some(t), _) => NetStream::server_starttls(tcp, t.clone()),
+            s
+        }
+        (Some(t), _) => {
+            NetStream::server_starttls(tcp, t.clone()).handshake_timeout(setup.handshake_timeout)
+        }
         (None, _) => NetStream::plain(tcp),
     };
     let server = Server::with_marks(config, blocking::now(), mailstore::random32(), Vec::new());
@@ -95,15 +99,31 @@ fn serve(tcp: TcpStream, setup: Arc<Setup>, config: ServerConfig) {
     }
 }
 
-/// Accepts on `listener` forever, a thread per session.
+/// Accepts on `listener` forever, a thread per admitted session; a connection over
+/// the limits gets `-ERR [SYS/TEMP]` and is closed; accept errors (out of
+/// descriptors) back off instead of spinning.
 fn accept(listener: TcpListener, setup: Arc<Setup>, config: ServerConfig) {
-    for tcp in listener.incoming() {
-        match tcp {
-            Ok(tcp) => {
-                let (setup, config) = (setup.clone(), config.clone());
-                std::thread::spawn(move || serve(tcp, setup, config));
+    let mut errors = mailstore::AcceptErrors::new();
+    loop {
+        let (mut tcp, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                std::thread::sleep(errors.failed(&e));
+                continue;
             }
-            Err(e) => eprintln!("pop3d: accept: {e}"),
+        };
+        match setup.admission.enter(peer.ip()) {
+            Ok(ticket) => {
+                let (setup, config) = (setup.clone(), config.clone());
+                std::thread::spawn(move || {
+                    serve(tcp, setup, config);
+                    drop(ticket);
+                });
+            }
+            Err(refusal) => {
+                let _ = tcp.set_write_timeout(Some(Duration::from_secs(1)));
+                let _ = tcp.write_all(refusal);
+            }
         }
     }
 }

@@ -19,7 +19,10 @@ use std::sync::Arc;
 
 use mailstore::{Session, Setup, Source};
 use pop3_proto::server::{Server, ServerConfig, ServerEvent, Tls};
-use pop3_proto::tokio::{serve, AsyncAnswer, AsyncBackend, MessageReader, TokioStream};
+use pop3_proto::tokio::{
+    serve, AsyncAnswer, AsyncBackend, AsyncStartTls, MessageReader, TokioStream,
+};
+use tokio::io::AsyncWriteExt;
 
 impl AsyncBackend for Session {
     async fn answer(&mut self, event: ServerEvent<'_>) -> AsyncAnswer {
@@ -61,11 +64,17 @@ async fn session(tcp: tokio::net::TcpStream, setup: Arc<Setup>, config: ServerCo
     let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let _ = tcp.set_nodelay(true);
     let stream = match (&setup.tls, config.tls) {
-        (Some(t), Tls::Implicit) => match TokioStream::server_tls(tcp, t.clone()).await {
-            Ok(s) => s,
-            Err(e) => return eprintln!("pop3d: {peer}: TLS handshake failed: {e}"),
-        },
-        (Some(t), _) => TokioStream::server_starttls(tcp, t.clone()),
+        (Some(t), Tls::Implicit) => {
+            let mut s = TokioStream::server_starttls(tcp, t.clone())
+                .handshake_timeout(setup.handshake_timeout);
+            match s.start_tls().await {
+                Ok(()) => s,
+                Err(e) => return eprintln!("pop3d: {peer}: TLS handshake failed: {e}"),
+            }
+        }
+        (Some(t), _) => {
+            TokioStream::server_starttls(tcp, t.clone()).handshake_timeout(setup.handshake_timeout)
+        }
         (None, _) => TokioStream::plain(tcp),
     };
     let server = Server::with_marks(
@@ -79,16 +88,23 @@ async fn session(tcp: tokio::net::TcpStream, setup: Arc<Setup>, config: ServerCo
     }
 }
 
-/// Accepts on `addr` forever, a task per session; backs off when accept fails
-/// (out of descriptors) instead of spinning.
+/// Accepts forever, a task per admitted session; over the limits `-ERR [SYS/TEMP]`
+/// and close; accept errors (out of descriptors) back off instead of spinning.
 async fn accept(listener: tokio::net::TcpListener, setup: Arc<Setup>, config: ServerConfig) {
+    let mut errors = mailstore::AcceptErrors::new();
     loop {
         match listener.accept().await {
-            Ok((tcp, _)) => drop(tokio::spawn(session(tcp, setup.clone(), config.clone()))),
-            Err(e) => {
-                eprintln!("pop3d: accept: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
+            Ok((mut tcp, peer)) => match setup.admission.enter(peer.ip()) {
+                Ok(ticket) => {
+                    let work = session(tcp, setup.clone(), config.clone());
+                    drop(tokio::spawn(async move {
+                        work.await;
+                        drop(ticket)
+                    }));
+                }
+                Err(refusal) => drop(tokio::spawn(async move { tcp.write_all(refusal).await })),
+            },
+            Err(e) => tokio::time::sleep(errors.failed(&e)).await,
         }
     }
 }

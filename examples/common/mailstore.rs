@@ -9,6 +9,7 @@ use std::io::{self, Read};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use pop3_proto::codec::body::wire_size;
 use pop3_proto::server::{MechanismSet, Open, ServerConfig, Tls};
@@ -130,6 +131,10 @@ impl Session {
             Ok(open) => open,
             Err(e) => {
                 eprintln!("pop3d: cannot open mailbox of {user}: {e}");
+                // The lock taken for this failed open goes at once: a later login of
+                // this session as someone else must not strand it.
+                self.release();
+                self.messages.clear();
                 Open::Unavailable
             }
         }
@@ -174,6 +179,28 @@ pub struct Options {
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
     pub allow_plaintext: bool,
+    /// A write that makes no progress this long ends the session.
+    pub send_timeout: Duration,
+    /// A TLS handshake that takes longer ends the connection.
+    pub handshake_timeout: Duration,
+    /// Sessions at once, in all and from one address.
+    pub max_connections: usize,
+    pub max_per_ip: usize,
+}
+
+fn seconds(v: &str) -> Result<Duration, String> {
+    v.parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0 && s.is_finite())
+        .map(Duration::from_secs_f64)
+        .ok_or(format!("not a number of seconds: {v}"))
+}
+
+fn count(v: &str) -> Result<usize, String> {
+    v.parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(format!("not a positive count: {v}"))
 }
 
 /// Parses the options (`Err("")` for `--help`).
@@ -186,6 +213,10 @@ pub fn parse_args() -> Result<Options, String> {
         cert: None,
         key: None,
         allow_plaintext: false,
+        send_timeout: Duration::from_secs(60),
+        handshake_timeout: Duration::from_secs(30),
+        max_connections: 1000,
+        max_per_ip: 50,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -198,6 +229,10 @@ pub fn parse_args() -> Result<Options, String> {
             "--tls-cert" => o.cert = Some(value()?.into()),
             "--tls-key" => o.key = Some(value()?.into()),
             "--allow-plaintext-auth" => o.allow_plaintext = true,
+            "--send-timeout" => o.send_timeout = seconds(&value()?)?,
+            "--handshake-timeout" => o.handshake_timeout = seconds(&value()?)?,
+            "--max-connections" => o.max_connections = count(&value()?)?,
+            "--max-per-ip" => o.max_per_ip = count(&value()?)?,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown option {other}")),
         }
@@ -249,7 +284,7 @@ pub fn random32() -> [u8; 32] {
 }
 
 /// The usage line of both servers.
-pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth]";
+pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth] [--send-timeout SECS (60)] [--handshake-timeout SECS (30)] [--max-connections N (1000)] [--max-per-ip N (50)]";
 
 /// Everything a server needs from its options: the shared mailbox state, the TLS
 /// configuration and the session settings.
@@ -257,6 +292,8 @@ pub struct Setup {
     pub shared: Arc<Shared>,
     pub tls: Option<Arc<rustls::ServerConfig>>,
     pub config: ServerConfig,
+    pub handshake_timeout: Duration,
+    pub admission: Arc<Admission>,
 }
 
 /// Reads the users file and the TLS files and builds the session settings.
@@ -269,8 +306,14 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
             .lines()
             .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
             .filter_map(|l| l.split_once(':'))
-            .map(|(u, p)| (u.to_string(), p.to_string()))
-            .collect(),
+            .map(|(u, p)| match is_mailbox_name(u) {
+                true => Ok((u.to_string(), p.to_string())),
+                false => Err(format!(
+                    "{}: user name {u:?} is not one plain path component (its Maildir would be outside --maildir-root)",
+                    path.display()
+                )),
+            })
+            .collect::<Result<_, _>>()?,
     };
     let tls = match (&o.cert, &o.key) {
         (Some(c), Some(k)) => Some(
@@ -303,6 +346,7 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
     // No delegation: the core refuses a PLAIN or SCRAM authzid other than the user
     // (RFC 4616 §2), as Dovecot does for PLAIN without master users.
     config.allow_authzid = false;
+    config.send_timeout_ms = u64::try_from(o.send_timeout.as_millis()).unwrap_or(u64::MAX);
     config.tls = if tls.is_some() {
         Tls::StartTls
     } else {
@@ -312,6 +356,12 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
         shared,
         tls,
         config,
+        handshake_timeout: o.handshake_timeout,
+        admission: Arc::new(Admission {
+            max: o.max_connections,
+            max_per_ip: o.max_per_ip,
+            open: Mutex::new((0, HashMap::new())),
+        }),
     })
 }
 
@@ -323,5 +373,93 @@ pub fn banner(o: &Options, addr: &str) {
     } else {
         let root = o.root.as_ref().map(|r| r.display().to_string());
         eprintln!("pop3d: serving {} on {addr}", root.unwrap_or_default());
+    }
+}
+
+/// A user name that is safe as a directory name under the Maildir root: one path
+/// component, not `.`/`..`, no NUL, not hidden.
+fn is_mailbox_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\', '\0'])
+        && name.len() <= 255
+}
+
+/// How many sessions are open, in all and per address; a connection over either
+/// limit is turned away with `-ERR [SYS/TEMP]` before a session starts.
+pub struct Admission {
+    max: usize,
+    max_per_ip: usize,
+    open: Mutex<(usize, HashMap<std::net::IpAddr, usize>)>,
+}
+
+/// An admitted session; its place is given back when it is dropped.
+pub struct Ticket {
+    admission: Arc<Admission>,
+    ip: std::net::IpAddr,
+}
+
+impl Admission {
+    /// A place for a session from `ip`, or the `-ERR` line to send instead.
+    pub fn enter(self: &Arc<Self>, ip: std::net::IpAddr) -> Result<Ticket, &'static [u8]> {
+        let mut open = self.open.lock().unwrap();
+        if open.0 >= self.max {
+            return Err(b"-ERR [SYS/TEMP] Too many connections, try again later\r\n");
+        }
+        let from_ip = open.1.entry(ip).or_default();
+        if *from_ip >= self.max_per_ip {
+            return Err(b"-ERR [SYS/TEMP] Too many connections from your address\r\n");
+        }
+        *from_ip += 1;
+        open.0 += 1;
+        Ok(Ticket {
+            admission: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut open = self.admission.open.lock().unwrap();
+        open.0 -= 1;
+        if let Some(n) = open.1.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.1.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Logs an accept error at most once a second and backs off, so that running out
+/// of descriptors neither spins a core nor floods the log.
+pub struct AcceptErrors {
+    last_log: Option<std::time::Instant>,
+    suppressed: u64,
+}
+
+impl AcceptErrors {
+    pub fn new() -> Self {
+        AcceptErrors {
+            last_log: None,
+            suppressed: 0,
+        }
+    }
+
+    /// Records an accept error; returns how long to wait before accepting again.
+    pub fn failed(&mut self, e: &io::Error) -> Duration {
+        let now = std::time::Instant::now();
+        if self
+            .last_log
+            .is_none_or(|t| now - t >= Duration::from_secs(1))
+        {
+            eprintln!("pop3d: accept: {e} ({} more not logged)", self.suppressed);
+            self.last_log = Some(now);
+            self.suppressed = 0;
+        } else {
+            self.suppressed += 1;
+        }
+        Duration::from_millis(100)
     }
 }

@@ -66,11 +66,23 @@ pub trait StartTls {
 pub trait ReadTimeout {
     /// Sets the read timeout (`None`: block).
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()>;
+
+    /// Sets the write timeout (`None`: block), so that a client that stops reading
+    /// ends its session ([`ServerConfig::send_timeout_ms`](crate::server::ServerConfig::send_timeout_ms)).
+    /// The default does nothing.
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        let _ = timeout;
+        Ok(())
+    }
 }
 
 impl ReadTimeout for std::net::TcpStream {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         std::net::TcpStream::set_read_timeout(self, timeout)
+    }
+
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        std::net::TcpStream::set_write_timeout(self, timeout)
     }
 }
 
@@ -244,6 +256,8 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
     where
         S: StartTls + ReadTimeout,
     {
+        let send_timeout = self.driver.server_ref().send_timeout();
+        self.stream.set_write_timeout(Some(send_timeout))?;
         loop {
             let now = now();
             match self.driver.poll(now)? {

@@ -36,7 +36,11 @@ enum Inner {
 pub struct NetStream {
     inner: Inner,
     upgrade: Upgrade,
+    handshake_timeout: std::time::Duration,
 }
+
+/// How long a TLS handshake may take in all, however the peer trickles its bytes.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn other(e: impl ToString) -> io::Error {
     io::Error::other(e.to_string())
@@ -48,7 +52,16 @@ impl NetStream {
         NetStream {
             inner: Inner::Plain(tcp),
             upgrade: Upgrade::None,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
+    }
+
+    /// Bounds the whole TLS handshake (default [`DEFAULT_HANDSHAKE_TIMEOUT`]): a
+    /// peer that sends its ClientHello a byte at a time gets `TimedOut`, not a
+    /// connection held for as long as it likes.
+    pub fn handshake_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
     }
 
     /// A client connection, plain for now; STLS will verify `host` with `config`.
@@ -61,6 +74,7 @@ impl NetStream {
         Ok(NetStream {
             inner: Inner::Plain(tcp),
             upgrade: Upgrade::Client(config, name),
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         })
     }
 
@@ -76,6 +90,7 @@ impl NetStream {
         NetStream {
             inner: Inner::Plain(tcp),
             upgrade: Upgrade::Server(config),
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
     }
 
@@ -121,17 +136,13 @@ impl StartTls for NetStream {
                 let conn = ClientConnection::new(config, name).map_err(other)?;
                 let mut s = StreamOwned::new(conn, tcp);
                 // Run the handshake now so that certificate errors surface here.
-                while s.conn.is_handshaking() {
-                    s.conn.complete_io(&mut s.sock)?;
-                }
+                handshake(&mut s.conn, &mut s.sock, self.handshake_timeout)?;
                 Inner::Client(Box::new(s))
             }
             Upgrade::Server(config) => {
                 let conn = ServerConnection::new(config).map_err(other)?;
                 let mut s = StreamOwned::new(conn, tcp);
-                while s.conn.is_handshaking() {
-                    s.conn.complete_io(&mut s.sock)?;
-                }
+                handshake(&mut s.conn, &mut s.sock, self.handshake_timeout)?;
                 Inner::Server(Box::new(s))
             }
         };
@@ -139,10 +150,87 @@ impl StartTls for NetStream {
     }
 }
 
+/// The socket during a handshake: every read and write may take only what is left
+/// of the deadline, so a peer that trickles its bytes runs out of time (a read
+/// timeout alone restarts with every byte).
+struct Deadline<'s> {
+    tcp: &'s mut TcpStream,
+    deadline: std::time::Instant,
+}
+
+impl Deadline<'_> {
+    fn arm(&self) -> io::Result<()> {
+        let left = self
+            .deadline
+            .checked_duration_since(std::time::Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(timed_out)?;
+        self.tcp.set_read_timeout(Some(left))?;
+        self.tcp.set_write_timeout(Some(left))
+    }
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "TLS handshake took too long")
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.tcp.read(buf).map_err(|e| match e.kind() {
+            io::ErrorKind::WouldBlock => timed_out(),
+            _ => e,
+        })
+    }
+}
+
+impl Write for Deadline<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.tcp.write(buf).map_err(|e| match e.kind() {
+            io::ErrorKind::WouldBlock => timed_out(),
+            _ => e,
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
+/// Runs the handshake of `conn` over `tcp` within `limit` in all; the socket's
+/// previous timeouts are put back afterwards.
+fn handshake<D>(
+    conn: &mut rustls::ConnectionCommon<D>,
+    tcp: &mut TcpStream,
+    limit: std::time::Duration,
+) -> io::Result<()> {
+    let (read, write) = (tcp.read_timeout()?, tcp.write_timeout()?);
+    let deadline = std::time::Instant::now() + limit;
+    let mut io = Deadline { tcp, deadline };
+    let mut result = Ok(());
+    while conn.is_handshaking() {
+        if let Err(e) = conn.complete_io(&mut io) {
+            result = Err(e);
+            break;
+        }
+    }
+    io.tcp.set_read_timeout(read)?;
+    io.tcp.set_write_timeout(write)?;
+    result
+}
+
 impl crate::blocking::ReadTimeout for NetStream {
     fn set_read_timeout(&mut self, timeout: Option<std::time::Duration>) -> io::Result<()> {
         match self.tcp() {
             Some(t) => t.set_read_timeout(timeout),
+            None => Ok(()),
+        }
+    }
+
+    fn set_write_timeout(&mut self, timeout: Option<std::time::Duration>) -> io::Result<()> {
+        match self.tcp() {
+            Some(t) => t.set_write_timeout(timeout),
             None => Ok(()),
         }
     }

@@ -204,8 +204,13 @@ where
     S: AsyncRead + AsyncWrite + AsyncStartTls + Unpin + Send,
     M: Marks + Send,
 {
+    /// Sends the transmit buffer; a client that reads nothing for the send timeout
+    /// ends the session (`TimedOut`), releasing what it holds.
     async fn flush(&mut self) -> io::Result<()> {
-        let n = send_all(&mut self.stream, self.driver.transmit()).await?;
+        let limit = self.driver.server_ref().send_timeout();
+        let n = ::tokio::time::timeout(limit, send_all(&mut self.stream, self.driver.transmit()))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "client stopped reading"))??;
         self.driver.transmitted(n);
         Ok(())
     }
@@ -347,6 +352,7 @@ mod tls {
     pub struct TokioStream {
         inner: Inner,
         upgrade: Upgrade,
+        handshake_timeout: std::time::Duration,
     }
 
     fn other(e: impl ToString) -> io::Error {
@@ -359,7 +365,15 @@ mod tls {
             TokioStream {
                 inner: Inner::Plain(tcp),
                 upgrade: Upgrade::None,
+                handshake_timeout: crate::tls::DEFAULT_HANDSHAKE_TIMEOUT,
             }
+        }
+
+        /// Bounds the whole TLS handshake (default
+        /// [`DEFAULT_HANDSHAKE_TIMEOUT`](crate::tls::DEFAULT_HANDSHAKE_TIMEOUT)).
+        pub fn handshake_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.handshake_timeout = timeout;
+            self
         }
 
         /// A client connection, plain for now; STLS will verify `host` with `config`.
@@ -372,6 +386,7 @@ mod tls {
             Ok(TokioStream {
                 inner: Inner::Plain(tcp),
                 upgrade: Upgrade::Client(config, name),
+                handshake_timeout: crate::tls::DEFAULT_HANDSHAKE_TIMEOUT,
             })
         }
 
@@ -391,6 +406,7 @@ mod tls {
             TokioStream {
                 inner: Inner::Plain(tcp),
                 upgrade: Upgrade::Server(config),
+                handshake_timeout: crate::tls::DEFAULT_HANDSHAKE_TIMEOUT,
             }
         }
 
@@ -415,6 +431,8 @@ mod tls {
             let Inner::Plain(tcp) = std::mem::replace(&mut self.inner, Inner::Broken) else {
                 return Err(other("TLS already active"));
             };
+            let limit = self.handshake_timeout;
+            let late = |_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake took too long");
             self.inner = match self.upgrade.clone() {
                 Upgrade::None => {
                     return Err(io::Error::new(
@@ -422,11 +440,19 @@ mod tls {
                         "no TLS configured",
                     ))
                 }
-                Upgrade::Client(config, name) => Inner::Client(Box::new(
-                    TlsConnector::from(config).connect(name, tcp).await?,
-                )),
+                Upgrade::Client(config, name) => {
+                    let connect = TlsConnector::from(config).connect(name, tcp);
+                    let s = ::tokio::time::timeout(limit, connect)
+                        .await
+                        .map_err(late)??;
+                    Inner::Client(Box::new(s))
+                }
                 Upgrade::Server(config) => {
-                    Inner::Server(Box::new(TlsAcceptor::from(config).accept(tcp).await?))
+                    let accept = TlsAcceptor::from(config).accept(tcp);
+                    let s = ::tokio::time::timeout(limit, accept)
+                        .await
+                        .map_err(late)??;
+                    Inner::Server(Box::new(s))
                 }
             };
             Ok(())

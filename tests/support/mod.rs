@@ -508,7 +508,20 @@ pub fn start_server_many(bin: &str, users: usize, per_user: usize) -> (Pop3d, u3
     }
     fs::write(dir.join("users"), list).unwrap();
     let port = free_port();
-    let child = spawn_server(bin, &dir, port, &["--allow-plaintext-auth"]);
+    // Every load client comes from 127.0.0.1: lift the per-address and total caps.
+    let cap = (users + 100).to_string();
+    let child = spawn_server(
+        bin,
+        &dir,
+        port,
+        &[
+            "--allow-plaintext-auth",
+            "--max-connections",
+            &cap,
+            "--max-per-ip",
+            &cap,
+        ],
+    );
     let pid = child.id();
     let child = Running(child);
     (

@@ -67,6 +67,10 @@ pub struct ServerConfig {
     /// Delay before answering a failed login (slows password guessing). Default:
     /// 2,000 (2 seconds).
     pub auth_failure_delay_ms: u64,
+    /// How long a write to the client may make no progress before the adapter ends
+    /// the session (a client that stops reading must not hold its session and its
+    /// maildrop lock). Default: 60,000 (1 minute).
+    pub send_timeout_ms: u64,
 }
 
 /// The RFC 1939 minimum for the idle timer: 10 minutes.
@@ -96,6 +100,7 @@ impl ServerConfig {
             max_bad_commands: 10,
             idle_timeout_ms: MIN_IDLE_TIMEOUT_MS,
             auth_failure_delay_ms: 2000,
+            send_timeout_ms: 60_000,
         }
     }
 }

@@ -329,8 +329,8 @@ impl<M: Marks> Server<M> {
             opened: (0, 0),
             current: (0, 0),
         };
-        // APOP's digest can be cracked offline: offered only where plaintext is.
-        if server.config.apop && server.plaintext_allowed() {
+        // APOP's digest can be cracked offline: not before an available STLS.
+        if server.config.apop && !server.logins_wait_for_tls() {
             let mut stamp = [0u8; 96];
             let mut w = Writer::new(&mut stamp);
             let made = (|| {
@@ -456,6 +456,12 @@ impl<M: Marks> Server<M> {
         )
     }
 
+    /// How long a write may make no progress before the adapter ends the session
+    /// ([`ServerConfig::send_timeout_ms`], at least 1 ms).
+    pub fn send_timeout(&self) -> core::time::Duration {
+        core::time::Duration::from_millis(self.config.send_timeout_ms.max(1))
+    }
+
     /// True if TLS is active on the connection.
     pub fn tls_active(&self) -> bool {
         self.tls_active
@@ -493,13 +499,22 @@ impl<M: Marks> Server<M> {
         self.tls_active || self.config.allow_plaintext_auth
     }
 
-    /// Mechanisms offered right now. Before TLS, unless plaintext logins are
-    /// allowed, none: every mechanism gives a passive observer something to attack
-    /// (a password, a CRAM-MD5 digest or a SCRAM proof to crack offline).
+    /// True before STLS on a server that offers it, unless plaintext logins are
+    /// allowed: then no login at all is offered, since every one gives a passive
+    /// observer something to attack (a password, or an APOP, CRAM-MD5 or SCRAM
+    /// digest to crack offline) and TLS is one command away.
+    fn logins_wait_for_tls(&self) -> bool {
+        !self.plaintext_allowed() && self.config.tls == Tls::StartTls
+    }
+
+    /// Mechanisms offered right now: none while logins wait for TLS; without TLS
+    /// (none configured, plaintext not allowed) only those that send no password.
     fn mechanisms_now(&self) -> MechanismSet {
         let mut set = self.config.mechanisms;
-        if !self.plaintext_allowed() {
+        if self.logins_wait_for_tls() {
             set = MechanismSet::default();
+        } else if !self.plaintext_allowed() {
+            set = set.without(MechanismSet::PLAINTEXT);
         }
         if !self.tls_active {
             set = set.without(MechanismSet::EXTERNAL);
