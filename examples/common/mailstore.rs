@@ -216,7 +216,7 @@ pub fn parse_args() -> Result<Options, String> {
         send_timeout: Duration::from_secs(60),
         handshake_timeout: Duration::from_secs(30),
         max_connections: 1000,
-        max_per_ip: 50,
+        max_per_ip: 10,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -284,7 +284,7 @@ pub fn random32() -> [u8; 32] {
 }
 
 /// The usage line of both servers.
-pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth] [--send-timeout SECS (60)] [--handshake-timeout SECS (30)] [--max-connections N (1000)] [--max-per-ip N (50)]";
+pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth] [--send-timeout SECS (60)] [--handshake-timeout SECS (30)] [--max-connections N (1000)] [--max-per-ip N (10)]";
 
 /// Everything a server needs from its options: the shared mailbox state, the TLS
 /// configuration and the session settings.
