@@ -399,3 +399,28 @@ fn users_outside_the_maildir_root_are_refused() {
         }
     });
 }
+
+/// Login cost does not grow with message sizes: a message whose name carries its wire
+/// size (`,W=`, as Dovecot writes it) is not read at login. Here it
+/// cannot even be read, and the login still succeeds with the right STAT (the old
+/// servers read every message at login and answered `-ERR [SYS/TEMP]`).
+#[test]
+fn login_reads_no_message_whose_name_has_its_size() {
+    both(|bin| {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("wire-size-name");
+        fill_maildir(&dir.join("root/alice"), &[]);
+        let path = dir.join("root/alice/new/1600000000.M0P1.test,S=14,W=16");
+        fs::write(&path, "Subject: a\n\na\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o000)).unwrap();
+        let (_server, port) = start_as(Some("65534"), bin, &dir, "alice:pw\n", &[]);
+        let mut c = Client::connect(port);
+        c.line();
+        assert_eq!(
+            c.login("alice", "pw"),
+            "+OK Logged in, 1 messages (16 octets)\r\n",
+            "{bin}"
+        );
+        assert_eq!(c.cmd("LIST 1"), "+OK 1 16\r\n", "{bin}");
+    });
+}

@@ -37,6 +37,40 @@ pub struct Msg {
     pub source: Source,
 }
 
+/// The `,W=` field of a Maildir name (`1600000000.M1P2.host,S=1000,W=1020:2,S`): the
+/// message's size with CRLF line ends, as Dovecot writes it.
+fn wire_size_in_name(path: &std::path::Path) -> Option<u64> {
+    let name = path.file_name()?.to_str()?;
+    let base = name.split(':').next()?;
+    base.split(',')
+        .find_map(|f| f.strip_prefix("W=")?.parse().ok())
+}
+
+impl Shared {
+    /// A message's wire size without reading it where possible: from its name's
+    /// `,W=` field, else from what this process computed before for the same file
+    /// (length and modification time unchanged), else by reading it once. Login
+    /// time then depends on the number of messages, not on their size.
+    fn wire_size(&self, path: &std::path::Path) -> io::Result<u64> {
+        if let Some(size) = wire_size_in_name(path) {
+            return Ok(size);
+        }
+        let meta = std::fs::metadata(path)?;
+        let key = (meta.len(), meta.modified().ok());
+        if let Some((k, size)) = self.sizes.lock().unwrap().get(path) {
+            if *k == key {
+                return Ok(*size);
+            }
+        }
+        let size = wire_size(&std::fs::read(path)?);
+        self.sizes
+            .lock()
+            .unwrap()
+            .insert(path.to_path_buf(), (key, size));
+        Ok(size)
+    }
+}
+
 /// What every session shares.
 pub struct Shared {
     users: HashMap<String, String>,
@@ -44,7 +78,12 @@ pub struct Shared {
     /// The demo mailbox, shared by all sessions (deletions last as long as the process).
     demo: Mutex<Vec<(String, Arc<[u8]>)>>,
     locks: Mutex<HashSet<String>>,
+    /// Wire sizes computed by reading a file, by path (with its length and mtime).
+    sizes: Mutex<HashMap<PathBuf, SizeEntry>>,
 }
+
+/// A cached wire size: the file's (length, mtime) when it was computed, and the size.
+type SizeEntry = ((u64, Option<std::time::SystemTime>), u64);
 
 /// One session's view of its mailbox.
 pub struct Session {
@@ -76,10 +115,10 @@ impl Session {
                 let dir = root.join(user);
                 let mut out = Vec::new();
                 for e in maildir::list(&dir)? {
-                    let bytes = std::fs::read(&e.path)?;
+                    let size = self.shared.wire_size(&e.path)?;
                     out.push(Msg {
                         uid: e.uid,
-                        size: wire_size(&bytes),
+                        size,
                         source: Source::File(e.path),
                     });
                 }
@@ -146,6 +185,7 @@ impl Session {
         let gone: HashSet<&str> = deleted.iter().map(|n| self.msg(*n).uid.as_str()).collect();
         for n in deleted {
             if let Source::File(path) = &self.msg(*n).source {
+                self.shared.sizes.lock().unwrap().remove(path);
                 if let Err(e) = std::fs::remove_file(path) {
                     eprintln!("pop3d: cannot remove {}: {e}", path.display());
                     all = false;
@@ -332,6 +372,7 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
                 .collect(),
         ),
         locks: Mutex::new(HashSet::new()),
+        sizes: Mutex::new(HashMap::new()),
     });
     let mut config = ServerConfig::new("localhost");
     config.implementation = "pop3-proto pop3d".try_into().unwrap_or_default();
