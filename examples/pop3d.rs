@@ -47,7 +47,10 @@ impl Backend for Session {
             ServerEvent::CheckToken { .. } | ServerEvent::CheckExternal { .. } => {
                 Answer::Verdict(false)
             }
-            ServerEvent::NeedSecret { user } => Answer::Secret(self.secret(user)),
+            ServerEvent::NeedSecret { user, mechanism } => match self.verifier(user, mechanism) {
+                Some(verifier) => Answer::Verifier(verifier),
+                None => Answer::Secret(self.secret(user)),
+            },
             ServerEvent::OpenMaildrop { user } => Answer::Open(self.open(user)),
             ServerEvent::Size { msg } => Answer::Size(self.msg(msg).size),
             ServerEvent::Uid { msg } => Answer::Uid(self.msg(msg).uid.clone().into_bytes()),
@@ -129,6 +132,15 @@ fn accept(listener: TcpListener, setup: Arc<Setup>, config: ServerConfig) {
 }
 
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("--scram-verifier") {
+        return match mailstore::print_scram_verifier() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("pop3d: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let (o, setup) = match mailstore::parse_args().and_then(|o| Ok((mailstore::setup(&o)?, o))) {
         Ok((setup, o)) => (o, Arc::new(setup)),
         Err(e) => {

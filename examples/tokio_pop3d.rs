@@ -32,7 +32,10 @@ impl AsyncBackend for Session {
                 user,
                 password,
             } => AsyncAnswer::Verdict(self.check_password(authzid, user, password)),
-            ServerEvent::NeedSecret { user } => AsyncAnswer::Secret(self.secret(user)),
+            ServerEvent::NeedSecret { user, mechanism } => match self.verifier(user, mechanism) {
+                Some(verifier) => AsyncAnswer::Verifier(verifier),
+                None => AsyncAnswer::Secret(self.secret(user)),
+            },
             ServerEvent::OpenMaildrop { user } => AsyncAnswer::Open(self.open(user)),
             ServerEvent::Size { msg } => AsyncAnswer::Size(self.msg(msg).size),
             ServerEvent::Uid { msg } => AsyncAnswer::Uid(self.msg(msg).uid.clone().into_bytes()),

@@ -53,7 +53,7 @@ impl Backend for Flash {
             ServerEvent::CheckPassword { user, password, .. } => {
                 Answer::Verdict(user == b"dev" && password == b"flash")
             }
-            ServerEvent::NeedSecret { user } => {
+            ServerEvent::NeedSecret { user, .. } => {
                 Answer::Secret((user == b"dev").then_some(b"flash"))
             }
             ServerEvent::OpenMaildrop { .. } => Answer::Open(Open::Opened {

@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pop3_proto::codec::body::wire_size;
+use pop3_proto::sasl::scram::{Hash, ScramVerifier};
+use pop3_proto::sasl::SaslMechanism;
 use pop3_proto::server::{MechanismSet, Open, ServerConfig, Tls};
 
 #[path = "maildir.rs"]
@@ -71,9 +73,42 @@ impl Shared {
     }
 }
 
+/// How a user is stored: a password, or a SCRAM verifier (`{SCRAM-SHA-256}…`, as
+/// `pop3d --scram-verifier` prints it), which serves SCRAM, USER/PASS and PLAIN but
+/// not APOP or CRAM-MD5, and never gives the password away.
+pub enum Credential {
+    Password(String),
+    Verifier(ScramVerifier),
+}
+
+impl Credential {
+    fn parse(text: &str) -> Credential {
+        match ScramVerifier::parse(text.as_bytes()) {
+            Ok(v) => Credential::Verifier(v),
+            Err(_) => Credential::Password(text.to_string()),
+        }
+    }
+}
+
+/// The verifier line for the password on standard input (`pop3d --scram-verifier`):
+/// SCRAM-SHA-256, 4096 iterations, a random 16-octet salt.
+pub fn print_scram_verifier() -> Result<(), String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .map_err(|e| e.to_string())?;
+    let password = password.trim_end_matches(['\n', '\r']);
+    let salt = &random32()[..16];
+    let verifier = ScramVerifier::compute(Hash::Sha256, password.as_bytes(), salt, 4096);
+    let mut out = [0u8; 256];
+    let n = verifier.encode(&mut out).map_err(|e| format!("{e:?}"))?;
+    println!("{}", String::from_utf8_lossy(&out[..n]));
+    Ok(())
+}
+
 /// What every session shares.
 pub struct Shared {
-    users: HashMap<String, String>,
+    users: HashMap<String, Credential>,
     root: Option<PathBuf>,
     /// The demo mailbox, shared by all sessions (deletions last as long as the process).
     demo: Mutex<Vec<(String, Arc<[u8]>)>>,
@@ -152,15 +187,46 @@ impl Session {
     /// server core already refuses it, as `allow_authzid` is off; this holds even
     /// if it were on).
     pub fn check_password(&self, authzid: &[u8], user: &[u8], password: &[u8]) -> bool {
-        (authzid.is_empty() || authzid == user) && self.secret(user).is_some_and(|p| p == password)
+        (authzid.is_empty() || authzid == user)
+            && match self.credential(user) {
+                Some(Credential::Password(p)) => p.as_bytes() == password,
+                Some(Credential::Verifier(v)) => v.check_password(password),
+                None => false,
+            }
     }
 
-    /// The shared secret of `user` (APOP, CRAM-MD5, SCRAM), if the user exists.
-    pub fn secret(&self, user: &[u8]) -> Option<Vec<u8>> {
+    fn credential(&self, user: &[u8]) -> Option<&Credential> {
         std::str::from_utf8(user)
             .ok()
             .and_then(|u| self.shared.users.get(u))
-            .map(|p| p.as_bytes().to_vec())
+    }
+
+    /// The shared secret of `user` (APOP, CRAM-MD5, SCRAM), if the user exists and
+    /// has a password (a stored verifier serves SCRAM only).
+    pub fn secret(&self, user: &[u8]) -> Option<Vec<u8>> {
+        match self.credential(user) {
+            Some(Credential::Password(p)) => Some(p.as_bytes().to_vec()),
+            _ => None,
+        }
+    }
+
+    /// The stored SCRAM verifier of `user` for `mechanism`, if that is how the user
+    /// is stored (`Some(None)`: stored otherwise, or unknown, for this mechanism:
+    /// answer with [`secret`](Self::secret) instead when `None`).
+    pub fn verifier(
+        &self,
+        user: &[u8],
+        mechanism: Option<SaslMechanism>,
+    ) -> Option<Option<ScramVerifier>> {
+        let hash = match mechanism? {
+            SaslMechanism::ScramSha1 => Hash::Sha1,
+            SaslMechanism::ScramSha256 => Hash::Sha256,
+            _ => return None,
+        };
+        match self.credential(user) {
+            Some(Credential::Verifier(v)) => Some((v.hash == hash).then(|| v.clone())),
+            _ => None,
+        }
     }
 
     /// Locks and opens the mailbox of `user`.
@@ -339,15 +405,15 @@ pub struct Setup {
 /// Reads the users file and the TLS files and builds the session settings.
 pub fn setup(o: &Options) -> Result<Setup, String> {
     let demo = o.root.is_none();
-    let users: HashMap<String, String> = match &o.users {
-        None => HashMap::from([("demo".to_string(), "demo".to_string())]),
+    let users: HashMap<String, Credential> = match &o.users {
+        None => HashMap::from([("demo".to_string(), Credential::Password("demo".into()))]),
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| format!("{}: {e}", path.display()))?
             .lines()
             .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
             .filter_map(|l| l.split_once(':'))
             .map(|(u, p)| match is_mailbox_name(u) {
-                true => Ok((u.to_string(), p.to_string())),
+                true => Ok((u.to_string(), Credential::parse(p))),
                 false => Err(format!(
                     "{}: user name {u:?} is not one plain path component (its Maildir would be outside --maildir-root)",
                     path.display()

@@ -191,6 +191,8 @@ pub enum Answer<'a> {
     Verdict(bool),
     /// For NeedSecret.
     Secret(Option<Vec<u8>>),
+    /// For NeedSecret of SCRAM: the user's stored verifier (`None`: unknown user).
+    Verifier(Option<crate::sasl::scram::ScramVerifier>),
     /// For OpenMaildrop.
     Open(Open),
     /// For Size.
@@ -310,6 +312,7 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
         match answer {
             Answer::Verdict(ok) => server.answer_password(ok, now)?,
             Answer::Secret(s) => server.answer_secret(s.as_deref(), now)?,
+            Answer::Verifier(v) => server.answer_verifier(v.as_ref(), now)?,
             Answer::Open(open) => server.answer_open(open)?,
             Answer::Size(size) => server.answer_size(size)?,
             Answer::Uid(uid) => server.answer_uid(&uid)?,

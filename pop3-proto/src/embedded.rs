@@ -196,6 +196,8 @@ pub enum Answer<'a> {
     Verdict(bool),
     /// For NeedSecret.
     Secret(Option<&'a [u8]>),
+    /// For NeedSecret of SCRAM: the user's stored verifier (`None`: unknown user).
+    Verifier(Option<&'a crate::sasl::scram::ScramVerifier>),
     /// For OpenMaildrop.
     Open(Open),
     /// For Size.
@@ -271,6 +273,7 @@ where
             match answer {
                 Answer::Verdict(ok) => return server.answer_password(ok, now),
                 Answer::Secret(s) => return server.answer_secret(s, now),
+                Answer::Verifier(v) => return server.answer_verifier(v, now),
                 Answer::Open(open) => return server.answer_open(open),
                 Answer::Size(size) => return server.answer_size(size),
                 Answer::Uid(uid) => return server.answer_uid(uid),

@@ -142,6 +142,8 @@ pub enum AsyncAnswer {
     Verdict(bool),
     /// For NeedSecret.
     Secret(Option<Vec<u8>>),
+    /// For NeedSecret of SCRAM: the user's stored verifier (`None`: unknown user).
+    Verifier(Option<crate::sasl::scram::ScramVerifier>),
     /// For OpenMaildrop.
     Open(Open),
     /// For Size.
@@ -275,6 +277,7 @@ where
         match answer {
             AsyncAnswer::Verdict(ok) => server.answer_password(ok, now)?,
             AsyncAnswer::Secret(s) => server.answer_secret(s.as_deref(), now)?,
+            AsyncAnswer::Verifier(v) => server.answer_verifier(v.as_ref(), now)?,
             AsyncAnswer::Open(open) => server.answer_open(open)?,
             AsyncAnswer::Size(size) => server.answer_size(size)?,
             AsyncAnswer::Uid(uid) => server.answer_uid(&uid)?,

@@ -108,6 +108,119 @@ pub struct Keys {
     pub client_key: [u8; 32],
 }
 
+/// What a server stores instead of a password for SCRAM (RFC 5802 §2.2,
+/// RFC 7677): the salt, the iteration count, `StoredKey` and `ServerKey`. It lets the
+/// server check a client's proof and prove itself, but not log in as the user;
+/// computing it from the password takes the PBKDF2 work once, at enrolment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScramVerifier {
+    /// SHA-1 or SHA-256.
+    pub hash: Hash,
+    /// PBKDF2 iterations (4096 or more).
+    pub iterations: u32,
+    /// The salt (at most 64 octets).
+    pub salt: heapless::Vec<u8, 64>,
+    /// `H(ClientKey)`, the hash's length.
+    pub stored_key: heapless::Vec<u8, 32>,
+    /// `HMAC(SaltedPassword, "Server Key")`, the hash's length.
+    pub server_key: heapless::Vec<u8, 32>,
+}
+
+/// Why a stored verifier could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct VerifierFormatError;
+
+impl ScramVerifier {
+    /// The verifier of `password` (salt at most 64 octets: longer is cut).
+    pub fn compute(hash: Hash, password: &[u8], salt: &[u8], iterations: u32) -> ScramVerifier {
+        let salt = &salt[..salt.len().min(64)];
+        let keys = Keys::derive(hash, password, salt, iterations);
+        let n = hash.len();
+        ScramVerifier {
+            hash,
+            iterations,
+            salt: heapless::Vec::from_slice(salt).unwrap_or_default(),
+            stored_key: heapless::Vec::from_slice(&keys.stored_key[..n]).unwrap_or_default(),
+            server_key: heapless::Vec::from_slice(&keys.server_key[..n]).unwrap_or_default(),
+        }
+    }
+
+    /// True if `password` is the one this verifier was computed from (for USER/PASS
+    /// or PLAIN against stored verifiers): the PBKDF2 work once more.
+    pub fn check_password(&self, password: &[u8]) -> bool {
+        let keys = Keys::derive(self.hash, password, &self.salt, self.iterations);
+        crate::sasl::ct_eq(&keys.stored_key[..self.hash.len()], &self.stored_key)
+    }
+
+    /// Writes the verifier as text, the form Dovecot stores:
+    /// `{SCRAM-SHA-256}4096,<salt>,<StoredKey>,<ServerKey>` (base64).
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, crate::EncodeError> {
+        let mut w = crate::encode::Writer::new(out);
+        w.put(match self.hash {
+            Hash::Sha1 => b"{SCRAM-SHA-1}",
+            Hash::Sha256 => b"{SCRAM-SHA-256}",
+        })?;
+        w.put_u64(u64::from(self.iterations))?;
+        for part in [&self.salt[..], &self.stored_key, &self.server_key] {
+            w.put(b",")?;
+            crate::sasl::write_base64(&mut w, part)?;
+        }
+        Ok(w.len())
+    }
+
+    /// Reads the text form of [`encode`](Self::encode).
+    pub fn parse(text: &[u8]) -> Result<ScramVerifier, VerifierFormatError> {
+        let (hash, rest) = if let Some(r) = text.strip_prefix(b"{SCRAM-SHA-256}") {
+            (Hash::Sha256, r)
+        } else if let Some(r) = text.strip_prefix(b"{SCRAM-SHA-1}") {
+            (Hash::Sha1, r)
+        } else {
+            return Err(VerifierFormatError);
+        };
+        let mut parts = rest.split(|b| *b == b',');
+        let iterations = parts
+            .next()
+            .and_then(|p| core::str::from_utf8(p).ok())
+            .and_then(|p| p.parse().ok())
+            .ok_or(VerifierFormatError)?;
+        let mut field = |max: usize| -> Result<heapless::Vec<u8, 64>, VerifierFormatError> {
+            let b64 = parts.next().ok_or(VerifierFormatError)?;
+            let mut buf = [0u8; 64];
+            let n = crate::sasl::decode_base64(b64, &mut buf).map_err(|_| VerifierFormatError)?;
+            if n == 0 || n > max {
+                return Err(VerifierFormatError);
+            }
+            heapless::Vec::from_slice(&buf[..n]).map_err(|_| VerifierFormatError)
+        };
+        let salt = field(64)?;
+        let stored = field(hash.len())?;
+        let server = field(hash.len())?;
+        if stored.len() != hash.len() || server.len() != hash.len() || parts.next().is_some() {
+            return Err(VerifierFormatError);
+        }
+        Ok(ScramVerifier {
+            hash,
+            iterations,
+            salt,
+            stored_key: heapless::Vec::from_slice(&stored).map_err(|_| VerifierFormatError)?,
+            server_key: heapless::Vec::from_slice(&server).map_err(|_| VerifierFormatError)?,
+        })
+    }
+
+    /// The keys a SCRAM server needs (no client key: a verifier has none).
+    pub(crate) fn keys(&self) -> Keys {
+        let mut keys = Keys {
+            stored_key: [0; 32],
+            server_key: [0; 32],
+            client_key: [0; 32],
+        };
+        keys.stored_key[..self.stored_key.len()].copy_from_slice(&self.stored_key);
+        keys.server_key[..self.server_key.len()].copy_from_slice(&self.server_key);
+        keys
+    }
+}
+
 impl Keys {
     /// Derives the keys from a password, salt and iteration count.
     pub fn derive(hash: Hash, password: &[u8], salt: &[u8], iterations: u32) -> Keys {

@@ -3,7 +3,7 @@
 use core::ops::Range;
 
 use crate::encode::Writer;
-use crate::sasl::scram::{Hash, Keys, ScramError, ScramServer};
+use crate::sasl::scram::{Hash, Keys, ScramError, ScramServer, ScramVerifier};
 use crate::sasl::{cram, ct_eq, decode_base64, write_base64};
 use crate::sasl::{MechanismSet, SaslMechanism};
 use crate::server::ServerEvent;
@@ -168,7 +168,10 @@ impl SaslServer {
     pub(crate) fn event(&self) -> ServerEvent<'_> {
         let user = self.authenticated_user();
         if self.awaiting == Awaiting::Secret {
-            return ServerEvent::NeedSecret { user };
+            return ServerEvent::NeedSecret {
+                user,
+                mechanism: Some(self.mechanism),
+            };
         }
         match self.mechanism {
             SaslMechanism::XOAuth2 | SaslMechanism::OAuthBearer => ServerEvent::CheckToken {
@@ -234,6 +237,47 @@ impl SaslServer {
             }
             _ => AuthStep::Error("Unexpected secret"),
         }
+    }
+
+    /// The mechanism of this exchange.
+    pub(crate) fn mechanism(&self) -> SaslMechanism {
+        self.mechanism
+    }
+
+    /// Answers NeedSecret of a SCRAM exchange with a stored verifier (`None`: unknown
+    /// user, which runs on a fake secret like [`secret`](Self::secret)). `Err` when
+    /// this is not a SCRAM exchange of the verifier's hash.
+    pub(crate) fn verifier(&mut self, verifier: Option<&ScramVerifier>) -> Result<AuthStep, ()> {
+        let hash = match self.mechanism {
+            SaslMechanism::ScramSha1 => Hash::Sha1,
+            SaslMechanism::ScramSha256 => Hash::Sha256,
+            _ => return Err(()),
+        };
+        let Some(v) = verifier else {
+            return Ok(self.secret(None));
+        };
+        if v.hash != hash || self.awaiting != Awaiting::Secret {
+            return Err(());
+        }
+        self.awaiting = Awaiting::Nothing;
+        self.unknown_user = false;
+        let Some(scram) = self.scram.as_mut() else {
+            return Err(());
+        };
+        let mut nonce = [0u8; 24];
+        let mut w = Writer::new(&mut nonce);
+        if write_base64(&mut w, &self.random[14..32]).is_err() {
+            return Ok(AuthStep::Error("Internal error"));
+        }
+        Ok(
+            match scram.server_first(v.keys(), &v.salt, v.iterations, &nonce) {
+                Ok(msg) => {
+                    self.challenge = bytes(&[msg]);
+                    AuthStep::Challenge
+                }
+                Err(e) => scram_failure(e),
+            },
+        )
     }
 
     /// Handles one client response (still base64).

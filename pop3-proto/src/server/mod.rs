@@ -105,10 +105,14 @@ pub enum ServerEvent<'a> {
         authzid: &'a [u8],
     },
     /// The shared secret of `user` is needed (APOP, CRAM-MD5, SCRAM). Answer with
-    /// [`Server::answer_secret`].
+    /// [`Server::answer_secret`] (the password), or for SCRAM with
+    /// [`Server::answer_verifier`] (a stored verifier). For an unknown user answer
+    /// `None`: the client sees the same failure as for a wrong password.
     NeedSecret {
         /// The user name.
         user: &'a [u8],
+        /// The SASL mechanism asking (`None`: APOP).
+        mechanism: Option<crate::sasl::SaslMechanism>,
     },
     /// Credentials are good: lock and open the maildrop of `user`. Answer with
     /// [`Server::answer_open`].
@@ -585,7 +589,10 @@ impl<M: Marks> Server<M> {
                 user: &self.user,
                 password,
             },
-            State::ApopSecret { .. } => ServerEvent::NeedSecret { user: &self.user },
+            State::ApopSecret { .. } => ServerEvent::NeedSecret {
+                user: &self.user,
+                mechanism: None,
+            },
             State::Sasl(sasl) if sasl.awaiting_answer() => sasl.event(),
             State::Open { emitted: true } => ServerEvent::OpenMaildrop { user: &self.user },
             State::Update { emitted: true } => ServerEvent::Update,
@@ -820,7 +827,10 @@ impl<M: Marks> Server<M> {
                     d.make_ascii_lowercase();
                     self.set_user(name);
                     self.state = State::ApopSecret { digest: d };
-                    return Some(ServerEvent::NeedSecret { user: &self.user });
+                    return Some(ServerEvent::NeedSecret {
+                        user: &self.user,
+                        mechanism: None,
+                    });
                 }
             }
             Command::Auth {
@@ -1039,6 +1049,40 @@ impl<M: Marks> Server<M> {
                 Ok(())
             }
             _ => Err(ServerError::Unexpected),
+        }
+    }
+
+    /// Answers [`ServerEvent::NeedSecret`] of a SCRAM exchange
+    /// ([`secret_mechanism`](Self::secret_mechanism) is SCRAM-SHA-1 or -256) with the
+    /// user's stored verifier instead of a password, or `None` for an unknown user
+    /// (the exchange then fails at the client's proof, like a wrong password). A
+    /// verifier of the other hash is [`ServerError::Unexpected`].
+    pub fn answer_verifier(
+        &mut self,
+        verifier: Option<&crate::sasl::scram::ScramVerifier>,
+        now: Instant,
+    ) -> Result<(), ServerError> {
+        let State::Sasl(sasl) = &mut self.state else {
+            return Err(ServerError::Unexpected);
+        };
+        if !sasl.awaiting_secret() {
+            return Err(ServerError::Unexpected);
+        }
+        let step = sasl
+            .verifier(verifier)
+            .map_err(|()| ServerError::Unexpected)?;
+        let _ = self.sasl_step(step, now);
+        Ok(())
+    }
+
+    /// Which SASL mechanism asks for the secret of a pending
+    /// [`ServerEvent::NeedSecret`] (`None`: APOP, or no such event): an application
+    /// that stores SCRAM verifiers answers SCRAM with
+    /// [`answer_verifier`](Self::answer_verifier).
+    pub fn secret_mechanism(&self) -> Option<crate::sasl::SaslMechanism> {
+        match &self.state {
+            State::Sasl(sasl) if sasl.awaiting_secret() => Some(sasl.mechanism()),
+            _ => None,
         }
     }
 

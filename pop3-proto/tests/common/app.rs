@@ -1,6 +1,8 @@
 //! An in-memory application behind a `Server`: users, one maildrop, and a driver
 //! that feeds client bytes in pieces and answers every event.
 
+use pop3_proto::sasl::scram::{Hash, ScramVerifier};
+use pop3_proto::sasl::SaslMechanism;
 use pop3_proto::server::{Open, Server, ServerEvent};
 use pop3_proto::time::Instant;
 
@@ -26,6 +28,8 @@ pub struct App {
     pub starttls: u32,
     /// Body bytes handed to the server per `body` call.
     pub body_piece: usize,
+    /// Answer SCRAM with stored verifiers instead of passwords.
+    pub verifiers: bool,
 }
 
 impl App {
@@ -52,6 +56,7 @@ impl App {
             log: Vec::new(),
             starttls: 0,
             body_piece: 7,
+            verifiers: false,
         }
     }
 
@@ -93,7 +98,22 @@ impl App {
                     .answer_password(authzid.is_empty() || authzid == b"alice", now)
                     .unwrap();
             }
-            ServerEvent::NeedSecret { user } => {
+            ServerEvent::NeedSecret {
+                user,
+                mechanism: Some(m @ (SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256)),
+            } if self.verifiers => {
+                // Stored verifiers instead of passwords, with a salt of the user's.
+                let hash = if m == SaslMechanism::ScramSha1 {
+                    Hash::Sha1
+                } else {
+                    Hash::Sha256
+                };
+                let verifier = self
+                    .password(user)
+                    .map(|p| ScramVerifier::compute(hash, p, b"salt of the user", 4096));
+                server.answer_verifier(verifier.as_ref(), now).unwrap();
+            }
+            ServerEvent::NeedSecret { user, .. } => {
                 let secret = self.password(user).map(<[u8]>::to_vec);
                 server.answer_secret(secret.as_deref(), now).unwrap();
             }
@@ -203,7 +223,7 @@ pub enum OwnedEvent {
     CheckPassword(Vec<u8>, Vec<u8>, Vec<u8>),
     CheckToken(Vec<u8>, Vec<u8>),
     CheckExternal(Vec<u8>),
-    NeedSecret(Vec<u8>),
+    NeedSecret(Vec<u8>, Option<SaslMechanism>),
     OpenMaildrop(Vec<u8>),
     Size(u32),
     Uid(u32),
@@ -224,7 +244,9 @@ impl From<&ServerEvent<'_>> for OwnedEvent {
                 OwnedEvent::CheckToken(user.to_vec(), token.to_vec())
             }
             ServerEvent::CheckExternal { authzid } => OwnedEvent::CheckExternal(authzid.to_vec()),
-            ServerEvent::NeedSecret { user } => OwnedEvent::NeedSecret(user.to_vec()),
+            ServerEvent::NeedSecret { user, mechanism } => {
+                OwnedEvent::NeedSecret(user.to_vec(), mechanism)
+            }
             ServerEvent::OpenMaildrop { user } => OwnedEvent::OpenMaildrop(user.to_vec()),
             ServerEvent::Size { msg } => OwnedEvent::Size(msg),
             ServerEvent::Uid { msg } => OwnedEvent::Uid(msg),
@@ -251,7 +273,10 @@ impl OwnedEvent {
             },
             OwnedEvent::CheckToken(u, t) => ServerEvent::CheckToken { user: u, token: t },
             OwnedEvent::CheckExternal(a) => ServerEvent::CheckExternal { authzid: a },
-            OwnedEvent::NeedSecret(u) => ServerEvent::NeedSecret { user: u },
+            OwnedEvent::NeedSecret(u, m) => ServerEvent::NeedSecret {
+                user: u,
+                mechanism: *m,
+            },
             OwnedEvent::OpenMaildrop(u) => ServerEvent::OpenMaildrop { user: u },
             OwnedEvent::Size(m) => ServerEvent::Size { msg: *m },
             OwnedEvent::Uid(m) => ServerEvent::Uid { msg: *m },
