@@ -16,6 +16,12 @@
 //!   --tls-cert PEM --tls-key PEM   enable STLS (and --listen-tls)
 //!   --listen-tls ADDR        implicit TLS listener (pop3s)
 //!   --allow-plaintext-auth   allow USER/PASS, PLAIN, LOGIN without TLS
+//!   --send-timeout SECS      a write making no progress this long ends the session (60)
+//!   --handshake-timeout SECS a TLS handshake taking longer ends the connection (30)
+//!   --max-connections N      sessions at once (1000); more get -ERR [SYS/TEMP]
+//!   --max-per-ip N           sessions at once from one address (10)
+//!   --scram-verifier         print the SCRAM-SHA-256 verifier of the password on
+//!                            stdin, for the users file (`name:{SCRAM-SHA-256}…`)
 //!
 //! Each session locks its mailbox (a second login gets `-ERR [IN-USE]`); deletions
 //! are applied only at QUIT, one file at a time; UIDs are the Maildir unique names,
