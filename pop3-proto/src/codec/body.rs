@@ -144,40 +144,94 @@ impl BodyDecoder {
             }
         }
         let start = i;
-        let mut prev_cr = self.state == State::MidCr;
-        loop {
-            let Some(offset) = memchr::memchr(b'\n', &input[i..]) else {
-                self.state = if input.last() == Some(&b'\r') {
-                    State::MidCr
-                } else {
-                    State::Mid
-                };
-                return (input.len(), Some(BodyChunk::Data(&input[start..])));
-            };
-            let lf = i + offset;
-            let crlf = if lf > i {
+        let prev_cr = self.state == State::MidCr;
+        // Where the search for a line end followed by a dot begins. Two LFs need a
+        // look of their own first: under `Auto` the first one, which settles the
+        // policy; under `Data` one right after a CR held from the previous input,
+        // which the search below cannot see as CRLF.
+        let mut from = start;
+        let first_lf = match self.bare_lf {
+            BareLf::Auto => memchr::memchr(b'\n', &input[start..]).map(|at| start + at),
+            BareLf::Data if prev_cr && input[start] == b'\n' => Some(start),
+            _ => None,
+        };
+        if let Some(lf) = first_lf {
+            let crlf = if lf > start {
                 input[lf - 1] == b'\r'
             } else {
                 prev_cr
             };
-            let line_end = self.ends_line(crlf);
-            i = lf + 1;
-            prev_cr = false;
-            if line_end {
-                match input.get(i) {
+            from = lf + 1;
+            if self.ends_line(crlf) {
+                match input.get(from) {
                     None => {
                         self.state = State::LineStart;
-                        return (i, Some(BodyChunk::Data(&input[start..i])));
+                        return (from, Some(BodyChunk::Data(&input[start..from])));
                     }
                     Some(b'.') => {
                         self.state = State::Dot;
-                        return (i + 1, Some(BodyChunk::Data(&input[start..i])));
+                        return (from + 1, Some(BodyChunk::Data(&input[start..from])));
                     }
                     Some(_) => {}
                 }
             }
         }
+        // Only a line end followed by `.` matters: search for that, not line ends.
+        let dot = match self.bare_lf {
+            BareLf::Data => find_dot_line(&input[from..], b"\r\n.").map(|at| from + at + 2),
+            BareLf::LineEnd => find_dot_line(&input[from..], b"\n.").map(|at| from + at + 1),
+            // Still undecided: the input has no LF at all.
+            BareLf::Auto => None,
+        };
+        if let Some(dot) = dot {
+            self.state = State::Dot;
+            return (dot + 1, Some(BodyChunk::Data(&input[start..dot])));
+        }
+        let data = &input[start..];
+        // (A CRLF split after a held CR was settled above; under `Auto`, `data` has
+        // no LF.)
+        self.state = match (self.bare_lf, data) {
+            (BareLf::Data, [.., b'\r', b'\n']) | (BareLf::LineEnd, [.., b'\n']) => State::LineStart,
+            (_, [.., b'\r']) => State::MidCr,
+            _ => State::Mid,
+        };
+        (input.len(), Some(BodyChunk::Data(data)))
     }
+}
+
+/// The first `needle` in `haystack`: a line end then `.` (`\r\n.` or `\n.`).
+///
+/// The decoder's hot path. memchr's SIMD "packed pair" searcher looks for the line
+/// end's first byte and the dot together, so plain line ends cost nothing. It is
+/// built here on every call: for SSE2 (all x86_64) and NEON that is two register
+/// splats, inlined. (A `memmem::Finder` costs more to build than searching the
+/// typical stretch between two stuffed lines; so does an AVX2 searcher, returned
+/// through a call that copies it.) Short haystacks and other targets check the
+/// bytes around each LF.
+#[inline]
+fn find_dot_line(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    #[cfg(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        all(target_arch = "aarch64", target_feature = "neon")
+    ))]
+    if let Some(pair) = u8::try_from(needle.len() - 1)
+        .ok()
+        .and_then(|last| memchr::arch::all::packedpair::Pair::with_indices(needle, 0, last))
+    {
+        #[cfg(target_arch = "aarch64")]
+        use memchr::arch::aarch64::neon::packedpair::Finder;
+        #[cfg(target_arch = "x86_64")]
+        use memchr::arch::x86_64::sse2::packedpair::Finder;
+        if let Some(finder) = Finder::with_pair(needle, pair) {
+            if haystack.len() >= finder.min_haystack_len() {
+                return finder.find(haystack, needle);
+            }
+        }
+    }
+    let lf_in_needle = needle.len() - 2;
+    memchr::memchr_iter(b'\n', haystack)
+        .filter_map(|lf| lf.checked_sub(lf_in_needle))
+        .find(|&at| haystack.get(at..at + needle.len()) == Some(needle))
 }
 
 /// Streaming dot-stuffer for a server sending a message body.
@@ -211,37 +265,35 @@ impl BodyEncoder {
     pub fn encode(&mut self, input: &[u8], out: &mut [u8]) -> (usize, usize) {
         let (mut i, mut o) = (0, 0);
         while i < input.len() {
-            if self.line_start && input[i] == b'.' {
-                let Some(dst) = out.get_mut(o..o + 2) else {
-                    break;
-                };
-                dst.copy_from_slice(b"..");
-                o += 2;
-                i += 1;
-                self.line_start = false;
-                continue;
-            }
-            let run_end = memchr::memchr(b'\n', &input[i..]).map_or(input.len(), |off| i + off);
-            let n = (run_end - i).min(out.len() - o);
+            // Everything up to the next byte to rewrite goes out unchanged.
+            let before = match (self.line_start, self.prev_cr) {
+                (true, _) => b'\n',
+                (false, true) => b'\r',
+                (false, false) => 0,
+            };
+            let n = copy_clean(&input[i..], &mut out[o..], before);
             if n > 0 {
-                out[o..o + n].copy_from_slice(&input[i..i + n]);
-                self.prev_cr = input[i + n - 1] == b'\r';
-                self.line_start = false;
+                let last = input[i + n - 1];
+                self.line_start = last == b'\n';
+                self.prev_cr = last == b'\r';
                 i += n;
                 o += n;
             }
-            if i < run_end || run_end == input.len() {
+            if i == input.len() || o == out.len() {
                 break;
             }
-            // At an LF: make sure it is preceded by CR.
-            let end: &[u8] = if self.prev_cr { b"\n" } else { b"\r\n" };
-            let Some(dst) = out.get_mut(o..o + end.len()) else {
+            // A dot starting a line is doubled; a bare LF becomes CRLF.
+            let (rewrite, line_start): (&[u8; 2], bool) = match input[i] {
+                b'.' => (b"..", false),
+                _ => (b"\r\n", true),
+            };
+            let Some(dst) = out.get_mut(o..o + 2) else {
                 break;
             };
-            dst.copy_from_slice(end);
-            o += end.len();
+            dst.copy_from_slice(rewrite);
+            o += 2;
             i += 1;
-            self.line_start = true;
+            self.line_start = line_start;
             self.prev_cr = false;
         }
         (i, o)
@@ -268,6 +320,93 @@ impl BodyEncoder {
         out.get_mut(..tail.len())?.copy_from_slice(tail);
         *self = BodyEncoder::new();
         Some(tail.len())
+    }
+}
+
+/// Whether a [`BodyEncoder`] rewrites byte `b` after `prev`: a dot starting a line, or
+/// an LF without CR before it.
+fn rewritten(prev: u8, b: u8) -> bool {
+    (b == b'.' && prev == b'\n') || (b == b'\n' && prev != b'\r')
+}
+
+/// Copies the start of `input` that a [`BodyEncoder`] passes on unchanged into `out`,
+/// up to the first byte it rewrites or as far as `out` has room; returns its length.
+/// `before` is the byte before `input` (`\n` at a line start).
+///
+/// The encoder's hot path: 32-byte blocks are checked whole, each byte against the one
+/// before it, in code the compiler turns into SIMD compares, and copied as they pass;
+/// only in a block with a hit is the first one looked for.
+fn copy_clean(input: &[u8], out: &mut [u8], before: u8) -> usize {
+    const BLOCK: usize = 32;
+    let len = input.len().min(out.len());
+    match input.first() {
+        Some(&b) if len > 0 && !rewritten(before, b) => out[0] = b,
+        _ => return 0,
+    }
+    let mut at = 1;
+    while let (Some(window), Some(dst)) =
+        (input.get(at - 1..at + BLOCK), out.get_mut(at..at + BLOCK))
+    {
+        let (prev, cur) = (&window[..BLOCK], &window[1..]);
+        // `rewritten` as 0 or 0xff per byte: so it vectorizes (with `bool`s it does
+        // not), into compares whose results are such masks already.
+        let mut hits = [0u8; BLOCK];
+        for k in 0..BLOCK {
+            let (p, b) = (prev[k], cur[k]);
+            let eq = |x: u8, y: u8| 0u8.wrapping_sub(u8::from(x == y));
+            hits[k] = eq(b, b'.') & eq(p, b'\n') | eq(b, b'\n') & !eq(p, b'\r');
+        }
+        if hits.iter().fold(0, |any, &hit| any | hit) != 0 {
+            // The first hit: the first nonzero byte, read as little-endian words.
+            let clean = hits
+                .chunks_exact(8)
+                .map(|word| {
+                    u64::from_le_bytes([
+                        word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+                    ])
+                })
+                .enumerate()
+                .find(|(_, word)| *word != 0)
+                .map_or(BLOCK, |(w, word)| {
+                    w * 8 + word.trailing_zeros() as usize / 8
+                });
+            copy_short(&mut dst[..clean], &cur[..clean]);
+            return at + clean;
+        }
+        dst.copy_from_slice(cur);
+        at += BLOCK;
+    }
+    let end = (at..len)
+        .find(|&k| rewritten(input[k - 1], input[k]))
+        .unwrap_or(len);
+    out[at..end].copy_from_slice(&input[at..end]);
+    end
+}
+
+/// `dst.copy_from_slice(src)`; up to 32 bytes in two overlapping fixed-size moves
+/// instead of a call to `memcpy`.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    match n {
+        33.. => dst.copy_from_slice(src),
+        16.. => {
+            dst[..16].copy_from_slice(&src[..16]);
+            dst[n - 16..].copy_from_slice(&src[n - 16..]);
+        }
+        8.. => {
+            dst[..8].copy_from_slice(&src[..8]);
+            dst[n - 8..].copy_from_slice(&src[n - 8..]);
+        }
+        4.. => {
+            dst[..4].copy_from_slice(&src[..4]);
+            dst[n - 4..].copy_from_slice(&src[n - 4..]);
+        }
+        _ => {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = *s;
+            }
+        }
     }
 }
 
