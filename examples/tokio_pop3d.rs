@@ -44,10 +44,12 @@ impl AsyncBackend for Session {
                     Source::Memory(bytes) => {
                         Some(Box::pin(Cursor::new(bytes.clone())) as MessageReader)
                     }
+                    // tokio reads files on its blocking pool, a round trip per read:
+                    // large reads keep them few (pages are touched only as used).
                     Source::File(path) => tokio::fs::File::open(path)
                         .await
                         .ok()
-                        .map(|f| Box::pin(f) as _),
+                        .map(|f| Box::pin(tokio::io::BufReader::with_capacity(256 * 1024, f)) as _),
                 })
             }
             _ => AsyncAnswer::Verdict(false), // bearer tokens, EXTERNAL: not offered

@@ -1,0 +1,114 @@
+//! Serving speed: pop3d, tokio_pop3d and Dovecot, each started here over the same
+//! 2,000 × 50 KB Maildir, serve every message to one pipelined client over loopback
+//! that only counts bytes and message ends (it reads in 1 MiB pieces and looks at
+//! the bytes around each `.`, which message lines here never contain). Prints MB/s and the ratio
+//! to Dovecot, best of three runs each, in one run of the benchmark.
+//!
+//! ```sh
+//! cargo build --release --examples && ./target/release/examples/serve_bench
+//! ```
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+const MESSAGES: usize = 2_000;
+
+/// Logs in, pipelines RETR 1..=n, and reads until n message ends; returns the bytes
+/// received and the time from the first RETR to the last byte.
+fn fetch_all(port: u16, user: &str, password: &str, n: usize) -> (usize, Duration) {
+    let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let mut r = BufReader::new(tcp.try_clone().unwrap());
+    let mut w = tcp;
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    w.write_all(format!("USER {user}\r\nPASS {password}\r\n").as_bytes())
+        .unwrap();
+    for _ in 0..2 {
+        line.clear();
+        r.read_line(&mut line).unwrap();
+        assert!(line.starts_with("+OK"), "login: {line}");
+    }
+    let commands: String = (1..=n).map(|i| format!("RETR {i}\r\n")).collect();
+    let started = Instant::now();
+    w.write_all(commands.as_bytes()).unwrap();
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut total, mut ends, mut carry) = (0usize, 0usize, Vec::<u8>::new());
+    while ends < n {
+        let k = r.read(&mut buf).unwrap();
+        assert!(k > 0, "connection closed after {ends} messages");
+        total += k;
+        // Ends inside this piece, and one straddling the previous piece.
+        carry.extend_from_slice(&buf[..k.min(4)]);
+        ends += count_ends(&carry);
+        ends += count_ends(&buf[..k]);
+        carry.clear();
+        carry.extend_from_slice(&buf[k.saturating_sub(4)..k]);
+    }
+    let elapsed = started.elapsed();
+    let _ = w.write_all(b"QUIT\r\n");
+    (total, elapsed)
+}
+
+/// `CRLF.CRLF` in `data`, found from its dots.
+fn count_ends(data: &[u8]) -> usize {
+    data.iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'.' && i >= 2 && data.get(i - 2..i + 3) == Some(b"\r\n.\r\n"))
+        .count()
+}
+
+fn best_of_three(port: u16, user: &str, password: &str) -> f64 {
+    (0..3)
+        .map(|_| {
+            let (bytes, t) = fetch_all(port, user, password, MESSAGES);
+            bytes as f64 / t.as_secs_f64() / 1e6
+        })
+        .fold(0.0, f64::max)
+}
+
+fn main() {
+    let line = b"0123456789 abcdefghijklmnopqrstuvwxyz 0123456789 abcdefghijklmnopqrstuvwxy\n";
+    let message: Vec<u8> = b"Subject: bench\n\n"
+        .iter()
+        .chain(&line.repeat(50_000 / line.len()))
+        .copied()
+        .collect();
+    let messages = vec![message; MESSAGES];
+    let dovecot = Dovecot::start(&messages);
+    let dovecot_mbs = best_of_three(dovecot.port, DOVECOT_USER, DOVECOT_PASSWORD);
+    println!("| server | MB/s (best of 3) | × Dovecot |");
+    println!("|---|---|---|");
+    println!("| Dovecot {} | {dovecot_mbs:.0} | 1.0 |", dovecot_version());
+    for bin in ["pop3d", "tokio_pop3d"] {
+        let dir = temp_dir("serve-bench");
+        fill_maildir(&dir.join("root/bench"), &messages);
+        std::fs::write(dir.join("users"), "bench:pw\n").unwrap();
+        let port = free_port();
+        let _server = Running(spawn_server(bin, &dir, port, &["--allow-plaintext-auth"]));
+        let mbs = best_of_three(port, "bench", "pw");
+        println!("| {bin} | {mbs:.0} | {:.1} |", mbs / dovecot_mbs);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+fn dovecot_version() -> String {
+    std::process::Command::new("dovecot")
+        .arg("--version")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
