@@ -34,6 +34,10 @@ struct Tally {
     duplicated: usize,
 }
 
+/// pop3fetch's options for every run: the cut runs (through a proxy, on a port of
+/// their own) and the clean re-runs (straight to the server) are one account.
+const FETCH: &[&str] = &["--allow-plaintext", "--account", "reliability"];
+
 /// One trial: fetch through a proxy cut after `offset` bytes, check nothing was
 /// lost, re-run cleanly, check exactly once. Returns the bytes the cut run moved.
 fn trial(
@@ -47,12 +51,7 @@ fn trial(
     let source = messages();
     let local = temp_dir("cut-local");
     let proxy = CutProxy::start(upstream, offset, None);
-    let _ = pop3fetch(
-        &url_via(proxy.port),
-        &local,
-        password,
-        &["--allow-plaintext"],
-    );
+    let _ = pop3fetch(&url_via(proxy.port), &local, password, FETCH);
     let crossed = proxy.finish();
     tally.cuts += 1;
     // After the fault: every message is on the server or on disk (or both).
@@ -74,7 +73,7 @@ fn trial(
     // noticing that the cut session is gone (its maildrop lock): retry briefly.
     let mut attempt = 0;
     let (ok, out, err) = loop {
-        let r = pop3fetch(&url_via(upstream), &local, password, &["--allow-plaintext"]);
+        let r = pop3fetch(&url_via(upstream), &local, password, FETCH);
         attempt += 1;
         if r.0 || !r.2.contains("locked") || attempt == 40 {
             break r;
@@ -222,12 +221,7 @@ fn server_killed_between_dele_and_quit() {
     );
     let local = temp_dir("killed-local");
     let url = |p: u16| format!("pop3://carol;AUTH=PLAIN@127.0.0.1:{p}");
-    let (ok, out, _) = pop3fetch(
-        &url(proxy.port),
-        &local,
-        "pw of carol",
-        &["--allow-plaintext"],
-    );
+    let (ok, out, _) = pop3fetch(&url(proxy.port), &local, "pw of carol", FETCH);
     assert!(!ok, "QUIT cannot succeed: {out}");
     proxy.finish();
     assert!(
@@ -242,7 +236,7 @@ fn server_killed_between_dele_and_quit() {
     );
     // Restart the server and re-run: deleted without a second copy.
     let _server = Running(spawn());
-    let (ok, out, err) = pop3fetch(&url(port), &local, "pw of carol", &["--allow-plaintext"]);
+    let (ok, out, err) = pop3fetch(&url(port), &local, "pw of carol", FETCH);
     assert!(ok, "{out}{err}");
     assert!(
         out.starts_with("pop3fetch: 0 fetched (0 bytes), 5 deleted, 5 already here"),

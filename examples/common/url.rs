@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 use pop3_proto::client::{Capabilities, Login, SaslMechanism};
-use pop3_proto::server::MechanismSet;
 
 /// How to authenticate, from the URL.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,16 +99,32 @@ pub fn parse(url: &str) -> Result<Url, String> {
     })
 }
 
+/// Whether this login can be used here. Without TLS, and unless plaintext is allowed,
+/// no login that involves the password is: USER/PASS, PLAIN and LOGIN send it, and a
+/// man in the middle who rewrites CAPA or the greeting gets a CRAM-MD5, SCRAM or APOP
+/// digest instead, which a word list cracks offline; XOAUTH2 and OAUTHBEARER send a
+/// bearer token in cleartext. Only EXTERNAL, which sends no secret, is left.
+pub fn allowed_without_tls(login: &Login<'_>) -> bool {
+    matches!(
+        login,
+        Login::Sasl {
+            mechanism: SaslMechanism::External,
+            ..
+        }
+    )
+}
+
 /// The login the URL asks for; `AUTH=*` picks the strongest mechanism the server
-/// offers that may be used here (no plaintext mechanism without TLS unless allowed),
-/// else USER/PASS.
-pub fn login<'a>(
+/// offers, else USER/PASS. Without TLS, and unless `allow_plaintext`, every login
+/// that involves the password is refused (see [`allowed_without_tls`]), the
+/// mechanism an `AUTH=` in the URL names as well as any the server offers.
+pub fn choose_login<'a>(
     url: &'a Url,
     caps: &Capabilities,
     tls_active: bool,
     allow_plaintext: bool,
     secret: &'a [u8],
-) -> Login<'a> {
+) -> Result<Login<'a>, String> {
     let user = url.user.as_bytes();
     let sasl = |mechanism| Login::Sasl {
         mechanism,
@@ -117,7 +132,7 @@ pub fn login<'a>(
         user,
         secret,
     };
-    match &url.auth {
+    let login = match &url.auth {
         Auth::Apop => Login::Apop { user, secret },
         Auth::User => Login::UserPass {
             user,
@@ -132,10 +147,7 @@ pub fn login<'a>(
             SaslMechanism::Login,
         ]
         .into_iter()
-        .find(|m| {
-            caps.mechanisms.contains(m.bit())
-                && (tls_active || allow_plaintext || !MechanismSet::PLAINTEXT.contains(m.bit()))
-        })
+        .find(|m| caps.mechanisms.contains(m.bit()))
         .map_or(
             Login::UserPass {
                 user,
@@ -143,5 +155,38 @@ pub fn login<'a>(
             },
             sasl,
         ),
+    };
+    if tls_active || allow_plaintext || allowed_without_tls(&login) {
+        return Ok(login);
     }
+    let what = match (&url.auth, login) {
+        (Auth::Any, _) => "logging in".to_string(),
+        (_, Login::Apop { .. }) => "APOP".to_string(),
+        (_, Login::UserPass { .. }) => "USER/PASS".to_string(),
+        (_, Login::Sasl { mechanism, .. }) => format!("AUTH={}", mechanism.name()),
+    };
+    Err(format!(
+        "{what} without TLS would expose the password (sent in cleartext, or as a digest \
+         a word list cracks offline): use pop3s://, --starttls, or --allow-plaintext \
+         on a trusted network"
+    ))
+}
+
+/// [`choose_login`] for callers that let the client refuse: where the choice is
+/// refused this returns USER/PASS, which the client itself refuses without TLS
+/// unless plaintext is allowed ([`ClientError::PlaintextRefused`]), so no digest
+/// ever leaves without TLS either.
+///
+/// [`ClientError::PlaintextRefused`]: pop3_proto::client::ClientError::PlaintextRefused
+pub fn login<'a>(
+    url: &'a Url,
+    caps: &Capabilities,
+    tls_active: bool,
+    allow_plaintext: bool,
+    secret: &'a [u8],
+) -> Login<'a> {
+    choose_login(url, caps, tls_active, allow_plaintext, secret).unwrap_or(Login::UserPass {
+        user: url.user.as_bytes(),
+        password: secret,
+    })
 }

@@ -70,6 +70,15 @@ pub fn example(name: &str) -> PathBuf {
     path
 }
 
+/// The pop3fetch under test: `POP3FETCH_BIN` if set (to run the same tests against
+/// another build, e.g. an older one), else our example.
+pub fn pop3fetch_exe() -> PathBuf {
+    match std::env::var_os("POP3FETCH_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => example("pop3fetch"),
+    }
+}
+
 /// Fails (never skips) when a peer program is missing.
 pub fn require(program: &str) {
     let found = Command::new("sh")
@@ -204,6 +213,12 @@ pub const DOVECOT_PASSWORD: &str = "s3cret pass";
 
 impl Dovecot {
     pub fn start(messages: &[Vec<u8>]) -> Dovecot {
+        Dovecot::start_with(messages, "")
+    }
+
+    /// [`Dovecot::start`] with `extra` configuration lines appended (a later setting
+    /// overrides an earlier one), e.g. `pop3_uidl_format = %u\n`.
+    pub fn start_with(messages: &[Vec<u8>], extra: &str) -> Dovecot {
         require("dovecot");
         let dir = temp_dir("dovecot");
         let cert = test_cert(&dir);
@@ -239,7 +254,7 @@ passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {d}/passwd\n}}\n\
 userdb {{\n  driver = passwd-file\n  args = {d}/passwd\n}}\n\
 service pop3-login {{\n  chroot =\n  inet_listener pop3 {{\n    port = {port}\n  }}\n  inet_listener pop3s {{\n    port = {tls_port}\n    ssl = yes\n  }}\n}}\n\
 service anvil {{\n  chroot =\n}}\n\
-service imap-login {{\n  chroot =\n}}\n"
+service imap-login {{\n  chroot =\n}}\n{extra}"
         );
         fs::write(dir.join("dovecot.conf"), conf).unwrap();
         let child = Command::new("dovecot")
@@ -345,7 +360,12 @@ pub fn fetcher(
     password: &str,
     extra: &[&str],
 ) -> (bool, String, String) {
-    let mut child = Command::new(example(bin))
+    let exe = if bin == "pop3fetch" {
+        pop3fetch_exe()
+    } else {
+        example(bin)
+    };
+    let mut child = Command::new(exe)
         .arg(url)
         .arg("--maildir")
         .arg(maildir)
