@@ -236,10 +236,11 @@ fn cli() -> Command {
             value(
                 "timeout",
                 "SECS",
-                "Give up when the server sends nothing for SECS seconds",
+                "Give up when the server sends nothing for SECS seconds (or takes \
+                 nothing we send)",
             )
             .value_parser(value_parser!(u64).range(1..))
-            .default_value("60"),
+            .default_value("120"),
         )
         .arg(
             value(
@@ -740,7 +741,13 @@ fn run(o: &Options, stats: &mut Stats) -> Res<()> {
         eprintln!("-- connected to {}:{}", o.url.host, o.url.port);
     }
     let tls_config = if o.url.tls || o.starttls {
-        Some(tls::client_config(o.ca_file.as_deref()).map_err(|e| fail(Exit::Network, e))?)
+        Some(tls::client_config(o.ca_file.as_deref()).map_err(|e| {
+            let what = o
+                .ca_file
+                .as_deref()
+                .unwrap_or(Path::new("system CA certificates"));
+            local(what, e)
+        })?)
     } else {
         None
     };

@@ -345,7 +345,9 @@ impl State {
             return Ok(0);
         }
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        let tmp = self.path.with_extension("new");
+        let mut tmp = self.path.clone().into_os_string();
+        tmp.push(".new");
+        let tmp = PathBuf::from(tmp);
         let mut out = String::new();
         out.push_str(&line(&format!(
             "{MAGIC} {}",
