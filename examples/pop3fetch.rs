@@ -655,7 +655,8 @@ fn committer(
 const MAX_MESSAGES: u32 = 1_000_000;
 /// RETRs in flight at once.
 const DEPTH: usize = 16;
-/// A group commit closes at this many messages, bytes or seconds.
+/// A group commit closes when the commit thread is idle, or else at this many
+/// messages, bytes or seconds.
 const BATCH_MESSAGES: usize = 256;
 const BATCH_BYTES: u64 = 32 << 20;
 const BATCH_AGE: Duration = Duration::from_secs(2);
@@ -1220,9 +1221,12 @@ fn fetch(
                 return Err(f);
             }
             conn.stream().set_bulk(current.is_some());
+            // A group commit starts as soon as the commit thread is idle: while it
+            // syncs one group, the next grows with what arrives meanwhile.
             let drained = in_flight == 0 && to_fetch.is_empty();
             if !batch.is_empty()
                 && (drained
+                    || outstanding == 0
                     || batch.len() >= BATCH_MESSAGES
                     || batch_bytes >= BATCH_BYTES
                     || batch_started.elapsed() >= BATCH_AGE)
