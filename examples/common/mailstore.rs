@@ -405,11 +405,14 @@ pub struct Setup {
 /// Reads the users file and the TLS files and builds the session settings.
 pub fn setup(o: &Options) -> Result<Setup, String> {
     let demo = o.root.is_none();
+    let mut users_text = String::new();
     let users: HashMap<String, Credential> = match &o.users {
         None => HashMap::from([("demo".to_string(), Credential::Password("demo".into()))]),
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?
-            .lines()
+        Some(path) => {
+            users_text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            users_text
+                .lines()
             .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
             .filter_map(|l| l.split_once(':'))
             .map(|(u, p)| match is_mailbox_name(u) {
@@ -419,7 +422,8 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
                     path.display()
                 )),
             })
-            .collect::<Result<_, _>>()?,
+            .collect::<Result<_, _>>()?
+        }
     };
     let tls = match (&o.cert, &o.key) {
         (Some(c), Some(k)) => Some(
@@ -454,6 +458,10 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
     // (RFC 4616 §2), as Dovecot does for PLAIN without master users.
     config.allow_authzid = false;
     config.send_timeout_ms = u64::try_from(o.send_timeout.as_millis()).unwrap_or(u64::MAX);
+    // Unknown users' made-up SCRAM salts come from a key as secret as the users file
+    // and the same after a restart (a keyed hash of the file: one PBKDF2 round).
+    let mock = ScramVerifier::compute(Hash::Sha256, users_text.as_bytes(), b"pop3d mock key", 1);
+    config.scram_mock_key.copy_from_slice(&mock.stored_key);
     config.tls = if tls.is_some() {
         Tls::StartTls
     } else {

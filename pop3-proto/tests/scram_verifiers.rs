@@ -83,3 +83,58 @@ fn verifier_text_form_and_password_check() {
         );
     }
 }
+
+/// The salt in the server-first message of a login attempt.
+fn salt_of(user: &[u8], key: u8) -> String {
+    let (mut c, mut s) = plain_configs();
+    c.allow_plaintext = true;
+    s.scram_mock_key = [key; 32];
+    let mut app = App::demo();
+    app.verifiers = true;
+    let mut pair = Pair::new(c, s, app);
+    pair.run();
+    pair.client
+        .login(Login::Sasl {
+            mechanism: SaslMechanism::ScramSha256,
+            authzid: b"",
+            user,
+            secret: b"wrong",
+        })
+        .unwrap();
+    pair.run();
+    let wire = String::from_utf8(pair.server_wire.clone()).unwrap();
+    let challenge = wire
+        .split("\r\n+ ")
+        .nth(1)
+        .unwrap()
+        .split("\r\n")
+        .next()
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = pop3_proto::sasl::decode_base64(challenge.as_bytes(), &mut buf).unwrap();
+    let first = String::from_utf8(buf[..n].to_vec()).unwrap();
+    first
+        .split(',')
+        .find_map(|f| f.strip_prefix("s="))
+        .unwrap()
+        .to_string()
+}
+
+/// Against stored verifiers a known user's salt is the same at every try; an unknown
+/// user's made-up salt must be too (else two tries tell the users apart), and must
+/// depend on the server's secret key (else anyone could compute it).
+#[test]
+fn unknown_users_salt_is_as_stable_as_a_stored_one() {
+    assert_eq!(salt_of(b"alice", 1), salt_of(b"alice", 2), "stored salt");
+    assert_eq!(
+        salt_of(b"mallory", 1),
+        salt_of(b"mallory", 1),
+        "made-up salt, same key"
+    );
+    assert_ne!(
+        salt_of(b"mallory", 1),
+        salt_of(b"mallory", 2),
+        "made-up salt, other key"
+    );
+    assert_ne!(salt_of(b"mallory", 1), salt_of(b"eve", 1));
+}

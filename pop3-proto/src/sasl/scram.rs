@@ -58,7 +58,7 @@ impl Hash {
         }
     }
 
-    fn hmac(self, key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    pub(crate) fn hmac(self, key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
         let mut out = [0u8; 32];
         match self {
             Hash::Sha1 => {

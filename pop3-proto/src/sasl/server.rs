@@ -247,20 +247,45 @@ impl SaslServer {
     /// Answers NeedSecret of a SCRAM exchange with a stored verifier (`None`: unknown
     /// user, which runs on a fake secret like [`secret`](Self::secret)). `Err` when
     /// this is not a SCRAM exchange of the verifier's hash.
-    pub(crate) fn verifier(&mut self, verifier: Option<&ScramVerifier>) -> Result<AuthStep, ()> {
+    pub(crate) fn verifier(
+        &mut self,
+        verifier: Option<&ScramVerifier>,
+        mock_key: &[u8; 32],
+    ) -> Result<AuthStep, ()> {
         let hash = match self.mechanism {
             SaslMechanism::ScramSha1 => Hash::Sha1,
             SaslMechanism::ScramSha256 => Hash::Sha256,
             _ => return Err(()),
         };
-        let Some(v) = verifier else {
-            return Ok(self.secret(None));
+        let fake;
+        let v = match verifier {
+            Some(v) => v,
+            None => {
+                // An unknown user against stored verifiers: a made-up verifier whose
+                // salt is the same at every try (a real user's stored salt is), keyed
+                // by the server's secret so that nobody can predict it, and no PBKDF2
+                // (a known user's costs none): the exchange looks and costs like a
+                // known user's, and fails at the proof like a wrong password.
+                self.unknown_user = true;
+                let user = self.scram.as_ref().map_or(&[][..], |s| s.user());
+                let salt = Hash::Sha256.hmac(mock_key, &[b"salt", user]);
+                let keys = Hash::Sha256.hmac(mock_key, &[b"keys", user]);
+                let n = if hash == Hash::Sha1 { 20 } else { 32 };
+                fake = ScramVerifier {
+                    hash,
+                    iterations: SCRAM_ITERATIONS,
+                    salt: heapless::Vec::from_slice(&salt[..16]).unwrap_or_default(),
+                    stored_key: heapless::Vec::from_slice(&keys[..n]).unwrap_or_default(),
+                    server_key: heapless::Vec::from_slice(&keys[..n]).unwrap_or_default(),
+                };
+                &fake
+            }
         };
         if v.hash != hash || self.awaiting != Awaiting::Secret {
             return Err(());
         }
         self.awaiting = Awaiting::Nothing;
-        self.unknown_user = false;
+        self.unknown_user = verifier.is_none();
         let Some(scram) = self.scram.as_mut() else {
             return Err(());
         };

@@ -71,6 +71,12 @@ pub struct ServerConfig {
     /// the session (a client that stops reading must not hold its session and its
     /// maildrop lock). Default: 60,000 (1 minute).
     pub send_timeout_ms: u64,
+    /// A secret of this server for SCRAM with stored verifiers: the made-up salt of
+    /// an unknown user is derived from it, so that it is the same at every try (as
+    /// a stored salt is) and nobody else can compute it. Set it to random bytes,
+    /// kept across restarts, when answering with
+    /// [`answer_verifier`](crate::server::Server::answer_verifier). Default: zeros.
+    pub scram_mock_key: [u8; 32],
 }
 
 /// The RFC 1939 minimum for the idle timer: 10 minutes.
@@ -101,6 +107,7 @@ impl ServerConfig {
             idle_timeout_ms: MIN_IDLE_TIMEOUT_MS,
             auth_failure_delay_ms: 2000,
             send_timeout_ms: 60_000,
+            scram_mock_key: [0; 32],
         }
     }
 }

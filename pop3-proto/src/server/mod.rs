@@ -1069,7 +1069,7 @@ impl<M: Marks> Server<M> {
             return Err(ServerError::Unexpected);
         }
         let step = sasl
-            .verifier(verifier)
+            .verifier(verifier, &self.config.scram_mock_key)
             .map_err(|()| ServerError::Unexpected)?;
         let _ = self.sasl_step(step, now);
         Ok(())
