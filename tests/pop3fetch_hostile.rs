@@ -8,7 +8,7 @@
 mod support;
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use support::{pop3fetch_exe, temp_dir};
+use support::{pop3fetch_exe, temp_dir, wait_bounded};
 
 /// What the scripted server does with one command line.
 type Responder = fn(&str) -> Vec<u8>;
@@ -164,7 +164,7 @@ fn serve(greeting: &'static [u8], respond: Responder) -> Scripted {
 /// Runs pop3fetch (at most 2 GB of address space, at most 60 s) with `args`;
 /// returns (success, stdout, stderr) and how long it took.
 fn run_pop3fetch(prefix: &[&str], args: &[&str]) -> (Option<i32>, String, String, Duration) {
-    let mut child = Command::new("sh")
+    let child = Command::new("sh")
         .arg("-c")
         .arg("ulimit -v 2000000 && exec \"$@\"")
         .arg("sh")
@@ -176,31 +176,8 @@ fn run_pop3fetch(prefix: &[&str], args: &[&str]) -> (Option<i32>, String, String
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let (mut out, mut err) = (String::new(), String::new());
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            return (status.code(), out, err, start.elapsed());
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("pop3fetch did not finish in 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (status, out, err, elapsed) = wait_bounded(child, "pop3fetch");
+    (status.code(), out, err, elapsed)
 }
 
 /// pop3fetch as alice over plaintext (allowed) into `maildir`, with `extra` options.

@@ -17,9 +17,9 @@ use rustls::{
 
 use crate::blocking::StartTls;
 
-/// What the stream becomes on [`StartTls::start_tls`].
+/// What the stream becomes on [`StartTls::start_tls`] (also for the tokio stream).
 #[derive(Clone)]
-enum Upgrade {
+pub(crate) enum Upgrade {
     None,
     Client(Arc<ClientConfig>, ServerName<'static>),
     Server(Arc<ServerConfig>),
@@ -42,7 +42,7 @@ pub struct NetStream {
 /// How long a TLS handshake may take in all, however the peer trickles its bytes.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-fn other(e: impl ToString) -> io::Error {
+pub(crate) fn other(e: impl ToString) -> io::Error {
     io::Error::other(e.to_string())
 }
 

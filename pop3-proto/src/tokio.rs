@@ -335,13 +335,7 @@ mod tls {
     use tokio_rustls::{client, server, TlsAcceptor, TlsConnector};
 
     use super::AsyncStartTls;
-
-    #[derive(Clone)]
-    enum Upgrade {
-        None,
-        Client(Arc<ClientConfig>, ServerName<'static>),
-        Server(Arc<ServerConfig>),
-    }
+    use crate::tls::{other, Upgrade};
 
     enum Inner {
         Plain(TcpStream),
@@ -356,10 +350,6 @@ mod tls {
         inner: Inner,
         upgrade: Upgrade,
         handshake_timeout: std::time::Duration,
-    }
-
-    fn other(e: impl ToString) -> io::Error {
-        io::Error::other(e.to_string())
     }
 
     impl TokioStream {

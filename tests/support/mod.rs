@@ -365,7 +365,7 @@ pub fn fetcher(
     } else {
         example(bin)
     };
-    let mut child = Command::new(exe)
+    let child = Command::new(exe)
         .arg(url)
         .arg("--maildir")
         .arg(maildir)
@@ -375,12 +375,20 @@ pub fn fetcher(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Bounded in time: a hung fetch fails the test.
+    let (status, out, err, _) = wait_bounded(child, bin);
+    (status.success(), out, err)
+}
+
+/// Waits for `child` (piped stdout and stderr) at most 60 s: a hung program fails
+/// the test. Returns its status, its output and how long it ran.
+pub fn wait_bounded(
+    mut child: Child,
+    what: &str,
+) -> (std::process::ExitStatus, String, String, Duration) {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            let mut out = String::new();
-            let mut err = String::new();
+            let (mut out, mut err) = (String::new(), String::new());
             child
                 .stdout
                 .take()
@@ -393,11 +401,12 @@ pub fn fetcher(
                 .unwrap()
                 .read_to_string(&mut err)
                 .unwrap();
-            return (status.success(), out, err);
+            return (status, out, err, start.elapsed());
         }
         if start.elapsed() > Duration::from_secs(60) {
             let _ = child.kill();
-            panic!("{bin} did not finish in 60 s");
+            let _ = child.wait();
+            panic!("{what} did not finish in 60 s");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
