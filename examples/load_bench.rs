@@ -40,7 +40,7 @@ async fn session(port: u16, u: usize) -> Result<usize, String> {
         user: user.as_bytes(),
         password: pw.as_bytes(),
     };
-    c.client().login(login).map_err(|e| err(&e))?;
+    c.login(login, |_| {}).await.map_err(|e| err(&e))?;
     c.client().stat().map_err(|e| err(&e))?;
     let mut count = 0;
     while let Some(e) = c.next().await.map_err(|e| err(&e))? {

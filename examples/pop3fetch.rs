@@ -839,7 +839,8 @@ fn login(o: &Options, conn: &mut Conn) -> Res<()> {
         e => queue_err(e),
     })?;
     let mut refused: Option<Failure> = None;
-    let result = conn.run(|ev| {
+    // The client keeps no credentials: they are handed over when their line is due.
+    let result = conn.run_with_credentials(&login, |ev| {
         if let ClientEvent::Error { code, text: t, .. } = ev {
             let busy = matches!(
                 code,

@@ -21,7 +21,7 @@ mod url;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pop3_proto::client::{Client, ClientConfig, ClientEvent};
+use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
 use pop3_proto::tokio::{ClientConn, TokioStream};
 use tokio::io::AsyncWriteExt;
 
@@ -90,9 +90,22 @@ fn to_lf(data: &[u8], cr: &mut bool, out: &mut Vec<u8>) {
 /// Runs what is queued until the client is idle; the first `-ERR` (or reply the
 /// client refused) is the error.
 async fn settle(conn: &mut ClientConn<TokioStream>) -> Result<bool, String> {
+    settle_with(conn, None).await
+}
+
+/// [`settle`], answering the client's requests for credentials from `login` (the
+/// client keeps none; it asks when their line is due).
+async fn settle_with(
+    conn: &mut ClientConn<TokioStream>,
+    login: Option<&Login<'_>>,
+) -> Result<bool, String> {
     let mut start_tls = false;
     while let Some(event) = conn.next().await.map_err(|e| e.to_string())? {
         match event {
+            ClientEvent::NeedCredentials { .. } => {
+                let login = login.ok_or("credentials asked for outside a login")?;
+                conn.credentials(login).map_err(|e| e.to_string())?;
+            }
             ClientEvent::StartTls => start_tls = true,
             ClientEvent::Error { command, text, .. } => {
                 return Err(format!(
@@ -194,7 +207,7 @@ async fn run(o: &Options) -> Result<Fetched, String> {
     let tls_active = conn.client().tls_active();
     let login = url::login(&o.url, &caps, tls_active, o.allow_plaintext, &o.password);
     conn.client().login(login).map_err(|e| e.to_string())?;
-    settle(&mut conn).await?;
+    settle_with(&mut conn, Some(&login)).await?;
     conn.client().stat().map_err(|e| e.to_string())?;
     let mut count = None;
     while let Some(event) = conn.next().await.map_err(|e| e.to_string())? {

@@ -28,16 +28,14 @@ fn async_adapter_on_tokio_fetches_from_dovecot() {
             AsyncClientConn::new(FromTokio::new(tcp), Client::new(config, [9; 32]));
         let work = async {
             conn.run(|_| {}).await.unwrap();
-            conn.client()
-                .login(Login::Sasl {
-                    mechanism: SaslMechanism::CramMd5,
-                    authzid: b"",
-                    user: DOVECOT_USER.as_bytes(),
-                    secret: DOVECOT_PASSWORD.as_bytes(),
-                })
-                .unwrap();
+            let login = Login::Sasl {
+                mechanism: SaslMechanism::CramMd5,
+                authzid: b"",
+                user: DOVECOT_USER.as_bytes(),
+                secret: DOVECOT_PASSWORD.as_bytes(),
+            };
             let mut logged_in = false;
-            conn.run(|e| logged_in |= matches!(e, ClientEvent::LoggedIn))
+            conn.login(login, |e| logged_in |= matches!(e, ClientEvent::LoggedIn))
                 .await
                 .unwrap();
             assert!(logged_in);

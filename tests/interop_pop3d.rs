@@ -176,14 +176,12 @@ fn pop3d_locks_and_deletes_only_at_quit(bin: &str) {
         };
         let mut c = ClientConn::new(tcp, Client::new(config, [1; 32]));
         c.run(|_| {}).unwrap();
-        c.client()
-            .login(Login::UserPass {
-                user: b"carol",
-                password: b"pw of carol",
-            })
-            .unwrap();
+        let login = Login::UserPass {
+            user: b"carol",
+            password: b"pw of carol",
+        };
         let mut errors = Vec::new();
-        c.run(|e| {
+        c.login(login, |e| {
             if let ClientEvent::Error { code, text, .. } = e {
                 errors.push(format!("{code:?} {}", String::from_utf8_lossy(text)));
             }

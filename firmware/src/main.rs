@@ -96,19 +96,14 @@ fn main() -> ! {
     if conn.run(|_| {}).is_err() {
         fail("greeting");
     }
-    if conn
-        .client()
-        .login(Login::UserPass {
-            user: USER.as_bytes(),
-            password: PASSWORD.as_bytes(),
-        })
-        .is_err()
-    {
-        fail("login queue");
-    }
+    // The credentials stay in flash: the client borrows them for the login.
+    let login = Login::UserPass {
+        user: USER.as_bytes(),
+        password: PASSWORD.as_bytes(),
+    };
     let mut logged_in = false;
     if conn
-        .run(|e| logged_in |= matches!(e, ClientEvent::LoggedIn))
+        .login(login, |e| logged_in |= matches!(e, ClientEvent::LoggedIn))
         .is_err()
         || !logged_in
     {

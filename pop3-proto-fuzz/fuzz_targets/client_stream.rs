@@ -32,6 +32,8 @@ fuzz_target!(|data: &[u8]| {
     let mut offset = 0;
     let mut out = [0u8; 4096];
     let mut in_message: Option<u32> = None;
+    // The login queued last: the client keeps no credentials and asks for them.
+    let mut login: Option<Login<'static>> = None;
     for _ in 0..100_000 {
         // Queue the next command whenever fewer than two are pending.
         if client.is_idle() || queued.len() % 2 == 0 {
@@ -45,33 +47,54 @@ fuzz_target!(|data: &[u8]| {
                     4 => client.retr(n),
                     5 => client.top(n, 2),
                     6 => client.dele(n),
-                    7 => client.login(Login::UserPass {
-                        user: b"u",
-                        password: b"p",
-                    }),
-                    8 => client.login(Login::Sasl {
-                        mechanism: [
-                            SaslMechanism::Plain,
-                            SaslMechanism::Login,
-                            SaslMechanism::CramMd5,
-                            SaslMechanism::ScramSha256,
-                            SaslMechanism::XOAuth2,
-                            SaslMechanism::OAuthBearer,
-                        ][usize::from(*c >> 4) % 6],
-                        authzid: b"",
-                        user: b"u",
-                        secret: b"p",
-                    }),
+                    7 => queue(
+                        &mut client,
+                        &mut login,
+                        Login::UserPass {
+                            user: b"u",
+                            password: b"p",
+                        },
+                    ),
+                    8 => queue(
+                        &mut client,
+                        &mut login,
+                        Login::Sasl {
+                            mechanism: [
+                                SaslMechanism::Plain,
+                                SaslMechanism::Login,
+                                SaslMechanism::CramMd5,
+                                SaslMechanism::ScramSha256,
+                                SaslMechanism::XOAuth2,
+                                SaslMechanism::OAuthBearer,
+                            ][usize::from(*c >> 4) % 6],
+                            authzid: b"",
+                            user: b"u",
+                            secret: b"p",
+                        },
+                    ),
                     9 => client.capa(),
                     10 => client.stls(),
                     11 => client.lang(None),
                     12 => client.rset(),
-                    13 => client.apop_or_noop(),
+                    13 => queue(
+                        &mut client,
+                        &mut login,
+                        Login::Apop {
+                            user: b"u",
+                            secret: b"s",
+                        },
+                    )
+                    .or_else(|_| client.noop()),
                     _ => client.quit(),
                 };
             }
         }
         let _ = client.poll_transmit(&mut out);
+        if client.wants_credentials() && !client.is_closed() {
+            if let Some(l) = &login {
+                let _ = client.write_credentials(l, &[], &mut out);
+            }
+        }
         let d = match client.handle_input(&buf) {
             Ok(d) => d,
             Err(_) => {
@@ -94,6 +117,11 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(in_message.take(), Some(msg));
             }
             Some(ClientEvent::StartTls) => start_tls = true,
+            Some(ClientEvent::NeedCredentials { challenge }) => {
+                if let Some(l) = &login {
+                    let _ = client.write_credentials(l, challenge, &mut out);
+                }
+            }
             _ => {}
         }
         if start_tls {
@@ -121,16 +149,13 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-trait ApopOrNoop {
-    fn apop_or_noop(&mut self) -> Result<(), pop3_proto::client::ClientError>;
-}
-
-impl ApopOrNoop for Client {
-    fn apop_or_noop(&mut self) -> Result<(), pop3_proto::client::ClientError> {
-        self.login(Login::Apop {
-            user: b"u",
-            secret: b"s",
-        })
-        .or_else(|_| self.noop())
-    }
+/// Queues a login and remembers it to answer `NeedCredentials`.
+fn queue(
+    client: &mut Client,
+    slot: &mut Option<Login<'static>>,
+    login: Login<'static>,
+) -> Result<(), pop3_proto::client::ClientError> {
+    client.login(login)?;
+    *slot = Some(login);
+    Ok(())
 }

@@ -20,10 +20,13 @@ fuzz_target!(|input: (u8, Vec<u8>, Vec<u8>, Vec<u8>)| {
     } else {
         Hash::Sha256
     };
-    if let Ok(mut client) = ScramClient::new(hash, b"", b"user", b"nonce") {
-        let mut out = heapless::Vec::new();
+    if let Ok(mut client) = ScramClient::new(hash, b"nonce") {
+        let mut out = [0u8; 512];
         // Low iteration floor keeps the fuzzer fast; any count below it is refused.
-        if client.server_first(&a, b"pw", 1, &mut out).is_ok() {
+        if client
+            .server_first(b"", b"user", &a, b"pw", 1, &mut out)
+            .is_ok()
+        {
             let _ = client.server_final(&b);
         }
     }

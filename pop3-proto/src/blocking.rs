@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use std::vec;
 use std::vec::Vec;
 
-use crate::client::{Client, ClientError, ClientEvent};
+use crate::client::{Client, ClientError, ClientEvent, Login};
 use crate::driver::{ClientDriver, Poll, ServerDriver};
 use crate::server::{Marks, Open, Server, ServerError, ServerEvent};
 use crate::time::Instant;
@@ -172,6 +172,45 @@ impl<S: Read + Write> ClientConn<S> {
     pub fn run(&mut self, mut f: impl FnMut(ClientEvent<'_>)) -> Result<(), Error> {
         while self.next(&mut f)?.is_some() {}
         Ok(())
+    }
+
+    /// Answers [`ClientEvent::NeedCredentials`] (from [`next`](Self::next)) with the
+    /// login that was queued; see [`ClientDriver::credentials`].
+    pub fn credentials(&mut self, login: &Login<'_>) -> Result<(), Error> {
+        self.driver.credentials(login)?;
+        Ok(())
+    }
+
+    /// Queues `login` and runs everything queued to completion like
+    /// [`run`](Self::run), answering the client's requests for credentials from
+    /// `login` (see [`run_with_credentials`](Self::run_with_credentials)).
+    pub fn login(&mut self, login: Login<'_>, f: impl FnMut(ClientEvent<'_>)) -> Result<(), Error> {
+        self.driver.client().login(login)?;
+        self.run_with_credentials(&login, f)
+    }
+
+    /// Runs everything queued to completion like [`run`](Self::run), answering
+    /// [`ClientEvent::NeedCredentials`] from `login` (borrowed for this call only:
+    /// the client stores no credentials) and handing every other event to `f`.
+    pub fn run_with_credentials(
+        &mut self,
+        login: &Login<'_>,
+        mut f: impl FnMut(ClientEvent<'_>),
+    ) -> Result<(), Error> {
+        loop {
+            let asked = self.next(|e| match e {
+                ClientEvent::NeedCredentials { .. } => true,
+                e => {
+                    f(e);
+                    false
+                }
+            })?;
+            match asked {
+                None => return Ok(()),
+                Some(true) => self.credentials(login)?,
+                Some(false) => {}
+            }
+        }
     }
 }
 

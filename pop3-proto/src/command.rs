@@ -359,6 +359,13 @@ impl<'a> Command<'a> {
         }
     }
 
+    /// Checks that the command can be encoded (see [`encode`](Self::encode)),
+    /// without keeping the line.
+    pub(crate) fn check(&self) -> Result<(), EncodeError> {
+        let mut scratch = [0u8; MAX_COMMAND_LINE];
+        self.encode(&mut scratch).map(|_| ())
+    }
+
     /// Writes the command line, CRLF included, into `out` and returns its length.
     ///
     /// Fails with [`EncodeError::InvalidArgument`] when an argument is empty or

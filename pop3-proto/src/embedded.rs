@@ -16,7 +16,7 @@ use core::future::Future;
 #[cfg(feature = "embedded-io-async")]
 use core::time::Duration;
 
-use crate::client::{Client, ClientError, ClientEvent};
+use crate::client::{Client, ClientError, ClientEvent, Login};
 use crate::driver::{ClientDriver, Poll, ServerDriver};
 use crate::server::{Marks, Open, Server, ServerError, ServerEvent};
 use crate::time::Instant;
@@ -120,6 +120,49 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
         while self.next(&mut f)?.is_some() {}
         Ok(())
     }
+
+    /// Answers [`ClientEvent::NeedCredentials`] (from [`next`](Self::next)) with the
+    /// login that was queued; see [`ClientDriver::credentials`].
+    pub fn credentials(&mut self, login: &Login<'_>) -> Result<(), Error<S::Error>> {
+        self.driver.credentials(login)?;
+        Ok(())
+    }
+
+    /// Queues `login` and runs everything queued to completion like
+    /// [`run`](Self::run), answering the client's requests for credentials from
+    /// `login` (see [`run_with_credentials`](Self::run_with_credentials)).
+    pub fn login(
+        &mut self,
+        login: Login<'_>,
+        f: impl FnMut(ClientEvent<'_>),
+    ) -> Result<(), Error<S::Error>> {
+        self.driver.client().login(login)?;
+        self.run_with_credentials(&login, f)
+    }
+
+    /// Runs everything queued to completion like [`run`](Self::run), answering
+    /// [`ClientEvent::NeedCredentials`] from `login` (borrowed for this call only:
+    /// the client stores no credentials) and handing every other event to `f`.
+    pub fn run_with_credentials(
+        &mut self,
+        login: &Login<'_>,
+        mut f: impl FnMut(ClientEvent<'_>),
+    ) -> Result<(), Error<S::Error>> {
+        loop {
+            let asked = self.next(|e| match e {
+                ClientEvent::NeedCredentials { .. } => true,
+                e => {
+                    f(e);
+                    false
+                }
+            })?;
+            match asked {
+                None => return Ok(()),
+                Some(true) => self.credentials(login)?,
+                Some(false) => {}
+            }
+        }
+    }
 }
 
 /// A [`Client`] over an `embedded_io_async` transport (embassy, or tokio through
@@ -183,6 +226,43 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
     pub async fn run(&mut self, mut f: impl FnMut(ClientEvent<'_>)) -> Result<(), Error<S::Error>> {
         while let Some(event) = self.next().await? {
             f(event);
+        }
+        Ok(())
+    }
+
+    /// Answers [`ClientEvent::NeedCredentials`] (from [`next`](Self::next)) with the
+    /// login that was queued; see [`ClientDriver::credentials`].
+    pub fn credentials(&mut self, login: &Login<'_>) -> Result<(), Error<S::Error>> {
+        self.driver.credentials(login)?;
+        Ok(())
+    }
+
+    /// Queues `login` and runs everything queued to completion like
+    /// [`run`](Self::run), answering the client's requests for credentials from
+    /// `login` (see [`run_with_credentials`](Self::run_with_credentials)).
+    pub async fn login(
+        &mut self,
+        login: Login<'_>,
+        f: impl FnMut(ClientEvent<'_>),
+    ) -> Result<(), Error<S::Error>> {
+        self.driver.client().login(login)?;
+        self.run_with_credentials(&login, f).await
+    }
+
+    /// Runs everything queued to completion like [`run`](Self::run), answering
+    /// [`ClientEvent::NeedCredentials`] from `login` (borrowed for this call only:
+    /// the client stores no credentials) and handing every other event to `f`.
+    pub async fn run_with_credentials(
+        &mut self,
+        login: &Login<'_>,
+        mut f: impl FnMut(ClientEvent<'_>),
+    ) -> Result<(), Error<S::Error>> {
+        while let Some(event) = self.next().await? {
+            if matches!(event, ClientEvent::NeedCredentials { .. }) {
+                self.driver.credentials(login)?;
+            } else {
+                f(event);
+            }
         }
         Ok(())
     }

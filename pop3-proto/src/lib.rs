@@ -30,6 +30,8 @@
 //! let config = ClientConfig { allow_plaintext: true, ..ClientConfig::default() };
 //! let mut client = ClientDriver::new(Client::new(config, [2; 32]), [0u8; 1024], [0u8; 512]);
 //! let (mut body, mut to_server) = (Vec::new(), Vec::new());
+//! // The client keeps no credentials: it asks for them when their line is due.
+//! let login = Login::UserPass { user: b"alice", password: b"secret" };
 //!
 //! for _ in 0..100 {
 //!     // The server's turn: until it needs input.
@@ -79,10 +81,8 @@
 //!                 client.transmitted(n);
 //!             }
 //!             Poll::Event => match client.event().unwrap() {
-//!                 ClientEvent::Greeting { .. } => {
-//!                     let login = Login::UserPass { user: b"alice", password: b"secret" };
-//!                     client.client().login(login).unwrap();
-//!                 }
+//!                 ClientEvent::Greeting { .. } => client.client().login(login).unwrap(),
+//!                 ClientEvent::NeedCredentials { .. } => client.credentials(&login).unwrap(),
 //!                 ClientEvent::LoggedIn => {
 //!                     client.client().retr(1).unwrap();
 //!                     client.client().quit().unwrap();

@@ -34,7 +34,7 @@ pub fn now() -> Instant {
     });
     Instant::from_millis(*epoch_ms).plus_millis(Instant::from_duration(base.elapsed()).as_millis())
 }
-use crate::client::{Client, ClientEvent};
+use crate::client::{Client, ClientEvent, Login};
 use crate::driver::{ClientDriver, Poll, ServerDriver};
 use crate::server::{Marks, Open, Server, ServerEvent};
 
@@ -116,6 +116,43 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ClientConn<S> {
     pub async fn run(&mut self, mut f: impl FnMut(ClientEvent<'_>)) -> Result<(), Error> {
         while let Some(event) = self.next().await? {
             f(event);
+        }
+        Ok(())
+    }
+
+    /// Answers [`ClientEvent::NeedCredentials`] (from [`next`](Self::next)) with the
+    /// login that was queued; see [`ClientDriver::credentials`].
+    pub fn credentials(&mut self, login: &Login<'_>) -> Result<(), Error> {
+        self.driver.credentials(login)?;
+        Ok(())
+    }
+
+    /// Queues `login` and runs everything queued to completion like
+    /// [`run`](Self::run), answering the client's requests for credentials from
+    /// `login` (see [`run_with_credentials`](Self::run_with_credentials)).
+    pub async fn login(
+        &mut self,
+        login: Login<'_>,
+        f: impl FnMut(ClientEvent<'_>),
+    ) -> Result<(), Error> {
+        self.driver.client().login(login)?;
+        self.run_with_credentials(&login, f).await
+    }
+
+    /// Runs everything queued to completion like [`run`](Self::run), answering
+    /// [`ClientEvent::NeedCredentials`] from `login` (borrowed for this call only:
+    /// the client stores no credentials) and handing every other event to `f`.
+    pub async fn run_with_credentials(
+        &mut self,
+        login: &Login<'_>,
+        mut f: impl FnMut(ClientEvent<'_>),
+    ) -> Result<(), Error> {
+        while let Some(event) = self.next().await? {
+            if matches!(event, ClientEvent::NeedCredentials { .. }) {
+                self.driver.credentials(login)?;
+            } else {
+                f(event);
+            }
         }
         Ok(())
     }

@@ -19,7 +19,8 @@ fn retrieving() -> Client {
     };
     c.login(login).unwrap();
     for reply in [&b"+OK\r\n"[..], b"+OK in\r\n"] {
-        c.poll_transmit(&mut out).unwrap();
+        assert_eq!(c.poll_transmit(&mut out).unwrap(), 0);
+        c.write_credentials(&login, &[], &mut out).unwrap();
         assert_eq!(c.handle_input(reply).unwrap().consumed, reply.len());
     }
     assert!(c.is_logged_in());

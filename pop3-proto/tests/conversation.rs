@@ -177,14 +177,14 @@ fn cleartext_refused_without_tls_unless_allowed() {
     let mut pair = Pair::new(c, s, App::demo());
     pair.run();
     assert_eq!(
-        pair.client.login(Login::UserPass {
+        pair.login(Login::UserPass {
             user: b"alice",
             password: b"x"
         }),
         Err(ClientError::PlaintextRefused)
     );
     assert_eq!(
-        pair.client.login(Login::UserPass {
+        pair.login(Login::UserPass {
             user: b"al\r\nice",
             password: b"x"
         }),
@@ -231,12 +231,11 @@ fn apop_round_trip() {
     let mut pair = Pair::new(c, s, App::demo());
     let ev = pair.run();
     assert!(ev[0].ends_with("apop=true)"), "{ev:?}");
-    pair.client
-        .login(Login::Apop {
-            user: b"alice",
-            secret: b"wonder land",
-        })
-        .unwrap();
+    pair.login(Login::Apop {
+        user: b"alice",
+        secret: b"wonder land",
+    })
+    .unwrap();
     let ev = pair.run();
     assert!(ev.contains(&"LoggedIn".to_string()), "{ev:?}");
     let line = String::from_utf8(pair.client_wire.clone()).unwrap();
@@ -309,17 +308,18 @@ fn capa_refused_falls_back_to_probing() {
     );
     assert!(!client.capabilities().known);
     // The session goes on; commands are sent one at a time (no PIPELINING known).
-    client
-        .login(Login::UserPass {
-            user: b"u",
-            password: b"p",
-        })
-        .unwrap();
-    let n = client.poll_transmit(&mut out).unwrap();
+    let login = Login::UserPass {
+        user: b"u",
+        password: b"p",
+    };
+    client.login(login).unwrap();
+    assert_eq!(client.poll_transmit(&mut out).unwrap(), 0);
+    let n = client.write_credentials(&login, &[], &mut out).unwrap();
     assert_eq!(&out[..n], b"USER u\r\n");
     // UIDL probing: -ERR is a typed, non-fatal error.
     client.handle_input(b"+OK\r\n").unwrap();
-    client.poll_transmit(&mut out).unwrap();
+    assert_eq!(client.poll_transmit(&mut out).unwrap(), 0);
+    client.write_credentials(&login, &[], &mut out).unwrap();
     client.handle_input(b"+OK logged in\r\n").unwrap();
     let n = client.poll_transmit(&mut out).unwrap();
     assert_eq!(&out[..n], b"CAPA\r\n", "re-CAPA after login");
@@ -368,11 +368,10 @@ fn utf8_mode() {
     pair.run();
     pair.client.utf8().unwrap();
     assert_eq!(pair.run(), vec!["Ok(Utf8, UTF8 enabled)"]);
-    pair.client
-        .login(Login::UserPass {
-            user: "alice".as_bytes(),
-            password: "wonder land".as_bytes(),
-        })
-        .unwrap();
+    pair.login(Login::UserPass {
+        user: "alice".as_bytes(),
+        password: "wonder land".as_bytes(),
+    })
+    .unwrap();
     assert!(pair.run().contains(&"LoggedIn".to_string()));
 }

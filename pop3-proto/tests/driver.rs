@@ -5,7 +5,7 @@
 mod common;
 
 use common::app::{App, OwnedEvent};
-use pop3_proto::client::{Client, ClientConfig, ClientEvent, CommandKind};
+use pop3_proto::client::{Client, ClientConfig, ClientEvent, CommandKind, Login};
 use pop3_proto::driver::{ClientDriver, Poll, ServerDriver};
 use pop3_proto::server::{Server, ServerConfig, ServerEvent};
 use pop3_proto::time::Instant;
@@ -174,7 +174,19 @@ fn client_loop(
                 driver.transmitted(bytes.len());
                 wire.extend_from_slice(&bytes);
             }
-            Poll::Event => events.push(format!("{:?}", driver.event().unwrap())),
+            Poll::Event => {
+                if matches!(driver.event(), Some(ClientEvent::NeedCredentials { .. })) {
+                    // The only login of these tests.
+                    driver
+                        .credentials(&Login::UserPass {
+                            user: b"u",
+                            password: b"p",
+                        })
+                        .unwrap();
+                    continue;
+                }
+                events.push(format!("{:?}", driver.event().unwrap()))
+            }
             Poll::NeedInput { deadline } => {
                 assert_eq!(deadline, None);
                 let reply = replies.remove(0);

@@ -18,17 +18,18 @@ fn closed_client_takes_no_more_input() {
     );
     let mut out = [0u8; 256];
     assert!(client.handle_input(b"+OK hi\r\n").unwrap().item.is_some());
-    client
-        .login(Login::UserPass {
-            user: b"u",
-            password: b"p",
-        })
-        .unwrap();
+    let login = Login::UserPass {
+        user: b"u",
+        password: b"p",
+    };
+    client.login(login).unwrap();
     client.quit().unwrap();
-    let n = client.poll_transmit(&mut out).unwrap();
+    assert_eq!(client.poll_transmit(&mut out).unwrap(), 0);
+    let n = client.write_credentials(&login, &[], &mut out).unwrap();
     assert_eq!(&out[..n], b"USER u\r\n");
     assert_eq!(client.handle_input(b"+OK\r\n").unwrap().consumed, 5);
-    let n = client.poll_transmit(&mut out).unwrap();
+    assert_eq!(client.poll_transmit(&mut out).unwrap(), 0);
+    let n = client.write_credentials(&login, &[], &mut out).unwrap();
     assert_eq!(&out[..n], b"PASS p\r\n");
     assert_eq!(
         client.handle_input(b"+OK in\r\n").unwrap().item,

@@ -12,6 +12,11 @@ use std::collections::VecDeque;
 use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login, SaslMechanism};
 use pop3_proto::driver::{ClientDriver, Poll};
 
+#[path = "common/login.rs"]
+#[allow(dead_code)]
+mod login;
+use login::OwnedLogin;
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -46,6 +51,8 @@ struct Scripted {
     /// The client's bytes not yet matched to a command line.
     line: Vec<u8>,
     log: Vec<String>,
+    /// The login queued last (the client asks for its credentials again).
+    credentials: Option<OwnedLogin>,
 }
 
 impl Scripted {
@@ -58,6 +65,7 @@ impl Scripted {
             wire: Vec::new(),
             line: Vec::new(),
             log: Vec::new(),
+            credentials: None,
         }
     }
 
@@ -68,6 +76,13 @@ impl Scripted {
 
     fn client(&mut self) -> &mut Client {
         self.driver.client()
+    }
+
+    /// Queues a login and keeps its credentials to answer `NeedCredentials`.
+    fn login(&mut self, login: Login<'_>) -> Result<(), pop3_proto::client::ClientError> {
+        self.driver.client().login(login)?;
+        self.credentials = Some(OwnedLogin::new(&login));
+        Ok(())
     }
 
     /// The documented loop until the client is idle or closed, waits for bytes the
@@ -100,6 +115,17 @@ impl Scripted {
                     }
                 }
                 Ok(Poll::Event) => {
+                    if matches!(
+                        self.driver.event(),
+                        Some(ClientEvent::NeedCredentials { .. })
+                    ) {
+                        if let Some(login) = &self.credentials {
+                            if let Err(e) = self.driver.credentials(&login.login()) {
+                                self.log.push(format!("Err({e:?})"));
+                            }
+                        }
+                        continue;
+                    }
                     let ev = describe(&self.driver.event().unwrap());
                     // Consecutive data of one message reads as one event.
                     let merge = ev.starts_with("Data(") && self.log.len() > start && {
@@ -151,12 +177,11 @@ fn logged_in(greeting: &'static [u8]) -> Scripted {
     s.reply(b"USER alice\r\n", b"+OK\r\n")
         .reply(b"PASS secret\r\n", b"+OK logged in\r\n");
     s.run();
-    s.client()
-        .login(Login::UserPass {
-            user: b"alice",
-            password: b"secret",
-        })
-        .unwrap();
+    s.login(Login::UserPass {
+        user: b"alice",
+        password: b"secret",
+    })
+    .unwrap();
     assert_eq!(s.run(), ["LoggedIn"]);
     s
 }
@@ -287,14 +312,13 @@ fn unproven_scram_success_closes_the_client() {
     };
     let mut s = Scripted::new(config, b"+OK ready\r\n");
     s.run();
-    s.client()
-        .login(Login::Sasl {
-            mechanism: SaslMechanism::ScramSha256,
-            authzid: b"",
-            user: b"user",
-            secret: b"pencil",
-        })
-        .unwrap();
+    s.login(Login::Sasl {
+        mechanism: SaslMechanism::ScramSha256,
+        authzid: b"",
+        user: b"user",
+        secret: b"pencil",
+    })
+    .unwrap();
     s.reply(b"AUTH SCRAM-SHA-256\r\n", b"+ \r\n");
     // The client-first message is deterministic for a fixed random seed; accept it
     // whatever it is by answering the next line with a bare `+OK`.
@@ -332,7 +356,7 @@ fn injected_replies_after_refused_stls_are_not_believed() {
     s.client().stls().unwrap();
     let mut log = s.run();
     // A caller that goes on with a login.
-    let login = s.client().login(Login::UserPass {
+    let login = s.login(Login::UserPass {
         user: b"alice",
         password: b"secret",
     });
@@ -369,7 +393,7 @@ fn nothing_queued_behind_stls_leaves_after_a_refusal() {
         b"+OK maildrop has 1 message (369 octets)\r\n",
     );
     s.client().stls().unwrap();
-    let queued = s.client().login(Login::Apop {
+    let queued = s.login(Login::Apop {
         user: b"mrose",
         secret: b"tanstaaf",
     });
@@ -400,7 +424,7 @@ fn nothing_leaves_between_stls_ok_and_the_handshake() {
         b"+OK Begin TLS negotiation\r\n+OK\r\nUSER\r\nPIPELINING\r\n.\r\n",
     );
     s.client().stls().unwrap();
-    let queued = s.client().login(Login::Apop {
+    let queued = s.login(Login::Apop {
         user: b"mrose",
         secret: b"tanstaaf",
     });
@@ -555,12 +579,11 @@ fn lf_only_server_works_by_default() {
         .reply(b"RETR 2\r\n", b"+OK 9 octets\nSubject: two\n\nbody\n.\n")
         .reply(b"QUIT\r\n", b"+OK bye\n");
     s.run();
-    s.client()
-        .login(Login::UserPass {
-            user: b"alice",
-            password: b"secret",
-        })
-        .unwrap();
+    s.login(Login::UserPass {
+        user: b"alice",
+        password: b"secret",
+    })
+    .unwrap();
     s.client().retr(1).unwrap();
     s.client().retr(2).unwrap();
     s.client().quit().unwrap();
@@ -663,14 +686,16 @@ fn apop_with_short_timestamps() {
         } else {
             b"pass"
         };
-        client
-            .login(Login::Apop {
-                user: b"user",
-                secret,
-            })
-            .unwrap();
+        let login = Login::Apop {
+            user: b"user",
+            secret,
+        };
+        client.login(login).unwrap();
         let mut out = [0u8; 256];
-        let n = client.poll_transmit(&mut out).unwrap();
+        // The client keeps no secret: it asks for it when the APOP line is due.
+        assert_eq!(client.poll_transmit(&mut out).unwrap(), 0);
+        assert!(client.wants_credentials());
+        let n = client.write_credentials(&login, &[], &mut out).unwrap();
         assert_eq!(text(&out[..n]), text(line));
     }
 }

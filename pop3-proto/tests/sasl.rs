@@ -5,7 +5,7 @@ mod common;
 
 use common::app::App;
 use common::pair::{plain_configs, Pair};
-use pop3_proto::client::{ClientError, Login, SaslMechanism};
+use pop3_proto::client::{ClientError, ClientEvent, Login, SaslMechanism};
 use pop3_proto::sasl::scram::{Hash, Keys, ScramClient, ScramError, ScramServer};
 use pop3_proto::sasl::{apop_digest, cram, decode_base64, Base64Error};
 use pop3_proto::server::{MechanismSet, ServerEvent, Tls};
@@ -89,15 +89,24 @@ const SHA256: Vector = Vector {
 #[test]
 fn scram_client_rfc_vectors() {
     for v in [SHA1, SHA256] {
-        let mut c = ScramClient::new(v.hash, b"", b"user", v.client_nonce.as_bytes()).unwrap();
+        let mut c = ScramClient::new(v.hash, v.client_nonce.as_bytes()).unwrap();
+        let mut out = [0u8; 512];
+        let n = c.client_first(b"", b"user", &mut out).unwrap();
         assert_eq!(
-            c.client_first().concat(),
+            &out[..n],
             format!("n,,n=user,r={}", v.client_nonce).as_bytes()
         );
-        let mut out = heapless::Vec::new();
-        c.server_first(v.server_first.as_bytes(), b"pencil", 4096, &mut out)
+        let n = c
+            .server_first(
+                b"",
+                b"user",
+                v.server_first.as_bytes(),
+                b"pencil",
+                4096,
+                &mut out,
+            )
             .unwrap();
-        assert_eq!(std::str::from_utf8(&out).unwrap(), v.client_final);
+        assert_eq!(std::str::from_utf8(&out[..n]).unwrap(), v.client_final);
         assert!(!c.is_verified());
         c.server_final(v.server_final.as_bytes()).unwrap();
         assert!(c.is_verified());
@@ -133,12 +142,19 @@ fn scram_server_rfc_vectors() {
 #[test]
 fn scram_client_refuses_bad_servers() {
     let v = SHA1;
-    let new = || ScramClient::new(v.hash, b"", b"user", v.client_nonce.as_bytes()).unwrap();
-    let mut out = heapless::Vec::new();
+    let new = || ScramClient::new(v.hash, v.client_nonce.as_bytes()).unwrap();
+    let mut out = [0u8; 512];
     // Wrong server signature.
     let mut c = new();
-    c.server_first(v.server_first.as_bytes(), b"pencil", 4096, &mut out)
-        .unwrap();
+    c.server_first(
+        b"",
+        b"user",
+        v.server_first.as_bytes(),
+        b"pencil",
+        4096,
+        &mut out,
+    )
+    .unwrap();
     assert_eq!(
         c.server_final(b"v=AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
         Err(ScramError::BadProof)
@@ -147,6 +163,8 @@ fn scram_client_refuses_bad_servers() {
     // Server nonce not extending ours.
     assert_eq!(
         new().server_first(
+            b"",
+            b"user",
             b"r=XXXX3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096",
             b"pencil",
             4096,
@@ -157,6 +175,8 @@ fn scram_client_refuses_bad_servers() {
     // Mandatory extension.
     assert_eq!(
         new().server_first(
+            b"",
+            b"user",
             b"m=ext,r=fyko+d2lbbFgONRv9qkxdawLabc,s=QSXCR+Q6sek8bf92,i=4096",
             b"pencil",
             4096,
@@ -167,6 +187,8 @@ fn scram_client_refuses_bad_servers() {
     // Too few iterations.
     assert_eq!(
         new().server_first(
+            b"",
+            b"user",
             b"r=fyko+d2lbbFgONRv9qkxdawLabc,s=QSXCR+Q6sek8bf92,i=1",
             b"pencil",
             4096,
@@ -183,8 +205,10 @@ fn scram_client_refuses_bad_servers() {
 
 #[test]
 fn scram_usernames_are_escaped() {
-    let c = ScramClient::new(Hash::Sha256, b"", b"a,b=c", b"nonce").unwrap();
-    assert_eq!(c.client_first().concat(), b"n,,n=a=2Cb=3Dc,r=nonce");
+    let c = ScramClient::new(Hash::Sha256, b"nonce").unwrap();
+    let mut out = [0u8; 512];
+    let n = c.client_first(b"", b"a,b=c", &mut out).unwrap();
+    assert_eq!(&out[..n], b"n,,n=a=2Cb=3Dc,r=nonce");
     let s = ScramServer::client_first(Hash::Sha256, b"n,,n=a=2Cb=3Dc,r=nonce").unwrap();
     assert_eq!(s.user(), b"a,b=c");
     assert!(ScramServer::client_first(Hash::Sha256, b"n,,n=a=ZZ,r=nonce").is_err());
@@ -209,14 +233,13 @@ fn tls_pair() -> Pair {
 fn sasl_login(mechanism: SaslMechanism, user: &[u8], secret: &[u8]) -> (Pair, Vec<String>) {
     let mut pair = tls_pair();
     pair.run();
-    pair.client
-        .login(Login::Sasl {
-            mechanism,
-            authzid: b"",
-            user,
-            secret,
-        })
-        .unwrap();
+    pair.login(Login::Sasl {
+        mechanism,
+        authzid: b"",
+        user,
+        secret,
+    })
+    .unwrap();
     let ev = pair.run();
     (pair, ev)
 }
@@ -395,14 +418,13 @@ fn client_refuses_server_without_scram_proof_and_long_initial_responses() {
         [1; 32],
     );
     client.handle_input(b"+OK ready\r\n").unwrap();
-    client
-        .login(Login::Sasl {
-            mechanism: SaslMechanism::ScramSha1,
-            authzid: b"",
-            user: b"user",
-            secret: b"pencil",
-        })
-        .unwrap();
+    let login = Login::Sasl {
+        mechanism: SaslMechanism::ScramSha1,
+        authzid: b"",
+        user: b"user",
+        secret: b"pencil",
+    };
+    client.login(login).unwrap();
     let mut out = [0u8; 512];
     let n = client.poll_transmit(&mut out).unwrap();
     assert_eq!(
@@ -410,8 +432,13 @@ fn client_refuses_server_without_scram_proof_and_long_initial_responses() {
         b"AUTH SCRAM-SHA-1\r\n",
         "no initial response without SASL in CAPA"
     );
-    client.handle_input(b"+ \r\n").unwrap();
-    let n = client.poll_transmit(&mut out).unwrap();
+    let d = client.handle_input(b"+ \r\n").unwrap();
+    assert_eq!(
+        d.item,
+        Some(ClientEvent::NeedCredentials { challenge: b"" })
+    );
+    assert_eq!(client.poll_transmit(&mut out).unwrap(), 0);
+    let n = client.write_credentials(&login, b"", &mut out).unwrap();
     assert!(out[..n].ends_with(b"\r\n"));
     assert_eq!(
         client.handle_input(b"+OK welcome\r\n").unwrap_err(),
@@ -426,14 +453,13 @@ fn oauth_token_too_long_for_initial_response_goes_after_the_challenge() {
         let mut pair = tls_pair();
         pair.app.tokens.push((b"bob".to_vec(), token.clone()));
         pair.run();
-        pair.client
-            .login(Login::Sasl {
-                mechanism: SaslMechanism::XOAuth2,
-                authzid: b"",
-                user: b"bob",
-                secret: &token,
-            })
-            .unwrap();
+        pair.login(Login::Sasl {
+            mechanism: SaslMechanism::XOAuth2,
+            authzid: b"",
+            user: b"bob",
+            secret: &token,
+        })
+        .unwrap();
         let ev = pair.run();
         (pair, ev)
     };

@@ -21,14 +21,13 @@ fn scram_login(
     app.verifiers = true;
     let mut pair = Pair::new(c, s, app);
     pair.run();
-    pair.client
-        .login(Login::Sasl {
-            mechanism,
-            authzid: b"",
-            user,
-            secret: password,
-        })
-        .unwrap();
+    pair.login(Login::Sasl {
+        mechanism,
+        authzid: b"",
+        user,
+        secret: password,
+    })
+    .unwrap();
     let events = pair.run();
     (pair.client.is_logged_in(), events, pair.app.log.clone())
 }
@@ -93,14 +92,13 @@ fn salt_of(user: &[u8], key: u8) -> String {
     app.verifiers = true;
     let mut pair = Pair::new(c, s, app);
     pair.run();
-    pair.client
-        .login(Login::Sasl {
-            mechanism: SaslMechanism::ScramSha256,
-            authzid: b"",
-            user,
-            secret: b"wrong",
-        })
-        .unwrap();
+    pair.login(Login::Sasl {
+        mechanism: SaslMechanism::ScramSha256,
+        authzid: b"",
+        user,
+        secret: b"wrong",
+    })
+    .unwrap();
     pair.run();
     let wire = String::from_utf8(pair.server_wire.clone()).unwrap();
     let challenge = wire

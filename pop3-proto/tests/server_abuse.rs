@@ -122,14 +122,13 @@ fn scram_unknown_user_looks_like_a_wrong_password() {
         c.allow_plaintext = true;
         let mut pair = Pair::new(c, s, App::demo());
         pair.run();
-        pair.client
-            .login(Login::Sasl {
-                mechanism: SaslMechanism::ScramSha256,
-                authzid: b"",
-                user,
-                secret: password,
-            })
-            .unwrap();
+        pair.login(Login::Sasl {
+            mechanism: SaslMechanism::ScramSha256,
+            authzid: b"",
+            user,
+            secret: password,
+        })
+        .unwrap();
         let events = pair.run();
         let wire = String::from_utf8(pair.server_wire.clone()).unwrap();
         let after_auth = wire

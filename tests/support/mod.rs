@@ -579,14 +579,12 @@ pub fn fetch_and_delete(port: u16, u: usize) -> Result<Vec<Vec<u8>>, String> {
     let mut c = ClientConn::new(tcp, Client::new(config, [u as u8; 32]));
     c.run(|_| {}).map_err(|e| e.to_string())?;
     let (user, pw) = (format!("user{u}"), format!("pw{u}"));
-    c.client()
-        .login(Login::UserPass {
-            user: user.as_bytes(),
-            password: pw.as_bytes(),
-        })
-        .map_err(|e| e.to_string())?;
+    let login = Login::UserPass {
+        user: user.as_bytes(),
+        password: pw.as_bytes(),
+    };
     let mut error = None;
-    c.run(|e| {
+    c.login(login, |e| {
         if let ClientEvent::Error { text, .. } = e {
             error = Some(String::from_utf8_lossy(text).into_owned());
         }

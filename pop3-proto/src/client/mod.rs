@@ -63,7 +63,7 @@ use crate::BareLf;
 pub use crate::sasl::SaslMechanism;
 pub use caps::Capabilities;
 
-use crate::sasl::client::SaslClient;
+use crate::sasl::client::{Creds, SaslClient};
 
 /// Commands that can be queued or in flight at once.
 pub const MAX_QUEUED: usize = 32;
@@ -107,7 +107,15 @@ impl Default for ClientConfig {
     }
 }
 
-/// How to log in.
+/// How to log in, with the credentials.
+///
+/// The client keeps no copy of them: [`Client::login`] checks and queues the login,
+/// and when a line that carries them is due the client asks for them again with
+/// [`ClientEvent::NeedCredentials`], answered with the same `Login` through
+/// [`Client::write_credentials`] (or [`ClientDriver::credentials`]). So a token of
+/// any length can be sent, and the credentials stay where the caller keeps them.
+///
+/// [`ClientDriver::credentials`]: crate::driver::ClientDriver::credentials
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Login<'a> {
     /// USER and PASS (cleartext).
@@ -142,6 +150,19 @@ pub enum Login<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ClientEvent<'a> {
+    /// The next line carries the login's credentials (USER, PASS, APOP, AUTH with
+    /// an initial response, or the answer to a SASL challenge): answer with the
+    /// [`Login`] that was queued, through [`Client::write_credentials`] (or
+    /// [`ClientDriver::credentials`](crate::driver::ClientDriver::credentials)),
+    /// before anything else. The client keeps no credentials between lines, so it
+    /// may ask more than once per login (PASS after USER without PIPELINING; LOGIN,
+    /// CRAM-MD5 and SCRAM after their challenges).
+    NeedCredentials {
+        /// The SASL challenge the answer is computed from (base64 text, as
+        /// received), to pass to [`Client::write_credentials`]; empty when the
+        /// credentials go with a command.
+        challenge: &'a [u8],
+    },
     /// The `+OK` greeting; `apop` tells whether it had a valid APOP timestamp.
     Greeting {
         /// The greeting text.
@@ -335,8 +356,14 @@ pub enum ClientError {
     /// The last CAPA did not advertise this command (UTF8 and LANG need it, RFC
     /// 6856); wait for [`ClientEvent::CapabilitiesEnd`] before queueing them.
     NotAdvertised(CommandKind),
-    /// A user name, password or token is longer than the client can hold.
+    /// A user name or password makes a command line longer than 255 octets.
     CredentialTooLong,
+    /// The client asked for credentials ([`ClientEvent::NeedCredentials`]) and was
+    /// polled again without them (fatal: the login cannot go on).
+    CredentialsNeeded,
+    /// [`Client::write_credentials`] got a [`Login`] of another method or mechanism
+    /// than the one queued, or was called when no credentials were asked for.
+    LoginMismatch,
     /// An argument contains CR, LF, NUL or another forbidden byte.
     InvalidArgument,
     /// The caller's output buffer is too small for the next line.
@@ -362,6 +389,12 @@ impl fmt::Display for ClientError {
                 write!(f, "{command:?} not advertised by the server")
             }
             ClientError::CredentialTooLong => f.write_str("credential too long"),
+            ClientError::CredentialsNeeded => {
+                f.write_str("the client asked for credentials and got none")
+            }
+            ClientError::LoginMismatch => {
+                f.write_str("credentials for another login than the one queued")
+            }
             ClientError::InvalidArgument => f.write_str("invalid argument"),
             ClientError::BufferTooSmall => f.write_str("output buffer too small"),
             ClientError::Sasl(what) => write!(f, "SASL: {what}"),
@@ -388,8 +421,8 @@ impl From<EncodeError> for ClientError {
     }
 }
 
-/// A queued or in-flight command, without borrowed data (strings live in the
-/// client's credential storage).
+/// A queued or in-flight command, without borrowed data (credentials are asked
+/// for when their line is written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pending {
     Capa,
@@ -445,6 +478,19 @@ impl Pending {
         }
     }
 
+    /// Commands whose line carries credentials (asked for when it is due).
+    fn needs_credentials(&self) -> bool {
+        matches!(
+            self,
+            Pending::User
+                | Pending::Pass
+                | Pending::Apop
+                | Pending::Auth {
+                    initial_response: true
+                }
+        )
+    }
+
     /// Commands after which nothing may be sent until their reply has arrived.
     fn is_barrier(&self) -> bool {
         matches!(
@@ -487,12 +533,13 @@ pub struct Client {
     caps: Capabilities,
     tls_active: bool,
     timestamp: heapless::Vec<u8, 96>,
-    user: heapless::Vec<u8, 255>,
-    password: heapless::Vec<u8, 255>,
     sasl: Option<SaslClient>,
     random: [u8; 32],
     /// A SASL line waits to be sent (the response to the last challenge).
     sasl_line_ready: bool,
+    /// The next command to send carries credentials: nothing leaves until
+    /// `write_credentials`.
+    creds_blocked: bool,
     /// STLS was accepted: nothing is sent or read until `tls_started`.
     awaiting_tls: bool,
     /// The listing being received failed: its remaining lines are skipped, and this
@@ -518,11 +565,10 @@ impl Client {
             caps: Capabilities::default(),
             tls_active,
             timestamp: heapless::Vec::new(),
-            user: heapless::Vec::new(),
-            password: heapless::Vec::new(),
             sasl: None,
             random,
             sasl_line_ready: false,
+            creds_blocked: false,
             awaiting_tls: false,
             invalid: None,
             max_msg: None,
@@ -640,7 +686,10 @@ impl Client {
         Ok(())
     }
 
-    /// Queues the commands of a login.
+    /// Checks a login and queues its commands. The credentials are checked (no
+    /// CR, LF or NUL, lines within 255 octets, plaintext policy, mechanism offered)
+    /// but not kept: the client asks for them again with
+    /// [`ClientEvent::NeedCredentials`] when their line is due.
     pub fn login(&mut self, login: Login<'_>) -> Result<(), ClientError> {
         self.require(Phase::Authorization)?;
         let cleartext = !self.tls_active && !self.config.allow_plaintext;
@@ -650,35 +699,26 @@ impl Client {
                     return Err(ClientError::PlaintextRefused);
                 }
                 // Validate now so that a bad argument never half-queues a login.
-                let mut scratch = [0u8; 255];
-                Command::User(user).encode(&mut scratch)?;
-                Command::Pass(password).encode(&mut scratch)?;
-                self.user =
-                    heapless::Vec::from_slice(user).map_err(|_| ClientError::CredentialTooLong)?;
-                self.password = heapless::Vec::from_slice(password)
-                    .map_err(|_| ClientError::CredentialTooLong)?;
+                Command::User(user).check()?;
+                Command::Pass(password).check()?;
                 if self.queue.capacity() - self.queue.len() < 2 {
                     return Err(ClientError::QueueFull);
                 }
                 self.push(Pending::User)?;
                 self.push(Pending::Pass)
             }
-            Login::Apop { user, secret } => {
+            Login::Apop { user, .. } => {
+                if !cfg!(feature = "apop") {
+                    return Err(ClientError::MechanismUnavailable);
+                }
                 if self.timestamp.is_empty() {
                     return Err(ClientError::ApopUnavailable);
                 }
-                let digest = crate::sasl::apop_digest(&self.timestamp, secret);
-                let mut scratch = [0u8; 255];
                 Command::Apop {
                     name: user,
-                    digest: &digest,
+                    digest: &[b'0'; 32],
                 }
-                .encode(&mut scratch)?;
-                self.user =
-                    heapless::Vec::from_slice(user).map_err(|_| ClientError::CredentialTooLong)?;
-                // The digest waits where a password would.
-                self.password = heapless::Vec::from_slice(&digest)
-                    .map_err(|_| ClientError::CredentialTooLong)?;
+                .check()?;
                 self.push(Pending::Apop)
             }
             Login::Sasl {
@@ -687,20 +727,153 @@ impl Client {
                 user,
                 secret,
             } => {
+                if !mechanism.is_compiled() {
+                    return Err(ClientError::MechanismUnavailable);
+                }
                 if cleartext && MechanismSet::PLAINTEXT.contains(mechanism.bit()) {
                     return Err(ClientError::PlaintextRefused);
                 }
                 if self.caps.known && !self.caps.mechanisms.contains(mechanism.bit()) {
                     return Err(ClientError::MechanismUnavailable);
                 }
-                let sasl =
-                    SaslClient::new(mechanism, authzid, user, secret, &self.random, &self.config)?;
+                let creds = Creds {
+                    authzid,
+                    user,
+                    secret,
+                };
+                if [authzid, user, secret].iter().any(|c| c.contains(&0)) {
+                    return Err(ClientError::InvalidArgument);
+                }
+                let sasl = SaslClient::new(mechanism, &self.random)?;
                 // An initial response only when CAPA advertised SASL and it fits.
-                let initial_response = self.caps.sasl && sasl.initial_response_fits();
+                let initial_response =
+                    self.caps.sasl && sasl.initial_response_fits(&creds, &self.config);
                 self.sasl = Some(sasl);
                 self.push(Pending::Auth { initial_response })
             }
         }
+    }
+
+    /// True if the client waits for the login's credentials
+    /// ([`ClientEvent::NeedCredentials`]) before it can send anything more.
+    pub fn wants_credentials(&self) -> bool {
+        if self.sasl_line_ready {
+            self.sasl.as_ref().is_some_and(|s| s.needs_credentials())
+        } else {
+            self.creds_blocked
+        }
+    }
+
+    /// Answers [`ClientEvent::NeedCredentials`]: writes the line that carries the
+    /// credentials into `out` and returns its length (with PIPELINING, USER and PASS
+    /// together). `login` must be the one queued with [`login`](Self::login);
+    /// `challenge` the event's. The credentials are not kept.
+    ///
+    /// An error is fatal (the client is closed): the login cannot go on without its
+    /// line. [`ClientError::LoginMismatch`] for another login or when nothing was
+    /// asked; [`ClientError::BufferTooSmall`] when `out` cannot hold the line (a
+    /// long token needs a transmit buffer of 4/3 its size and some).
+    pub fn write_credentials(
+        &mut self,
+        login: &Login<'_>,
+        challenge: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, ClientError> {
+        match self.credentials_line(login, challenge, out) {
+            Ok(n) => Ok(n),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn credentials_line(
+        &mut self,
+        login: &Login<'_>,
+        challenge: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, ClientError> {
+        if self.sasl_line_ready {
+            let sasl = self.sasl.as_mut().ok_or(ClientError::LoginMismatch)?;
+            let creds = match *login {
+                Login::Sasl {
+                    mechanism,
+                    authzid,
+                    user,
+                    secret,
+                } if mechanism == sasl.mechanism() && sasl.needs_credentials() => Creds {
+                    authzid,
+                    user,
+                    secret,
+                },
+                _ => return Err(ClientError::LoginMismatch),
+            };
+            let n = sasl.write_response(Some(&creds), challenge, &self.config, out)?;
+            self.sasl_line_ready = false;
+            return Ok(n);
+        }
+        if !self.creds_blocked {
+            return Err(ClientError::LoginMismatch);
+        }
+        let i = self
+            .queue
+            .iter()
+            .position(|e| !e.sent)
+            .ok_or(ClientError::LoginMismatch)?;
+        let mut written = 0;
+        for i in i..self.queue.len() {
+            let Some(entry) = self.queue.iter().nth(i).copied() else {
+                break;
+            };
+            let n = match (entry.pending, *login) {
+                (Pending::User, Login::UserPass { user, .. }) => {
+                    Command::User(user).encode(&mut out[written..])?
+                }
+                (Pending::Pass, Login::UserPass { password, .. }) => {
+                    Command::Pass(password).encode(&mut out[written..])?
+                }
+                #[cfg(feature = "apop")]
+                (Pending::Apop, Login::Apop { user, secret }) => {
+                    let digest = crate::sasl::apop_digest(&self.timestamp, secret);
+                    Command::Apop {
+                        name: user,
+                        digest: &digest,
+                    }
+                    .encode(&mut out[written..])?
+                }
+                (
+                    Pending::Auth { .. },
+                    Login::Sasl {
+                        mechanism,
+                        authzid,
+                        user,
+                        secret,
+                    },
+                ) => {
+                    let sasl = self
+                        .sasl
+                        .as_mut()
+                        .filter(|s| s.mechanism() == mechanism)
+                        .ok_or(ClientError::LoginMismatch)?;
+                    let creds = Creds {
+                        authzid,
+                        user,
+                        secret,
+                    };
+                    sasl.write_auth_command(Some(&creds), &self.config, &mut out[written..])?
+                }
+                _ if written > 0 => break,
+                _ => return Err(ClientError::LoginMismatch),
+            };
+            written += n;
+            if let Some(e) = self.queue.iter_mut().nth(i) {
+                e.sent = true;
+            }
+            // Only PASS may follow USER at once, and only with PIPELINING.
+            if !(entry.pending == Pending::User && self.caps.pipelining) {
+                break;
+            }
+        }
+        self.creds_blocked = false;
+        Ok(written)
     }
 
     /// Queues STAT.
@@ -800,10 +973,14 @@ impl Client {
                 .sasl
                 .as_mut()
                 .ok_or(ClientError::Protocol("no SASL exchange"))?;
-            let n = sasl.write_response(out)?;
+            if sasl.needs_credentials() {
+                return Ok(0);
+            }
+            let n = sasl.write_response(None, &[], &self.config, out)?;
             self.sasl_line_ready = false;
             return Ok(n);
         }
+        self.creds_blocked = false;
         let mut written = 0;
         let mut in_flight = self.queue.iter().filter(|e| e.sent).count();
         for i in 0..self.queue.len() {
@@ -817,6 +994,10 @@ impl Client {
                 continue;
             }
             if in_flight > 0 && !self.caps.pipelining {
+                break;
+            }
+            if entry.pending.needs_credentials() {
+                self.creds_blocked = true;
                 break;
             }
             let n = match self.encode(&entry.pending, &mut out[written..]) {
@@ -840,18 +1021,16 @@ impl Client {
         let command = match pending {
             Pending::Capa => Command::Capa,
             Pending::Stls => Command::Stls,
-            Pending::User => Command::User(&self.user),
-            Pending::Pass => Command::Pass(&self.password),
-            Pending::Apop => Command::Apop {
-                name: &self.user,
-                digest: &self.password,
-            },
-            Pending::Auth { initial_response } => {
+            // Written by `write_credentials`.
+            Pending::User | Pending::Pass | Pending::Apop => {
+                return Err(ClientError::CredentialsNeeded)
+            }
+            Pending::Auth { .. } => {
                 let sasl = self
                     .sasl
                     .as_mut()
                     .ok_or(ClientError::Protocol("no SASL exchange"))?;
-                return sasl.write_auth_command(*initial_response, out);
+                return sasl.write_auth_command(None, &self.config, out);
             }
             Pending::Stat => Command::Stat,
             Pending::List(m) => Command::List(*m),
@@ -960,7 +1139,7 @@ impl Client {
         self.sasl_line_ready = false;
         self.awaiting_tls = false;
         self.invalid = None;
-        self.password.clear();
+        self.creds_blocked = false;
         error
     }
 
@@ -1020,9 +1199,10 @@ impl Client {
                     .sasl
                     .as_mut()
                     .ok_or(ClientError::Protocol("unexpected challenge"))?;
-                sasl.challenge(challenge)?;
+                let needs_credentials = sasl.challenge(challenge)?;
                 self.sasl_line_ready = true;
-                Ok(None)
+                // The answer is computed from the challenge, which the event points at.
+                Ok(needs_credentials.then(|| token(Shape::NeedCredentials, challenge)))
             }
             // The rest of a listing that already failed.
             ResponseEvent::Line(_) if self.invalid.is_some() => Ok(None),
@@ -1132,7 +1312,7 @@ impl Client {
             pending,
             Pending::User | Pending::Pass | Pending::Apop | Pending::Auth { .. }
         ) {
-            self.password.clear();
+            self.creds_blocked = false;
             // Commands queued behind the failed login would only be refused.
             while let Some(e) = self.queue.back() {
                 if e.sent || matches!(e.pending, Pending::Quit | Pending::Capa) {
@@ -1254,7 +1434,6 @@ impl Client {
 
     fn logged_in(&mut self) -> Shape {
         self.phase = Phase::Transaction;
-        self.password.clear();
         self.max_msg = None;
         self.deleted = 0;
         if self.config.auto_capa {
@@ -1285,6 +1464,8 @@ fn offset_in(input: &[u8], part: &[u8]) -> Option<usize> {
 /// What an [`EventToken`] stands for; its bytes are a range of the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shape {
+    /// Range: the SASL challenge (empty when a command needs the credentials).
+    NeedCredentials,
     /// Range: the greeting text.
     Greeting {
         apop: bool,
@@ -1366,6 +1547,7 @@ impl EventToken {
     pub fn event(self, input: &[u8]) -> ClientEvent<'_> {
         let bytes = input.get(self.start..self.end).unwrap_or(&[]);
         match self.shape {
+            Shape::NeedCredentials => ClientEvent::NeedCredentials { challenge: bytes },
             Shape::Greeting { apop } => ClientEvent::Greeting { text: bytes, apop },
             Shape::Capability => ClientEvent::Capability(Capability::parse(bytes)),
             Shape::CapabilitiesEnd => ClientEvent::CapabilitiesEnd,
@@ -1411,6 +1593,25 @@ impl EventToken {
                 }
             }
         }
+    }
+
+    /// [`ClientEvent::NeedCredentials`] for a command (no challenge).
+    pub(crate) fn need_credentials() -> Self {
+        EventToken {
+            shape: Shape::NeedCredentials,
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// True for [`ClientEvent::NeedCredentials`].
+    pub fn is_need_credentials(self) -> bool {
+        self.shape == Shape::NeedCredentials
+    }
+
+    /// The token's bytes in `input` (the challenge of `NeedCredentials`).
+    pub(crate) fn bytes(self, input: &[u8]) -> &[u8] {
+        input.get(self.start..self.end).unwrap_or(&[])
     }
 
     /// True for [`ClientEvent::MessageData`] (the driver uses it to hand out body

@@ -1,6 +1,6 @@
 //! [`ClientDriver`]: a [`Client`] with the caller's buffers and the one loop rule.
 
-use crate::client::{Client, ClientError, ClientEvent, EventToken};
+use crate::client::{Client, ClientError, ClientEvent, EventToken, Login};
 use crate::codec::DecodeError;
 use crate::driver::buf::{Rx, Tx};
 use crate::driver::Poll;
@@ -19,6 +19,8 @@ pub struct ClientDriver<R, T> {
     /// The event handed out by the last `poll`, and the input it consumed (dropped
     /// at the next `poll`, so that the event can borrow it until then).
     held: Option<(EventToken, usize)>,
+    /// [`ClientEvent::NeedCredentials`] was handed out and not answered yet.
+    asked: bool,
 }
 
 impl<R, T> ClientDriver<R, T>
@@ -33,6 +35,7 @@ where
             rx: Rx::new(rx),
             tx: Tx::new(tx),
             held: None,
+            asked: false,
         }
     }
 
@@ -80,6 +83,7 @@ where
             };
             if let Some(token) = d.item {
                 self.held = Some((token, d.consumed));
+                self.asked = token.is_need_credentials();
                 return Ok(Poll::Event);
             }
             if d.consumed > 0 {
@@ -90,6 +94,17 @@ where
             if n > 0 {
                 self.tx.commit(n);
                 return Ok(Poll::Transmit);
+            }
+            if self.client.wants_credentials() {
+                if self.asked {
+                    // Asked and polled again without an answer: the login cannot go on.
+                    self.asked = false;
+                    self.rx.clear();
+                    return Err(self.client.fail(ClientError::CredentialsNeeded));
+                }
+                self.asked = true;
+                self.held = Some((EventToken::need_credentials(), 0));
+                return Ok(Poll::Event);
             }
             if self.client.is_closed() {
                 return Ok(Poll::Closed);
@@ -118,6 +133,25 @@ where
     /// After [`Poll::Event`]: the event as a `Copy` token (see [`EventToken`]).
     pub fn event_token(&self) -> Option<EventToken> {
         self.held.map(|(token, _)| token)
+    }
+
+    /// After [`ClientEvent::NeedCredentials`]: writes the line with the login's
+    /// credentials (the [`Login`] given to [`Client::login`]) into the transmit
+    /// buffer, computed from the event's challenge if it has one; the next
+    /// [`poll`](Self::poll) says [`Poll::Transmit`]. Nothing of `login` is kept.
+    /// Errors are fatal (see [`Client::write_credentials`]); the transmit buffer must
+    /// hold the whole line (a 16 KiB token needs about 22 KiB).
+    pub fn credentials(&mut self, login: &Login<'_>) -> Result<(), ClientError> {
+        let challenge = match self.held {
+            Some((token, _)) if token.is_need_credentials() => token.bytes(self.rx.data()),
+            _ => &[],
+        };
+        let n = self
+            .client
+            .write_credentials(login, challenge, self.tx.spare())?;
+        self.tx.commit(n);
+        self.asked = false;
+        Ok(())
     }
 
     /// After [`Poll::Transmit`]: the bytes to write to the connection.

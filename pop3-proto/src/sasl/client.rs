@@ -1,11 +1,28 @@
-//! Client side of AUTH (RFC 5034) and APOP.
+//! Client side of AUTH (RFC 5034).
+//!
+//! The exchange keeps no credentials: each line that needs them is written by a
+//! call that borrows them ([`SaslClient::write_auth_command`],
+//! [`SaslClient::write_response`]); between lines it holds only its step, and for
+//! SCRAM its nonce and the server signature it expects.
 
 use crate::client::{ClientConfig, ClientError};
 use crate::encode::{EncodeError, Writer};
 use crate::limits::MAX_COMMAND_LINE;
 use crate::sasl::scram::{Hash, ScramClient, ScramError};
 use crate::sasl::SaslMechanism;
-use crate::sasl::{base64_len, cram, decode_base64, write_base64, Base64Writer};
+use crate::sasl::{base64_len, base64_valid, cram, decode_base64, write_base64, Base64Writer};
+
+/// The longest decoded challenge the client computes an answer from (CRAM-MD5,
+/// SCRAM server-first and server-final are far shorter).
+const MAX_CHALLENGE: usize = 384;
+
+/// The credentials of a SASL login, borrowed for one line.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Creds<'a> {
+    pub(crate) authzid: &'a [u8],
+    pub(crate) user: &'a [u8],
+    pub(crate) secret: &'a [u8],
+}
 
 /// What the next SASL line of the client is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,8 +33,9 @@ enum Next {
     User,
     /// The password (LOGIN).
     Password,
-    /// A response computed from the last challenge (CRAM-MD5, SCRAM).
-    Computed,
+    /// A response computed from the last challenge and the credentials (CRAM-MD5,
+    /// SCRAM client-final).
+    Answer,
     /// An empty response (after SCRAM server-final, or an XOAUTH2 error).
     Empty,
     /// `\x01` (OAUTHBEARER's answer to an error challenge).
@@ -26,20 +44,11 @@ enum Next {
     Cancel,
 }
 
-/// A running client-side SASL exchange. It keeps copies of the credentials until the
-/// exchange ends: user and authzid up to 255 octets, secret (password or bearer
-/// token) up to 2048.
+/// A running client-side SASL exchange.
 #[derive(Debug, Clone)]
 pub(crate) struct SaslClient {
     mechanism: SaslMechanism,
-    authzid: heapless::Vec<u8, 255>,
-    user: heapless::Vec<u8, 255>,
-    secret: heapless::Vec<u8, 2048>,
-    host: heapless::String<64>,
-    port: u16,
-    min_iterations: u32,
     scram: Option<ScramClient>,
-    computed: heapless::Vec<u8, 512>,
     next: Next,
     /// Challenges seen so far.
     step: u8,
@@ -47,23 +56,25 @@ pub(crate) struct SaslClient {
     sent_initial: bool,
     /// The server sent an error challenge; the final reply must be -ERR.
     failed: bool,
+    /// SCRAM client-final (the proof) was sent: the next challenge is server-final.
+    proof_sent: bool,
 }
 
-fn copy<const N: usize>(bytes: &[u8]) -> Result<heapless::Vec<u8, N>, ClientError> {
-    if bytes.contains(&0) {
+/// Refuses a NUL in a credential (it would end the field in PLAIN).
+fn check(creds: &Creds<'_>) -> Result<(), ClientError> {
+    if [creds.authzid, creds.user, creds.secret]
+        .iter()
+        .any(|c| c.contains(&0))
+    {
         return Err(ClientError::InvalidArgument);
     }
-    heapless::Vec::from_slice(bytes).map_err(|_| ClientError::CredentialTooLong)
+    Ok(())
 }
 
 impl SaslClient {
     pub(crate) fn new(
         mechanism: SaslMechanism,
-        authzid: &[u8],
-        user: &[u8],
-        secret: &[u8],
         random: &[u8; 32],
-        config: &ClientConfig,
     ) -> Result<SaslClient, ClientError> {
         let scram = match mechanism {
             SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => {
@@ -76,25 +87,24 @@ impl SaslClient {
                 let mut nonce = [0u8; 24];
                 let mut w = Writer::new(&mut nonce);
                 write_base64(&mut w, &random[..18]).map_err(|_| ClientError::BufferTooSmall)?;
-                Some(ScramClient::new(hash, authzid, user, &nonce).map_err(scram_error)?)
+                Some(ScramClient::new(hash, &nonce).map_err(scram_error)?)
             }
             _ => None,
         };
         Ok(SaslClient {
             mechanism,
-            authzid: copy(authzid)?,
-            user: copy(user)?,
-            secret: copy(secret)?,
-            host: config.host.clone(),
-            port: config.port,
-            min_iterations: config.min_scram_iterations,
             scram,
-            computed: heapless::Vec::new(),
             next: Next::Initial,
             step: 0,
             sent_initial: false,
             failed: false,
+            proof_sent: false,
         })
+    }
+
+    /// The mechanism.
+    pub(crate) fn mechanism(&self) -> SaslMechanism {
+        self.mechanism
     }
 
     fn client_first(&self) -> bool {
@@ -104,107 +114,132 @@ impl SaslClient {
         )
     }
 
+    /// True if the next line (the answer to the last challenge) needs the
+    /// credentials.
+    pub(crate) fn needs_credentials(&self) -> bool {
+        matches!(
+            self.next,
+            Next::Initial | Next::User | Next::Password | Next::Answer
+        )
+    }
+
     /// Writes the raw initial response through `b`.
-    fn put_initial(&self, b: &mut Base64Writer<'_, '_>) -> Result<(), EncodeError> {
+    fn put_initial(
+        &self,
+        creds: &Creds<'_>,
+        config: &ClientConfig,
+        b: &mut Base64Writer<'_, '_>,
+    ) -> Result<(), ClientError> {
         match self.mechanism {
             SaslMechanism::Plain => {
-                b.put(&self.authzid)?;
+                b.put(creds.authzid)?;
                 b.put(b"\0")?;
-                b.put(&self.user)?;
+                b.put(creds.user)?;
                 b.put(b"\0")?;
-                b.put(&self.secret)
+                b.put(creds.secret)?;
             }
             SaslMechanism::XOAuth2 => {
                 b.put(b"user=")?;
-                b.put(&self.user)?;
+                b.put(creds.user)?;
                 b.put(b"\x01auth=Bearer ")?;
-                b.put(&self.secret)?;
-                b.put(b"\x01\x01")
+                b.put(creds.secret)?;
+                b.put(b"\x01\x01")?;
             }
             SaslMechanism::OAuthBearer => {
                 b.put(b"n,a=")?;
-                b.put(&self.user)?;
+                b.put(creds.user)?;
                 b.put(b",\x01host=")?;
-                b.put(self.host.as_bytes())?;
+                b.put(config.host.as_bytes())?;
                 b.put(b"\x01port=")?;
                 let mut digits = [0u8; 5];
                 let mut w = Writer::new(&mut digits);
-                w.put_u64(u64::from(self.port))?;
+                w.put_u64(u64::from(config.port))?;
                 let n = w.len();
                 b.put(&digits[..n])?;
                 b.put(b"\x01auth=Bearer ")?;
-                b.put(&self.secret)?;
-                b.put(b"\x01\x01")
+                b.put(creds.secret)?;
+                b.put(b"\x01\x01")?;
             }
-            SaslMechanism::External => b.put(&self.authzid),
+            SaslMechanism::External => b.put(creds.authzid)?,
             SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => {
                 let scram = self.scram.as_ref().ok_or(EncodeError::InvalidArgument)?;
-                for part in scram.client_first() {
-                    b.put(part)?;
-                }
-                Ok(())
+                let mut first = [0u8; 2 * MAX_CHALLENGE];
+                let n = scram
+                    .client_first(creds.authzid, creds.user, &mut first)
+                    .map_err(scram_error)?;
+                b.put(&first[..n])?;
             }
-            SaslMechanism::Login | SaslMechanism::CramMd5 => Err(EncodeError::InvalidArgument),
+            SaslMechanism::Login | SaslMechanism::CramMd5 => {
+                return Err(ClientError::InvalidArgument)
+            }
         }
+        Ok(())
     }
 
-    fn initial_len(&self) -> usize {
+    fn initial_len(&self, creds: &Creds<'_>, config: &ClientConfig) -> usize {
+        let (authzid, user, secret) = (creds.authzid.len(), creds.user.len(), creds.secret.len());
         match self.mechanism {
-            SaslMechanism::Plain => self.authzid.len() + self.user.len() + self.secret.len() + 2,
-            SaslMechanism::XOAuth2 => self.user.len() + self.secret.len() + 21,
-            SaslMechanism::OAuthBearer => {
-                self.user.len() + self.host.len() + self.secret.len() + 40
-            }
-            SaslMechanism::External => self.authzid.len(),
-            SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => self
-                .scram
-                .as_ref()
-                .map_or(0, |s| s.client_first().iter().map(|p| p.len()).sum()),
+            SaslMechanism::Plain => authzid + user + secret + 2,
+            SaslMechanism::XOAuth2 => user + secret + 21,
+            SaslMechanism::OAuthBearer => user + config.host.len() + secret + 40,
+            SaslMechanism::External => authzid,
+            // An upper bound: escaping may triple a name.
+            SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => 3 * (authzid + user) + 40,
             SaslMechanism::Login | SaslMechanism::CramMd5 => 0,
         }
     }
 
     /// True if `AUTH NAME initial-response` fits in 255 octets (RFC 5034 §4).
-    pub(crate) fn initial_response_fits(&self) -> bool {
+    pub(crate) fn initial_response_fits(&self, creds: &Creds<'_>, config: &ClientConfig) -> bool {
         self.client_first()
             && "AUTH  \r\n".len()
                 + self.mechanism.name().len()
-                + base64_len(self.initial_len()).max(1)
+                + base64_len(self.initial_len(creds, config)).max(1)
                 <= MAX_COMMAND_LINE
     }
 
-    /// Writes `AUTH NAME [initial-response]` CRLF.
+    /// Writes `AUTH NAME [initial-response]` CRLF: with the initial response when
+    /// `creds` are given and it fits in the command line.
     pub(crate) fn write_auth_command(
         &mut self,
-        ir: bool,
+        creds: Option<&Creds<'_>>,
+        config: &ClientConfig,
         out: &mut [u8],
     ) -> Result<usize, ClientError> {
         let mut w = Writer::new(out);
         w.put(b"AUTH ")?;
         w.put(self.mechanism.name().as_bytes())?;
-        if ir && self.client_first() {
+        if let Some(creds) = creds.filter(|c| self.initial_response_fits(c, config)) {
+            check(creds)?;
             w.put(b" ")?;
-            if self.initial_len() == 0 {
+            if self.initial_len(creds, config) == 0 {
                 w.put(b"=")?;
             } else {
                 let mut b = Base64Writer::new(&mut w);
-                self.put_initial(&mut b)?;
+                self.put_initial(creds, config, &mut b)?;
                 b.finish()?;
             }
             self.sent_initial = true;
-            self.next = Next::Computed;
         }
         w.put(b"\r\n")?;
         Ok(w.len())
     }
 
-    /// Handles a `+ ` challenge (base64 text).
-    pub(crate) fn challenge(&mut self, b64: &[u8]) -> Result<(), ClientError> {
-        let mut data = [0u8; 1536];
-        let Ok(len) = decode_base64(b64, &mut data) else {
+    /// Handles a `+ ` challenge (base64 text). Returns true if the answer needs the
+    /// credentials (then it is computed from this same challenge text by
+    /// [`write_response`](Self::write_response)).
+    pub(crate) fn challenge(&mut self, b64: &[u8]) -> Result<bool, ClientError> {
+        if !base64_valid(b64) {
             // RFC 5034: an undecodable challenge is answered with `*`.
             self.next = Next::Cancel;
-            return Ok(());
+            return Ok(false);
+        }
+        let mut data = [0u8; MAX_CHALLENGE];
+        // Only CRAM-MD5 and SCRAM read the challenge; for them a longer one is
+        // refused below (SCRAM) or cancelled (CRAM-MD5).
+        let (len, too_long) = match decode_base64(b64, &mut data) {
+            Ok(len) => (len, false),
+            Err(_) => (0, true),
         };
         let data = &data[..len];
         self.step = self.step.saturating_add(1);
@@ -215,31 +250,21 @@ impl SaslClient {
                 2 => Next::Password,
                 _ => Next::Cancel,
             },
-            SaslMechanism::CramMd5 if self.step == 1 => {
-                let digest = cram::digest(&self.secret, data);
-                self.computed.clear();
-                let ok = self.computed.extend_from_slice(&self.user).is_ok()
-                    && self.computed.push(b' ').is_ok()
-                    && self.computed.extend_from_slice(&digest).is_ok();
-                if ok {
-                    Next::Computed
-                } else {
-                    return Err(ClientError::CredentialTooLong);
-                }
-            }
+            SaslMechanism::CramMd5 if self.step == 1 && !too_long => Next::Answer,
             SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 if first => Next::Initial,
             SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => {
                 let scram = self
                     .scram
                     .as_mut()
                     .ok_or(ClientError::Sasl("no SCRAM state"))?;
+                if too_long {
+                    return Err(scram_error(ScramError::TooLong));
+                }
                 if scram.is_verified() {
                     Next::Cancel
-                } else if self.computed.is_empty() {
-                    scram
-                        .server_first(data, &self.secret, self.min_iterations, &mut self.computed)
-                        .map_err(scram_error)?;
-                    Next::Computed
+                } else if !self.proof_sent {
+                    // Server-first: client-final is computed with the password.
+                    Next::Answer
                 } else {
                     scram.server_final(data).map_err(scram_error)?;
                     Next::Empty
@@ -257,27 +282,74 @@ impl SaslClient {
             }
             _ => Next::Cancel,
         };
-        Ok(())
+        Ok(self.needs_credentials())
     }
 
-    /// Writes the SASL line answering the last challenge.
-    pub(crate) fn write_response(&mut self, out: &mut [u8]) -> Result<usize, ClientError> {
+    /// Writes the SASL line answering the last challenge (`b64`, its text); `creds`
+    /// when [`needs_credentials`](Self::needs_credentials).
+    pub(crate) fn write_response(
+        &mut self,
+        creds: Option<&Creds<'_>>,
+        b64: &[u8],
+        config: &ClientConfig,
+        out: &mut [u8],
+    ) -> Result<usize, ClientError> {
         let mut w = Writer::new(out);
+        let creds = match (self.needs_credentials(), creds) {
+            (true, Some(c)) => {
+                check(c)?;
+                *c
+            }
+            (true, None) => return Err(ClientError::CredentialsNeeded),
+            (false, _) => Creds {
+                authzid: &[],
+                user: &[],
+                secret: &[],
+            },
+        };
         match self.next {
             Next::Cancel => w.put(b"*")?,
             Next::Empty => {}
             Next::Ack => write_base64(&mut w, b"\x01")?,
-            Next::User => write_base64(&mut w, &self.user)?,
-            Next::Password => write_base64(&mut w, &self.secret)?,
-            Next::Computed => write_base64(&mut w, &self.computed)?,
+            Next::User => write_base64(&mut w, creds.user)?,
+            Next::Password => write_base64(&mut w, creds.secret)?,
+            Next::Answer => {
+                let mut data = [0u8; MAX_CHALLENGE];
+                let len = decode_base64(b64, &mut data)
+                    .map_err(|_| ClientError::Sasl("challenge changed"))?;
+                let data = &data[..len];
+                if self.mechanism == SaslMechanism::CramMd5 {
+                    let digest = cram::digest(creds.secret, data);
+                    let mut b = Base64Writer::new(&mut w);
+                    b.put(creds.user)?;
+                    b.put(b" ")?;
+                    b.put(&digest)?;
+                    b.finish()?;
+                } else {
+                    let scram = self
+                        .scram
+                        .as_mut()
+                        .ok_or(ClientError::Sasl("no SCRAM state"))?;
+                    let mut msg = [0u8; MAX_CHALLENGE];
+                    let n = scram
+                        .server_first(
+                            creds.authzid,
+                            creds.user,
+                            data,
+                            creds.secret,
+                            config.min_scram_iterations,
+                            &mut msg,
+                        )
+                        .map_err(scram_error)?;
+                    write_base64(&mut w, &msg[..n])?;
+                    self.proof_sent = true;
+                }
+            }
             Next::Initial => {
                 let mut b = Base64Writer::new(&mut w);
-                self.put_initial(&mut b)?;
+                self.put_initial(&creds, config, &mut b)?;
                 b.finish()?;
-                if self.mechanism.is_scram() {
-                    // The next challenge is server-first.
-                    self.sent_initial = true;
-                }
+                self.sent_initial = true;
             }
         }
         w.put(b"\r\n")?;

@@ -40,6 +40,17 @@ impl SaslMechanism {
         }
     }
 
+    /// True if this build has the mechanism: the cargo features `sasl` (PLAIN,
+    /// LOGIN, XOAUTH2, OAUTHBEARER, EXTERNAL), `cram-md5` and `scram` (all default)
+    /// decide which are compiled in.
+    pub const fn is_compiled(self) -> bool {
+        match self {
+            SaslMechanism::CramMd5 => cfg!(feature = "cram-md5"),
+            SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => cfg!(feature = "scram"),
+            _ => cfg!(feature = "sasl"),
+        }
+    }
+
     /// Every mechanism this crate implements.
     pub const ALL: [SaslMechanism; 8] = [
         SaslMechanism::Plain,
@@ -57,10 +68,6 @@ impl SaslMechanism {
         Self::ALL
             .into_iter()
             .find(|m| m.name().eq_ignore_ascii_case(name))
-    }
-
-    pub(crate) fn is_scram(self) -> bool {
-        matches!(self, SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256)
     }
 
     /// The bit of this mechanism in a [`MechanismSet`].

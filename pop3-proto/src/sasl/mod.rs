@@ -45,6 +45,26 @@ pub fn decode_base64(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error>
     })
 }
 
+/// True if `input` is strict, padded base64 (as [`decode_base64`] accepts), checked
+/// in pieces so that input of any length needs no buffer for the whole.
+pub(crate) fn base64_valid(input: &[u8]) -> bool {
+    if input.len() % 4 != 0 {
+        return false;
+    }
+    let mut out = [0u8; 48];
+    let mut chunks = input.chunks(64).peekable();
+    while let Some(chunk) = chunks.next() {
+        // Padding only at the very end.
+        if chunks.peek().is_some() && chunk.ends_with(b"=") {
+            return false;
+        }
+        if decode_base64(chunk, &mut out).is_err() {
+            return false;
+        }
+    }
+    true
+}
+
 /// Length of the base64 encoding of `n` bytes.
 pub const fn base64_len(n: usize) -> usize {
     n.div_ceil(3) * 4

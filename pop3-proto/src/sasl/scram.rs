@@ -270,27 +270,30 @@ fn push_base64(msg: &mut Msg, bytes: &[u8]) -> Result<(), ScramError> {
     push(msg, &[&tmp[..n]])
 }
 
-/// The client side of one SCRAM exchange.
+/// The client side of one SCRAM exchange. It holds no credentials: the user name,
+/// authorization identity and password are passed to each step that needs them
+/// (the same ones each time), so the client keeps only its nonce and, after
+/// client-final, the server signature it expects.
 #[derive(Debug, Clone)]
 pub struct ScramClient {
     hash: Hash,
-    /// `n,,` or `n,a=authzid,`
-    gs2_header: heapless::Vec<u8, 280>,
-    client_first_bare: Msg,
     nonce: heapless::Vec<u8, 48>,
     server_signature: [u8; 32],
     verified: bool,
 }
 
+/// Copies `msg` into `out`; returns its length.
+fn copy_out(msg: &[u8], out: &mut [u8]) -> Result<usize, ScramError> {
+    out.get_mut(..msg.len())
+        .ok_or(ScramError::TooLong)?
+        .copy_from_slice(msg);
+    Ok(msg.len())
+}
+
 impl ScramClient {
-    /// Starts an exchange for `user` (and `authzid`, if not empty) with a client
-    /// nonce of printable characters (no `,`) from the caller.
-    pub fn new(
-        hash: Hash,
-        authzid: &[u8],
-        user: &[u8],
-        nonce: &[u8],
-    ) -> Result<ScramClient, ScramError> {
+    /// Starts an exchange with a client nonce of printable characters (no `,`,
+    /// at most 48) from the caller.
+    pub fn new(hash: Hash, nonce: &[u8]) -> Result<ScramClient, ScramError> {
         if nonce.is_empty()
             || !nonce
                 .iter()
@@ -298,6 +301,16 @@ impl ScramClient {
         {
             return Err(ScramError::Malformed);
         }
+        Ok(ScramClient {
+            hash,
+            nonce: heapless::Vec::from_slice(nonce).map_err(|_| ScramError::TooLong)?,
+            server_signature: [0; 32],
+            verified: false,
+        })
+    }
+
+    /// `n,,` or `n,a=authzid,`, and `n=user,r=nonce`.
+    fn first_parts(&self, authzid: &[u8], user: &[u8]) -> Result<(Msg, Msg), ScramError> {
         let mut gs2 = Msg::new();
         push(&mut gs2, &[b"n,"])?;
         if !authzid.is_empty() {
@@ -308,30 +321,35 @@ impl ScramClient {
         let mut bare = Msg::new();
         push(&mut bare, &[b"n="])?;
         push_saslname(&mut bare, user)?;
-        push(&mut bare, &[b",r=", nonce])?;
-        Ok(ScramClient {
-            hash,
-            gs2_header: heapless::Vec::from_slice(&gs2).map_err(|_| ScramError::TooLong)?,
-            client_first_bare: bare,
-            nonce: heapless::Vec::from_slice(nonce).map_err(|_| ScramError::TooLong)?,
-            server_signature: [0; 32],
-            verified: false,
-        })
+        push(&mut bare, &[b",r=", &self.nonce])?;
+        Ok((gs2, bare))
     }
 
-    /// The client-first message (`gs2-header client-first-bare`) as two parts.
-    pub fn client_first(&self) -> [&[u8]; 2] {
-        [&self.gs2_header, &self.client_first_bare]
+    /// Writes the client-first message (`gs2-header client-first-bare`) for `user`
+    /// (and `authzid`, if not empty) into `out`; returns its length.
+    pub fn client_first(
+        &self,
+        authzid: &[u8],
+        user: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, ScramError> {
+        let (gs2, bare) = self.first_parts(authzid, user)?;
+        let n = copy_out(&gs2, out)?;
+        Ok(n + copy_out(&bare, out.get_mut(n..).ok_or(ScramError::TooLong)?)?)
     }
 
-    /// Handles server-first and writes client-final into `out`.
+    /// Handles server-first and writes client-final into `out` (returns its
+    /// length). `authzid` and `user` must be those of
+    /// [`client_first`](Self::client_first).
     pub fn server_first(
         &mut self,
+        authzid: &[u8],
+        user: &[u8],
         message: &[u8],
         password: &[u8],
         min_iterations: u32,
-        out: &mut heapless::Vec<u8, 512>,
-    ) -> Result<(), ScramError> {
+        out: &mut [u8],
+    ) -> Result<usize, ScramError> {
         if attribute(message, b'm').is_some() {
             return Err(ScramError::UnsupportedExtension);
         }
@@ -355,25 +373,23 @@ impl ScramClient {
         }
         let mut salt = [0u8; 128];
         let salt_len = decode_base64(salt_b64, &mut salt).map_err(|_| ScramError::Malformed)?;
+        let (gs2, bare) = self.first_parts(authzid, user)?;
         let keys = Keys::derive(self.hash, password, &salt[..salt_len], iterations);
         let n = self.hash.len();
         let mut without_proof = Msg::new();
         push(&mut without_proof, &[b"c="])?;
-        push_base64(&mut without_proof, &self.gs2_header)?;
+        push_base64(&mut without_proof, &gs2)?;
         push(&mut without_proof, &[b",r=", nonce])?;
-        let auth_message: [&[u8]; 5] =
-            [&self.client_first_bare, b",", message, b",", &without_proof];
+        let auth_message: [&[u8]; 5] = [&bare, b",", message, b",", &without_proof];
         let signature = self.hash.hmac(&keys.stored_key[..n], &auth_message);
         let mut proof = [0u8; 32];
         for i in 0..n {
             proof[i] = keys.client_key[i] ^ signature[i];
         }
         self.server_signature = self.hash.hmac(&keys.server_key[..n], &auth_message);
-        let mut msg = Msg::new();
-        push(&mut msg, &[&without_proof, b",p="])?;
-        push_base64(&mut msg, &proof[..n])?;
-        out.clear();
-        out.extend_from_slice(&msg).map_err(|_| ScramError::TooLong)
+        push(&mut without_proof, &[b",p="])?;
+        push_base64(&mut without_proof, &proof[..n])?;
+        copy_out(&without_proof, out)
     }
 
     /// Checks server-final (`v=`): the server knew the password.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod login;
 pub mod pair;
 
 use pop3_proto::{

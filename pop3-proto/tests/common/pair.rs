@@ -3,7 +3,8 @@
 //! a readable form.
 
 use super::app::{App, OwnedEvent};
-use pop3_proto::client::{Client, ClientConfig, ClientEvent};
+pub use super::login::OwnedLogin;
+use pop3_proto::client::{Client, ClientConfig, ClientError, ClientEvent, Login};
 use pop3_proto::server::{Server, ServerConfig};
 use pop3_proto::time::Instant;
 
@@ -29,6 +30,9 @@ pub struct Pair {
     pub bodies: Vec<(u32, Vec<u8>)>,
     /// Calls of tls_started to make when StartTls is seen (simulated handshake).
     pub fake_tls: bool,
+    /// The login queued last, kept here (the client keeps no credentials) to
+    /// answer `NeedCredentials`.
+    pub credentials: Option<OwnedLogin>,
 }
 
 fn text(b: &[u8]) -> String {
@@ -78,17 +82,24 @@ impl Pair {
             events: Vec::new(),
             bodies: Vec::new(),
             fake_tls: true,
+            credentials: None,
         }
+    }
+
+    /// Queues a login; its credentials are kept to answer `NeedCredentials`.
+    pub fn login(&mut self, login: Login<'_>) -> Result<(), ClientError> {
+        self.client.login(login)?;
+        self.credentials = Some(OwnedLogin::new(&login));
+        Ok(())
     }
 
     /// Queues USER/PASS for the demo user `alice` with this password.
     pub fn login_alice(&mut self, password: &[u8]) {
-        self.client
-            .login(pop3_proto::client::Login::UserPass {
-                user: b"alice",
-                password,
-            })
-            .unwrap();
+        self.login(Login::UserPass {
+            user: b"alice",
+            password,
+        })
+        .unwrap();
     }
 
     /// Moves bytes both ways until neither side makes progress; returns the events
@@ -99,10 +110,18 @@ impl Pair {
         for _ in 0..1_000_000 {
             let mut progress = false;
             // Client -> wire.
-            let n = self
+            let mut n = self
                 .client
                 .poll_transmit(&mut out)
                 .expect("client poll_transmit");
+            if n == 0 && self.client.wants_credentials() {
+                if let Some(login) = &self.credentials {
+                    n = self
+                        .client
+                        .write_credentials(&login.login(), &[], &mut out)
+                        .expect("client write_credentials");
+                }
+            }
             if n > 0 {
                 self.c2s.extend_from_slice(&out[..n]);
                 self.client_wire.extend_from_slice(&out[..n]);
@@ -154,7 +173,18 @@ impl Pair {
             let consumed = d.consumed;
             let mut start_tls = false;
             if let Some(ev) = d.item {
-                if let ClientEvent::MessageData { msg, data } = ev {
+                if let ClientEvent::NeedCredentials { challenge } = ev {
+                    // Answered at once, like the driver's loop; not recorded.
+                    if let Some(login) = &self.credentials {
+                        let n = self
+                            .client
+                            .write_credentials(&login.login(), challenge, &mut out)
+                            .expect("client write_credentials");
+                        self.c2s.extend_from_slice(&out[..n]);
+                        self.client_wire.extend_from_slice(&out[..n]);
+                        self.writes.push(out[..n].to_vec());
+                    }
+                } else if let ClientEvent::MessageData { msg, data } = ev {
                     match self.bodies.last_mut() {
                         Some((m, body))
                             if *m == msg

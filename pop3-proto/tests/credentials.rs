@@ -1,0 +1,198 @@
+//! The client keeps no credentials: it asks for them (`ClientEvent::NeedCredentials`)
+//! when their line is due and writes them straight from the caller's storage. So a
+//! bearer token of any length crosses (Microsoft 365 tokens pass 2 KiB; 16 KiB
+//! here), and a loop that does not answer gets a typed error instead of a hang.
+
+use base64::Engine;
+use pop3_proto::client::{Client, ClientConfig, ClientError, ClientEvent, Login, SaslMechanism};
+use pop3_proto::driver::{ClientDriver, Poll};
+
+fn b64(data: &[u8]) -> String {
+    let mut out = vec![0u8; data.len().div_ceil(3) * 4];
+    let n = base64::engine::general_purpose::STANDARD
+        .encode_slice(data, &mut out)
+        .unwrap();
+    String::from_utf8(out[..n].to_vec()).unwrap()
+}
+
+fn tls_client() -> Client {
+    let config = ClientConfig {
+        tls: true,
+        auto_capa: false,
+        host: heapless::String::try_from("pop.example.org").unwrap(),
+        port: 995,
+        ..ClientConfig::default()
+    };
+    let mut c = Client::new(config, [4; 32]);
+    c.handle_input(b"+OK ready\r\n").unwrap();
+    c
+}
+
+/// A 16 KiB token through XOAUTH2 and OAUTHBEARER: `AUTH <mech>` (too long for an
+/// initial response), then the whole token in one base64 line after the empty
+/// challenge, exact bytes. (Was: `login` refused any secret over 2,048 bytes with
+/// `CredentialTooLong`.)
+#[test]
+fn sixteen_kib_oauth_tokens_cross_in_one_line() {
+    let token: Vec<u8> = (0..16 * 1024).map(|i| b"abcdefghij-_."[i % 13]).collect();
+    for (mechanism, raw) in [
+        (SaslMechanism::XOAuth2, {
+            let mut r = b"user=bob@example.org\x01auth=Bearer ".to_vec();
+            r.extend_from_slice(&token);
+            r.extend_from_slice(b"\x01\x01");
+            r
+        }),
+        (SaslMechanism::OAuthBearer, {
+            let mut r = b"n,a=bob@example.org,\x01host=pop.example.org\x01port=995\x01auth=Bearer "
+                .to_vec();
+            r.extend_from_slice(&token);
+            r.extend_from_slice(b"\x01\x01");
+            r
+        }),
+    ] {
+        let mut c = tls_client();
+        let login = Login::Sasl {
+            mechanism,
+            authzid: b"",
+            user: b"bob@example.org",
+            secret: &token,
+        };
+        c.login(login).unwrap();
+        let mut out = vec![0u8; 32 * 1024];
+        let n = c.poll_transmit(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out[..n]),
+            format!("AUTH {}\r\n", mechanism.name())
+        );
+        let d = c.handle_input(b"+ \r\n").unwrap();
+        assert_eq!(
+            d.item,
+            Some(ClientEvent::NeedCredentials { challenge: b"" })
+        );
+        assert!(c.wants_credentials());
+        assert_eq!(
+            c.poll_transmit(&mut out).unwrap(),
+            0,
+            "nothing without them"
+        );
+        let n = c.write_credentials(&login, b"", &mut out).unwrap();
+        let expected = format!("{}\r\n", b64(&raw));
+        assert_eq!(n, expected.len());
+        assert_eq!(String::from_utf8_lossy(&out[..n]), expected);
+        assert!(n > 21_000, "{n}");
+        let d = c.handle_input(b"+OK welcome\r\n").unwrap();
+        assert_eq!(d.item, Some(ClientEvent::LoggedIn));
+    }
+}
+
+/// The driver hands `NeedCredentials` out as an event; a loop that polls again
+/// without answering gets `CredentialsNeeded` and a closed client, not a hang
+/// and not a login without them.
+#[test]
+fn unanswered_request_for_credentials_is_an_error() {
+    let config = ClientConfig {
+        allow_plaintext: true,
+        auto_capa: false,
+        ..ClientConfig::default()
+    };
+    let mut d = ClientDriver::new(Client::new(config, [1; 32]), [0u8; 512], [0u8; 256]);
+    d.input()[..11].copy_from_slice(b"+OK ready\r\n");
+    d.received(11);
+    assert_eq!(d.poll(), Ok(Poll::Event));
+    d.client()
+        .login(Login::UserPass {
+            user: b"u",
+            password: b"p",
+        })
+        .unwrap();
+    assert_eq!(d.poll(), Ok(Poll::Event));
+    assert_eq!(
+        d.event(),
+        Some(ClientEvent::NeedCredentials { challenge: b"" })
+    );
+    assert_eq!(d.poll(), Err(ClientError::CredentialsNeeded));
+    assert!(d.client_ref().is_closed());
+    assert_eq!(d.poll(), Ok(Poll::Closed));
+}
+
+/// Credentials of another login than the one queued are refused (and end the
+/// session: the queued line cannot be written); so is an answer nobody asked for.
+#[test]
+fn credentials_must_match_the_queued_login() {
+    let mut c = tls_client();
+    let mut out = [0u8; 512];
+    let asked = Login::Sasl {
+        mechanism: SaslMechanism::Plain,
+        authzid: b"",
+        user: b"u",
+        secret: b"p",
+    };
+    assert_eq!(
+        c.write_credentials(&asked, &[], &mut out),
+        Err(ClientError::LoginMismatch)
+    );
+    let mut c = tls_client();
+    c.login(asked).unwrap();
+    assert_eq!(c.poll_transmit(&mut out).unwrap(), 12); // AUTH PLAIN
+    c.handle_input(b"+ \r\n").unwrap();
+    let other = Login::Sasl {
+        mechanism: SaslMechanism::Login,
+        authzid: b"",
+        user: b"u",
+        secret: b"p",
+    };
+    assert_eq!(
+        c.write_credentials(&other, &[], &mut out),
+        Err(ClientError::LoginMismatch)
+    );
+    assert!(c.is_closed());
+}
+
+/// With PIPELINING, USER and PASS go in one write after one request; without it,
+/// PASS waits for USER's `+OK` and the client asks again.
+#[test]
+fn user_and_pass_ask_once_with_pipelining_twice_without() {
+    let login = Login::UserPass {
+        user: b"alice",
+        password: b"secret",
+    };
+    for (pipelining, writes) in [
+        (true, vec!["USER alice\r\nPASS secret\r\n"]),
+        (false, vec!["USER alice\r\n", "PASS secret\r\n"]),
+    ] {
+        let config = ClientConfig {
+            allow_plaintext: true,
+            ..ClientConfig::default()
+        };
+        let mut c = Client::new(config, [1; 32]);
+        let mut out = [0u8; 512];
+        c.handle_input(b"+OK ready\r\n").unwrap();
+        assert_eq!(c.poll_transmit(&mut out).unwrap(), 6); // CAPA
+        let capa: &[u8] = if pipelining {
+            b"+OK\r\nUSER\r\nPIPELINING\r\n.\r\n"
+        } else {
+            b"+OK\r\nUSER\r\n.\r\n"
+        };
+        let mut rest = capa;
+        while !rest.is_empty() {
+            let d = c.handle_input(rest).unwrap();
+            rest = &rest[d.consumed..];
+        }
+        c.login(login).unwrap();
+        let mut seen = Vec::new();
+        let mut replies: &[u8] = b"+OK\r\n+OK in\r\n";
+        for _ in 0..10 {
+            if c.poll_transmit(&mut out).unwrap() > 0 || !c.wants_credentials() {
+                break;
+            }
+            let n = c.write_credentials(&login, &[], &mut out).unwrap();
+            seen.push(String::from_utf8_lossy(&out[..n]).into_owned());
+            if !pipelining {
+                let d = c.handle_input(replies).unwrap();
+                replies = &replies[d.consumed..];
+            }
+        }
+        assert_eq!(seen, writes);
+        assert!(c.is_logged_in() || pipelining);
+    }
+}
