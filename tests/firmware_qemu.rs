@@ -53,24 +53,41 @@ fn firmware_messages() -> Vec<Vec<u8>> {
     ]
 }
 
-#[test]
-fn firmware_fetches_mail_over_the_uart() {
+/// What one firmware build measured.
+struct Footprint {
+    flash: u64,
+    text: u64,
+    static_ram: u64,
+    stack: u64,
+}
+
+/// Builds the firmware with `features` into its own target directory, boots it in
+/// QEMU against pop3d, checks every message it reports, and measures it.
+fn run_firmware(features: &str) -> Footprint {
     require("qemu-system-arm");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fw_dir = root.join("firmware");
+    let variant = if features.is_empty() {
+        "user-pass"
+    } else {
+        features
+    };
+    let target_dir = fw_dir.join("target").join(variant);
     let build = Command::new("cargo")
-        .args(["build", "--release", "--quiet"])
+        .args(["build", "--release", "--quiet", "--features", features])
+        .arg("--target-dir")
+        .arg(&target_dir)
         .current_dir(&fw_dir)
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")
         .status()
         .unwrap();
-    assert!(build.success(), "firmware build failed");
-    let elf = fw_dir.join("target/thumbv7m-none-eabi/release/pop3-firmware");
+    assert!(build.success(), "firmware build ({variant}) failed");
+    let elf = target_dir.join("thumbv7m-none-eabi/release/pop3-firmware");
     let messages = firmware_messages();
     assert!(messages.iter().map(|m| m.len()).max().unwrap() > 10 * 512);
     // pop3d with the firmware's credentials.
-    let dir = temp_dir("firmware");
+    let dir = temp_dir(&format!("firmware-{variant}"));
     fill_maildir(&dir.join("root").join("fw"), &messages);
     std::fs::write(dir.join("users"), "fw:fw pass\n").unwrap();
     let port = free_port();
@@ -99,12 +116,16 @@ fn firmware_fetches_mail_over_the_uart() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    println!("{stdout}");
+    println!("{variant}:\n{stdout}");
     assert!(
         out.status.success(),
-        "firmware failed ({:?}):\n{stdout}{}",
+        "firmware ({variant}) failed ({:?}):\n{stdout}{}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.lines().any(|l| l == format!("login {variant}")),
+        "{stdout}"
     );
     let reported: Vec<(u64, String)> = stdout
         .lines()
@@ -139,18 +160,43 @@ fn firmware_fetches_mail_over_the_uart() {
             })
             .unwrap_or(0)
     };
-    let flash = section(".vector_table") + section(".text") + section(".rodata") + section(".data");
-    let static_ram = section(".data") + section(".bss") + section(".uninit");
-    let stack: u64 = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("ram stack-used "))
-        .and_then(|s| s.parse().ok())
-        .expect("the firmware reports its stack high-water mark");
-    println!("firmware: flash {flash} bytes (.text {}), RAM {static_ram} bytes static + {stack} bytes stack high-water", section(".text"));
-    assert!(flash < 64 * 1024, "flash grew to {flash}");
-    assert!(
-        static_ram + stack < 16 * 1024,
-        "RAM grew to {}",
-        static_ram + stack
+    let footprint = Footprint {
+        flash: section(".vector_table") + section(".text") + section(".rodata") + section(".data"),
+        text: section(".text"),
+        static_ram: section(".data") + section(".bss") + section(".uninit"),
+        stack: stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("ram stack-used "))
+            .and_then(|s| s.parse().ok())
+            .expect("the firmware reports its stack high-water mark"),
+    };
+    println!(
+        "firmware {variant}: flash {} bytes (.text {}), RAM {} bytes static + {} bytes stack high-water",
+        footprint.flash, footprint.text, footprint.static_ram, footprint.stack
     );
+    footprint
+}
+
+/// USER/PASS only (pop3-proto without default features): no SASL, APOP or hash
+/// code is linked. Budgets: `.text` at most 16 KiB, stack at most 4 KiB.
+#[test]
+fn firmware_fetches_mail_over_the_uart() {
+    let f = run_firmware("");
+    assert!(f.text <= 16 * 1024, ".text grew to {}", f.text);
+    assert!(f.stack <= 4 * 1024, "stack high-water grew to {}", f.stack);
+    assert!(
+        f.static_ram + f.stack < 8 * 1024,
+        "RAM grew to {}",
+        f.static_ram + f.stack
+    );
+}
+
+/// The same firmware logging in with SCRAM-SHA-256 (feature `scram`: SHA-1 and
+/// SHA-256, HMAC, PBKDF2 and base64 linked in). Budgets: `.text` at most 32 KiB,
+/// stack at most 10 KiB (PBKDF2 and the SCRAM messages).
+#[test]
+fn firmware_logs_in_with_scram_sha_256() {
+    let f = run_firmware("scram");
+    assert!(f.text <= 32 * 1024, ".text grew to {}", f.text);
+    assert!(f.stack <= 10 * 1024, "stack high-water grew to {}", f.stack);
 }

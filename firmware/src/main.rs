@@ -11,8 +11,7 @@
 mod uart;
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprintln};
-use panic_semihosting as _;
+use cortex_m_semihosting::{debug, hio};
 
 use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
 use pop3_proto::embedded::ClientConn;
@@ -74,8 +73,62 @@ fn stack_used(bottom: usize, top: usize) -> usize {
     stack_top - p
 }
 
+/// One output line, built without `core::fmt` (its formatting machinery would be
+/// most of a USER/PASS firmware's code).
+struct Line(heapless::Vec<u8, 80>);
+
+impl Line {
+    fn new(text: &str) -> Line {
+        let mut line = Line(heapless::Vec::new());
+        line.text(text);
+        line
+    }
+
+    fn text(&mut self, text: &str) -> &mut Line {
+        let _ = self.0.extend_from_slice(text.as_bytes());
+        self
+    }
+
+    fn dec(&mut self, mut n: u32) -> &mut Line {
+        let mut digits = [0u8; 10];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let _ = self.0.extend_from_slice(&digits[i..]);
+        self
+    }
+
+    fn hex8(&mut self, n: u32) -> &mut Line {
+        for shift in (0..8).rev() {
+            let _ = self
+                .0
+                .push(b"0123456789abcdef"[(n >> (4 * shift) & 15) as usize]);
+        }
+        self
+    }
+
+    /// Writes the line and a newline to the host (semihosting).
+    fn print(&mut self) {
+        let _ = self.0.push(b'\n');
+        if let Ok(mut out) = hio::hstdout() {
+            let _ = out.write_all(&self.0);
+        }
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    fail("panic")
+}
+
 fn fail(what: &str) -> ! {
-    hprintln!("error {}", what);
+    Line::new("error ").text(what).print();
     debug::exit(debug::EXIT_FAILURE);
     loop {
         cortex_m::asm::wfi();
@@ -92,15 +145,30 @@ fn main() -> ! {
         allow_plaintext: true,
         ..ClientConfig::default()
     };
+    // A device seeds this from its TRNG (the SCRAM nonce); fixed for the test.
     let mut conn: ClientConn<_, RX, TX> = ClientConn::new(uart, Client::new(config, [0x5a; 32]));
     if conn.run(|_| {}).is_err() {
         fail("greeting");
     }
     // The credentials stay in flash: the client borrows them for the login.
-    let login = Login::UserPass {
-        user: USER.as_bytes(),
-        password: PASSWORD.as_bytes(),
-    };
+    #[cfg(not(feature = "scram"))]
+    let (login, name) = (
+        Login::UserPass {
+            user: USER.as_bytes(),
+            password: PASSWORD.as_bytes(),
+        },
+        "user-pass",
+    );
+    #[cfg(feature = "scram")]
+    let (login, name) = (
+        Login::Sasl {
+            mechanism: pop3_proto::client::SaslMechanism::ScramSha256,
+            authzid: b"",
+            user: USER.as_bytes(),
+            secret: PASSWORD.as_bytes(),
+        },
+        "scram",
+    );
     let mut logged_in = false;
     if conn
         .login(login, |e| logged_in |= matches!(e, ClientEvent::LoggedIn))
@@ -109,6 +177,7 @@ fn main() -> ! {
     {
         fail("login");
     }
+    Line::new("login ").text(name).print();
     let mut sizes: heapless::Vec<(u32, u64), 64> = heapless::Vec::new();
     let _ = conn.client().list(None);
     let listed = conn.run(|e| {
@@ -123,10 +192,10 @@ fn main() -> ! {
         if conn.client().retr(msg).is_err() {
             fail("retr queue");
         }
-        let (mut bytes, mut crc, mut complete) = (0u64, !0u32, false);
+        let (mut bytes, mut crc, mut complete) = (0u32, !0u32, false);
         let fetched = conn.run(|e| match e {
             ClientEvent::MessageData { data, .. } => {
-                bytes += data.len() as u64;
+                bytes += data.len() as u32;
                 crc = crc32(crc, data);
             }
             ClientEvent::MessageEnd { .. } => complete = true,
@@ -135,7 +204,13 @@ fn main() -> ! {
         if fetched.is_err() || !complete {
             fail("retr");
         }
-        hprintln!("msg {} bytes {} crc {:08x}", msg, bytes, !crc);
+        Line::new("msg ")
+            .dec(msg)
+            .text(" bytes ")
+            .dec(bytes)
+            .text(" crc ")
+            .hex8(!crc)
+            .print();
         if cfg!(feature = "delete") && conn.client().dele(msg).is_err() {
             fail("dele");
         }
@@ -149,8 +224,10 @@ fn main() -> ! {
     {
         fail("quit");
     }
-    hprintln!("ram stack-used {}", stack_used(bottom, sp));
-    hprintln!("ok");
+    Line::new("ram stack-used ")
+        .dec(stack_used(bottom, sp) as u32)
+        .print();
+    Line::new("ok").print();
     debug::exit(debug::EXIT_SUCCESS);
     loop {
         cortex_m::asm::wfi();

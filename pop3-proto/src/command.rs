@@ -8,10 +8,6 @@
 
 use core::fmt;
 
-use nom::bytes::complete::take_while1;
-use nom::combinator::{all_consuming, map_res};
-use nom::Parser;
-
 use crate::codec::client::Expect;
 use crate::encode::{is_line_breaking, EncodeError, Writer};
 use crate::limits::MAX_COMMAND_LINE;
@@ -147,16 +143,14 @@ pub(crate) fn is_mechanism_name(name: &[u8]) -> bool {
 
 /// Parses a decimal number of at most 10 digits into a `u32`.
 pub(crate) fn parse_u32(arg: &[u8]) -> Result<u32, CommandError> {
-    let digits = take_while1::<_, _, nom::error::Error<&[u8]>>(|b: u8| b.is_ascii_digit());
-    let mut number = all_consuming(map_res(digits, |d: &[u8]| {
-        core::str::from_utf8(d)
-            .map_err(|_| ())
-            .and_then(|s| s.parse::<u32>().map_err(|_| ()))
-    }));
-    number
-        .parse(arg)
-        .map(|(_, n)| n)
-        .map_err(|_| CommandError::InvalidNumber)
+    if arg.is_empty() || !arg.iter().all(u8::is_ascii_digit) {
+        return Err(CommandError::InvalidNumber);
+    }
+    arg.iter()
+        .try_fold(0u32, |n, d| {
+            n.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+        })
+        .ok_or(CommandError::InvalidNumber)
 }
 
 /// Parses a decimal number of any length, saturating at `u32::MAX` (a count, where
@@ -383,7 +377,7 @@ impl<'a> Command<'a> {
         };
         let number = |w: &mut Writer<'_>, n: u32| -> Result<(), EncodeError> {
             w.put(b" ")?;
-            w.put_u64(u64::from(n))
+            w.put_u32(n)
         };
         match *self {
             Command::User(name) => arg(&mut w, name)?,

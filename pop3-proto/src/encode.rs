@@ -63,6 +63,22 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// Writes `n` in decimal with 32-bit arithmetic (on 32-bit targets a 64-bit
+    /// division is a library routine of about 900 bytes that the client never needs).
+    pub(crate) fn put_u32(&mut self, mut n: u32) -> Result<(), EncodeError> {
+        let mut digits = [0u8; 10];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.put(&digits[i..])
+    }
+
     pub(crate) fn put_u64(&mut self, mut n: u64) -> Result<(), EncodeError> {
         let mut digits = [0u8; 20];
         let mut i = digits.len();

@@ -57,8 +57,8 @@ impl Capabilities {
             Capability::Expire { policy, .. } => self.expire = Some(policy),
             Capability::Sasl(list) => {
                 self.sasl = true;
-                for name in list.iter() {
-                    if let Some(m) = mechanism_bit(name) {
+                for name in list.names() {
+                    if let Some(m) = SaslMechanism::from_name_bytes(name).map(SaslMechanism::bit) {
                         self.mechanisms = self.mechanisms.with(m);
                     }
                 }
@@ -66,9 +66,4 @@ impl Capabilities {
             Capability::Implementation(_) | Capability::Other { .. } => {}
         }
     }
-}
-
-/// The [`MechanismSet`] bit of a mechanism name, if this crate implements it.
-pub(crate) fn mechanism_bit(name: &str) -> Option<MechanismSet> {
-    SaslMechanism::from_name(name).map(SaslMechanism::bit)
 }

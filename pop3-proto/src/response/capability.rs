@@ -35,10 +35,16 @@ impl<'a> SaslMechanisms<'a> {
 
     /// The mechanism names, skipping anything that is not a valid RFC 5034 name.
     pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.names()
+            .filter_map(|name| core::str::from_utf8(name).ok())
+    }
+
+    /// The mechanism names as bytes (no UTF-8 check: valid names are ASCII),
+    /// skipping anything that is not a valid RFC 5034 name.
+    pub fn names(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.0
             .split(|b| *b == b' ' || *b == b'\t')
             .filter(|name| is_mechanism_name(name))
-            .filter_map(|name| core::str::from_utf8(name).ok())
     }
 
     /// True when `name` (any case) is in the list.

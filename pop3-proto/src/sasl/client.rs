@@ -6,11 +6,12 @@
 //! SCRAM its nonce and the server signature it expects.
 
 use crate::client::{ClientConfig, ClientError};
-use crate::encode::{EncodeError, Writer};
+use crate::encode::Writer;
 use crate::limits::MAX_COMMAND_LINE;
+#[cfg(feature = "scram")]
 use crate::sasl::scram::{Hash, ScramClient, ScramError};
 use crate::sasl::SaslMechanism;
-use crate::sasl::{base64_len, base64_valid, cram, decode_base64, write_base64, Base64Writer};
+use crate::sasl::{base64_len, base64_valid, decode_base64, write_base64, Base64Writer};
 
 /// The longest decoded challenge the client computes an answer from (CRAM-MD5,
 /// SCRAM server-first and server-final are far shorter).
@@ -48,6 +49,7 @@ enum Next {
 #[derive(Debug, Clone)]
 pub(crate) struct SaslClient {
     mechanism: SaslMechanism,
+    #[cfg(feature = "scram")]
     scram: Option<ScramClient>,
     next: Next,
     /// Challenges seen so far.
@@ -57,6 +59,7 @@ pub(crate) struct SaslClient {
     /// The server sent an error challenge; the final reply must be -ERR.
     failed: bool,
     /// SCRAM client-final (the proof) was sent: the next challenge is server-final.
+    #[cfg(feature = "scram")]
     proof_sent: bool,
 }
 
@@ -76,6 +79,10 @@ impl SaslClient {
         mechanism: SaslMechanism,
         random: &[u8; 32],
     ) -> Result<SaslClient, ClientError> {
+        if !mechanism.is_compiled() {
+            return Err(ClientError::MechanismUnavailable);
+        }
+        #[cfg(feature = "scram")]
         let scram = match mechanism {
             SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => {
                 let hash = if mechanism == SaslMechanism::ScramSha1 {
@@ -91,13 +98,17 @@ impl SaslClient {
             }
             _ => None,
         };
+        #[cfg(not(feature = "scram"))]
+        let _ = random;
         Ok(SaslClient {
             mechanism,
+            #[cfg(feature = "scram")]
             scram,
             next: Next::Initial,
             step: 0,
             sent_initial: false,
             failed: false,
+            #[cfg(feature = "scram")]
             proof_sent: false,
         })
     }
@@ -153,7 +164,7 @@ impl SaslClient {
                 b.put(b"\x01port=")?;
                 let mut digits = [0u8; 5];
                 let mut w = Writer::new(&mut digits);
-                w.put_u64(u64::from(config.port))?;
+                w.put_u32(u32::from(config.port))?;
                 let n = w.len();
                 b.put(&digits[..n])?;
                 b.put(b"\x01auth=Bearer ")?;
@@ -161,17 +172,16 @@ impl SaslClient {
                 b.put(b"\x01\x01")?;
             }
             SaslMechanism::External => b.put(creds.authzid)?,
+            #[cfg(feature = "scram")]
             SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => {
-                let scram = self.scram.as_ref().ok_or(EncodeError::InvalidArgument)?;
+                let scram = self.scram.as_ref().ok_or(ClientError::InvalidArgument)?;
                 let mut first = [0u8; 2 * MAX_CHALLENGE];
                 let n = scram
                     .client_first(creds.authzid, creds.user, &mut first)
                     .map_err(scram_error)?;
                 b.put(&first[..n])?;
             }
-            SaslMechanism::Login | SaslMechanism::CramMd5 => {
-                return Err(ClientError::InvalidArgument)
-            }
+            _ => return Err(ClientError::InvalidArgument),
         }
         Ok(())
     }
@@ -241,7 +251,10 @@ impl SaslClient {
             Ok(len) => (len, false),
             Err(_) => (0, true),
         };
+        #[cfg(feature = "scram")]
         let data = &data[..len];
+        #[cfg(not(feature = "scram"))]
+        let _ = (data, len);
         self.step = self.step.saturating_add(1);
         let first = self.step == 1 && !self.sent_initial;
         self.next = match self.mechanism {
@@ -252,6 +265,7 @@ impl SaslClient {
             },
             SaslMechanism::CramMd5 if self.step == 1 && !too_long => Next::Answer,
             SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 if first => Next::Initial,
+            #[cfg(feature = "scram")]
             SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => {
                 let scram = self
                     .scram
@@ -318,14 +332,19 @@ impl SaslClient {
                 let len = decode_base64(b64, &mut data)
                     .map_err(|_| ClientError::Sasl("challenge changed"))?;
                 let data = &data[..len];
+                #[cfg(not(any(feature = "cram-md5", feature = "scram")))]
+                let _ = data;
+                #[cfg(feature = "cram-md5")]
                 if self.mechanism == SaslMechanism::CramMd5 {
-                    let digest = cram::digest(creds.secret, data);
+                    let digest = crate::sasl::cram::digest(creds.secret, data);
                     let mut b = Base64Writer::new(&mut w);
                     b.put(creds.user)?;
                     b.put(b" ")?;
                     b.put(&digest)?;
                     b.finish()?;
-                } else {
+                }
+                #[cfg(feature = "scram")]
+                if self.mechanism.is_scram() {
                     let scram = self
                         .scram
                         .as_mut()
@@ -361,15 +380,15 @@ impl SaslClient {
         if self.failed {
             return Err(ClientError::Protocol("+OK after an authentication error"));
         }
-        match &self.scram {
-            Some(s) if !s.is_verified() => {
-                Err(ClientError::Sasl("server did not prove the password"))
-            }
-            _ => Ok(()),
+        #[cfg(feature = "scram")]
+        if self.scram.as_ref().is_some_and(|s| !s.is_verified()) {
+            return Err(ClientError::Sasl("server did not prove the password"));
         }
+        Ok(())
     }
 }
 
+#[cfg(feature = "scram")]
 fn scram_error(e: ScramError) -> ClientError {
     ClientError::Sasl(match e {
         ScramError::Malformed => "malformed SCRAM message",

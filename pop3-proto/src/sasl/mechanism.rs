@@ -40,9 +40,16 @@ impl SaslMechanism {
         }
     }
 
+    /// SCRAM-SHA-1 or SCRAM-SHA-256.
+    #[cfg(feature = "scram")]
+    pub(crate) fn is_scram(self) -> bool {
+        matches!(self, SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256)
+    }
+
     /// True if this build has the mechanism: the cargo features `sasl` (PLAIN,
     /// LOGIN, XOAUTH2, OAUTHBEARER, EXTERNAL), `cram-md5` and `scram` (all default)
     /// decide which are compiled in.
+    #[allow(clippy::match_like_matches_macro)] // reads as a table, per feature
     pub const fn is_compiled(self) -> bool {
         match self {
             SaslMechanism::CramMd5 => cfg!(feature = "cram-md5"),
@@ -65,9 +72,14 @@ impl SaslMechanism {
 
     /// The mechanism of a name (any case), if this crate implements it.
     pub fn from_name(name: &str) -> Option<SaslMechanism> {
+        Self::from_name_bytes(name.as_bytes())
+    }
+
+    /// [`from_name`](Self::from_name) for a name as bytes.
+    pub fn from_name_bytes(name: &[u8]) -> Option<SaslMechanism> {
         Self::ALL
             .into_iter()
-            .find(|m| m.name().eq_ignore_ascii_case(name))
+            .find(|m| m.name().as_bytes().eq_ignore_ascii_case(name))
     }
 
     /// The bit of this mechanism in a [`MechanismSet`].
