@@ -13,6 +13,9 @@
 //!   --listen ADDR            plain listener (default 127.0.0.1:1110)
 //!   --maildir-root DIR       user X's mailbox is the Maildir DIR/X
 //!   --users FILE             lines `name:password`
+//!   --bearer-tokens FILE     lines `name:token`: OAuth bearer tokens accepted for
+//!                            XOAUTH2 and OAUTHBEARER (a stand-in for an identity
+//!                            provider; without it those mechanisms are not offered)
 //!   --tls-cert PEM --tls-key PEM   enable STLS (and --listen-tls)
 //!   --listen-tls ADDR        implicit TLS listener (pop3s)
 //!   --allow-plaintext-auth   allow USER/PASS, PLAIN, LOGIN without TLS
@@ -50,9 +53,10 @@ impl Backend for Session {
                 user,
                 password,
             } => Answer::Verdict(self.check_password(authzid, user, password)),
-            ServerEvent::CheckToken { .. } | ServerEvent::CheckExternal { .. } => {
-                Answer::Verdict(false)
+            ServerEvent::CheckToken { user, token } => {
+                Answer::Verdict(self.check_token(user, token))
             }
+            ServerEvent::CheckExternal { .. } => Answer::Verdict(false),
             ServerEvent::NeedSecret { user, mechanism } => match self.verifier(user, mechanism) {
                 Some(verifier) => Answer::Verifier(verifier),
                 None => Answer::Secret(self.secret(user)),

@@ -32,6 +32,9 @@ impl AsyncBackend for Session {
                 user,
                 password,
             } => AsyncAnswer::Verdict(self.check_password(authzid, user, password)),
+            ServerEvent::CheckToken { user, token } => {
+                AsyncAnswer::Verdict(self.check_token(user, token))
+            }
             ServerEvent::NeedSecret { user, mechanism } => match self.verifier(user, mechanism) {
                 Some(verifier) => AsyncAnswer::Verifier(verifier),
                 None => AsyncAnswer::Secret(self.secret(user)),
@@ -52,7 +55,7 @@ impl AsyncBackend for Session {
                         .map(|f| Box::pin(tokio::io::BufReader::with_capacity(256 * 1024, f)) as _),
                 })
             }
-            _ => AsyncAnswer::Verdict(false), // bearer tokens, EXTERNAL: not offered
+            _ => AsyncAnswer::Verdict(false), // EXTERNAL: not offered
         }
     }
 

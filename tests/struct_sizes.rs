@@ -12,7 +12,7 @@ use std::process::Command;
 /// (type as rustc prints it, budget in bytes)
 const TYPES: [(&str, usize); 6] = [
     ("client::Client", 1024 + 512),
-    ("server::Server", 6 * 1024 + 512),
+    ("server::Server", 5 * 1024 + 512),
     ("codec::client::ResponseDecoder", 16),
     ("codec::server::CommandDecoder", 16),
     ("codec::body::BodyDecoder", 4),

@@ -109,6 +109,9 @@ pub fn print_scram_verifier() -> Result<(), String> {
 /// What every session shares.
 pub struct Shared {
     users: HashMap<String, Credential>,
+    /// Bearer tokens accepted for XOAUTH2 and OAUTHBEARER, by user
+    /// (`--bearer-tokens`).
+    tokens: HashMap<String, String>,
     root: Option<PathBuf>,
     /// The demo mailbox, shared by all sessions (deletions last as long as the process).
     demo: Mutex<Vec<(String, Arc<[u8]>)>>,
@@ -193,6 +196,18 @@ impl Session {
                 Some(Credential::Verifier(v)) => v.check_password(password),
                 None => false,
             }
+    }
+
+    /// XOAUTH2, OAUTHBEARER: is `token` one of `user`'s (`--bearer-tokens`)? Compared
+    /// in time independent of where the first difference is.
+    pub fn check_token(&self, user: &[u8], token: &[u8]) -> bool {
+        let known = std::str::from_utf8(user)
+            .ok()
+            .and_then(|u| self.shared.tokens.get(u));
+        known.is_some_and(|t| {
+            t.len() == token.len()
+                && t.bytes().zip(token).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        })
     }
 
     fn credential(&self, user: &[u8]) -> Option<&Credential> {
@@ -282,6 +297,8 @@ pub struct Options {
     pub listen_tls: Option<String>,
     pub root: Option<PathBuf>,
     pub users: Option<PathBuf>,
+    /// Lines `name:token`: bearer tokens accepted for XOAUTH2 and OAUTHBEARER.
+    pub tokens: Option<PathBuf>,
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
     pub allow_plaintext: bool,
@@ -316,6 +333,7 @@ pub fn parse_args() -> Result<Options, String> {
         listen_tls: None,
         root: None,
         users: None,
+        tokens: None,
         cert: None,
         key: None,
         allow_plaintext: false,
@@ -332,6 +350,7 @@ pub fn parse_args() -> Result<Options, String> {
             "--listen-tls" => o.listen_tls = Some(value()?),
             "--maildir-root" => o.root = Some(value()?.into()),
             "--users" => o.users = Some(value()?.into()),
+            "--bearer-tokens" => o.tokens = Some(value()?.into()),
             "--tls-cert" => o.cert = Some(value()?.into()),
             "--tls-key" => o.key = Some(value()?.into()),
             "--allow-plaintext-auth" => o.allow_plaintext = true,
@@ -390,7 +409,7 @@ pub fn random32() -> [u8; 32] {
 }
 
 /// The usage line of both servers.
-pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth] [--send-timeout SECS (60)] [--handshake-timeout SECS (30)] [--max-connections N (1000)] [--max-per-ip N (10)]";
+pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--bearer-tokens FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth] [--send-timeout SECS (60)] [--handshake-timeout SECS (30)] [--max-connections N (1000)] [--max-per-ip N (10)]";
 
 /// Everything a server needs from its options: the shared mailbox state, the TLS
 /// configuration and the session settings.
@@ -425,6 +444,16 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
             .collect::<Result<_, _>>()?
         }
     };
+    let tokens: HashMap<String, String> = match &o.tokens {
+        None => HashMap::new(),
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .filter_map(|l| l.split_once(':'))
+            .map(|(u, t)| (u.to_string(), t.trim_end().to_string()))
+            .collect(),
+    };
     let tls = match (&o.cert, &o.key) {
         (Some(c), Some(k)) => Some(
             pop3_proto::tls::server_config(c, k)
@@ -434,6 +463,7 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
     };
     let shared = Arc::new(Shared {
         users,
+        tokens,
         root: o.root.clone(),
         demo: Mutex::new(
             DEMO.iter()
@@ -447,11 +477,14 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
     let mut config = ServerConfig::new("localhost");
     config.implementation = "pop3-proto pop3d".try_into().unwrap_or_default();
     config.apop = true;
-    // Bearer tokens need an identity provider, which this example does not have.
-    config.mechanisms = config
-        .mechanisms
-        .without(MechanismSet::XOAUTH2)
-        .without(MechanismSet::OAUTHBEARER);
+    // Bearer tokens need an identity provider, which this example does not have:
+    // only a file of tokens stands in for one.
+    if o.tokens.is_none() {
+        config.mechanisms = config
+            .mechanisms
+            .without(MechanismSet::XOAUTH2)
+            .without(MechanismSet::OAUTHBEARER);
+    }
     // The demo serves loopback without TLS: plaintext logins must work there.
     config.allow_plaintext_auth = o.allow_plaintext || (demo && tls.is_none());
     // No delegation: the core refuses a PLAIN or SCRAM authzid other than the user

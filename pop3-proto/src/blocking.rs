@@ -258,9 +258,10 @@ pub trait Backend {
     fn closed(&mut self) {}
 }
 
-/// A [`Server`] session over a blocking stream: the [`ServerDriver`] loop with 8 KiB
-/// of receive and 64 KiB of transmit buffer (message bodies leave in writes of that
-/// size).
+/// A [`Server`] session over a blocking stream: the [`ServerDriver`] loop with a
+/// receive buffer of [`ServerConfig::max_sasl_line`](crate::server::ServerConfig::max_sasl_line)
+/// (24 KiB by default, at least 8 KiB: a SASL line fits whole) and 64 KiB of
+/// transmit buffer (message bodies leave in writes of that size).
 pub struct ServerConn<S, M: Marks> {
     driver: ServerDriver<M, Vec<u8>, Vec<u8>>,
     stream: S,
@@ -271,8 +272,9 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
     /// Give the stream a read timeout so that idle sessions end (the server closes
     /// after its idle timer; a timeout only makes the adapter check the time).
     pub fn new(stream: S, server: Server<M>) -> Self {
+        let rx = server.config().max_sasl_line.max(8 * 1024);
         ServerConn {
-            driver: ServerDriver::new(server, vec![0; 8 * 1024], vec![0; 64 * 1024]),
+            driver: ServerDriver::new(server, vec![0; rx], vec![0; 64 * 1024]),
             stream,
         }
     }

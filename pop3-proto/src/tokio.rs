@@ -206,9 +206,10 @@ pub trait AsyncBackend: Send {
     fn closed(&mut self) {}
 }
 
-/// Serves one session over `stream` to its end: the [`ServerDriver`] loop with 8 KiB
-/// of receive and 64 KiB of transmit buffer (message bodies leave in writes of that
-/// size). `backend.closed()` is called however the session ends, also when this
+/// Serves one session over `stream` to its end: the [`ServerDriver`] loop with a
+/// receive buffer of [`ServerConfig::max_sasl_line`](crate::server::ServerConfig::max_sasl_line)
+/// (24 KiB by default, at least 8 KiB: a SASL line fits whole) and 64 KiB of
+/// transmit buffer (message bodies leave in writes of that size). `backend.closed()` is called however the session ends, also when this
 /// future is dropped (a task aborted, a timeout around it).
 pub async fn serve<S, M, B>(stream: S, server: Server<M>, backend: &mut B) -> Result<(), Error>
 where
@@ -216,8 +217,9 @@ where
     M: Marks + Send,
     B: AsyncBackend,
 {
+    let rx = server.config().max_sasl_line.max(8 * 1024);
     let mut conn = ServerConn {
-        driver: ServerDriver::new(server, vec![0; 8 * 1024], vec![0; 64 * 1024]),
+        driver: ServerDriver::new(server, vec![0; rx], vec![0; 64 * 1024]),
         stream,
     };
     let backend = Closing(backend);

@@ -23,6 +23,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Rx<B> {
         &self.buf.as_ref()[self.start..self.end]
     }
 
+    /// Received bytes not yet consumed, to decode in place.
+    pub(crate) fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.buf.as_mut()[self.start..self.end]
+    }
+
     /// Drops the first `n` unconsumed bytes.
     pub(crate) fn consume(&mut self, n: usize) {
         self.start = (self.start + n).min(self.end);

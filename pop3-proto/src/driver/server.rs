@@ -8,8 +8,10 @@ use crate::time::Instant;
 /// A [`Server`] with a receive buffer `R` and a transmit buffer `T` of the caller's
 /// choosing, driven by [`poll`](Self::poll).
 ///
-/// `R` must hold the longest command line (255 octets; SASL lines up to the SASL
-/// limit). `T` may be small (32 octets work: replies are copied out in pieces), but
+/// `R` must hold the longest command line (255 octets); a SASL line longer than `R`
+/// is refused whatever [`ServerConfig::max_sasl_line`](crate::server::ServerConfig::max_sasl_line)
+/// says, and SASL messages are decoded in place in `R` (a 16 KiB OAuth token needs
+/// 24 KiB). `T` may be small (32 octets work: replies are copied out in pieces), but
 /// message bodies are encoded straight into it, so its size is the size of the
 /// writes while a message is sent (64 KiB serves a 50 MB message in 780 writes).
 #[derive(Debug, Clone)]
@@ -17,7 +19,8 @@ pub struct ServerDriver<M: Marks, R, T> {
     server: Server<M>,
     rx: Rx<R>,
     tx: Tx<T>,
-    /// Input consumed by the pending event's line, dropped at the next `poll`.
+    /// Input consumed by the pending event's line, dropped at the next `poll` after
+    /// the event is answered (the event may borrow it).
     held: usize,
     /// Bytes were written since the last `poll`: the client is reading.
     progressed: bool,
@@ -62,7 +65,7 @@ where
     /// An error means the application misused the server (an answer that does not
     /// match the event); the client's bytes never cause one.
     pub fn poll(&mut self, now: Instant) -> Result<Poll, ServerError> {
-        if self.held > 0 {
+        if self.held > 0 && self.event().is_none() {
             self.rx.consume(self.held);
             self.held = 0;
         }
@@ -87,10 +90,10 @@ where
                 }
                 return Ok(Poll::Closed);
             }
-            if self.server.event().is_some() {
+            if self.event().is_some() {
                 return Ok(Poll::Event);
             }
-            let d = self.server.handle_input(self.rx.data(), now)?;
+            let d = self.server.handle_input_in_place(self.rx.data_mut(), now)?;
             let (consumed, event) = (d.consumed, d.item.is_some());
             if event {
                 self.held = consumed;
@@ -118,9 +121,10 @@ where
         }
     }
 
-    /// After [`Poll::Event`]: the event to answer, until it is answered.
+    /// After [`Poll::Event`]: the event to answer, until it is answered. It may
+    /// borrow the receive buffer (a SASL message is decoded in place there).
     pub fn event(&self) -> Option<ServerEvent<'_>> {
-        self.server.event()
+        self.server.event_in(self.rx.data())
     }
 
     /// After [`Poll::Transmit`]: the bytes to write to the connection.
@@ -140,7 +144,7 @@ where
     /// input (a client pipelining faster than it reads): wait for the deadline.
     /// Like `poll`, it drops the bytes of the line that raised the last event.
     pub fn input(&mut self) -> &mut [u8] {
-        if self.held > 0 {
+        if self.held > 0 && self.event().is_none() {
             self.rx.consume(self.held);
             self.held = 0;
         }

@@ -4,7 +4,7 @@ use core::ops::Range;
 
 use crate::encode::Writer;
 use crate::sasl::scram::{Hash, Keys, ScramError, ScramServer, ScramVerifier};
-use crate::sasl::{cram, ct_eq, decode_base64, write_base64};
+use crate::sasl::{cram, ct_eq, decode_base64, write_base64, Base64Error};
 use crate::sasl::{MechanismSet, SaslMechanism};
 use crate::server::ServerEvent;
 
@@ -18,7 +18,7 @@ pub(crate) enum AuthStep {
     Challenge,
     /// Emit [`SaslServer::event`] and wait for the application's answer.
     Event,
-    /// Authenticated as [`SaslServer::authenticated_user`].
+    /// Authenticated as [`SaslServer::authorized_user`].
     Success,
     /// Credentials refused.
     Failure(&'static str),
@@ -35,19 +35,35 @@ enum Awaiting {
     Secret,
 }
 
+/// Room for a client message decoded inside the session, by
+/// [`Server::handle_input`](crate::server::Server::handle_input): the longest message
+/// of every mechanism but the bearer tokens (PLAIN's three 255-octet fields, SCRAM's
+/// client-first). The drivers decode in place in their receive buffer instead, where
+/// a message may be as long as the SASL line limit.
+const DECODED: usize = 768;
+
 /// A running SASL exchange on the server.
 #[derive(Debug, Clone)]
 pub(crate) struct SaslServer {
     mechanism: SaslMechanism,
     step: u8,
     awaiting: Awaiting,
-    /// The last decoded client message; event fields are ranges into it.
-    data: heapless::Vec<u8, 1536>,
+    /// The last decoded client message, when it was decoded here; empty when it was
+    /// decoded in place in the caller's input (`in_input`).
+    data: heapless::Vec<u8, DECODED>,
+    /// The event fields index the caller's input (the message was decoded in place
+    /// there) rather than `data`.
+    in_input: bool,
     authzid: Range<usize>,
     user: Range<usize>,
     secret: Range<usize>,
-    /// LOGIN's user name (the next message overwrites `data`).
-    login_user: heapless::Vec<u8, 255>,
+    /// The user the session will be once the exchange succeeds (LOGIN's user name,
+    /// PLAIN's authzid or user, the bearer tokens' user, CRAM-MD5's user, EXTERNAL's
+    /// authzid; SCRAM keeps its own): a copy, since the message it came from may be
+    /// gone (LOGIN's next message, the caller's input) when the application answers.
+    name: heapless::Vec<u8, 255>,
+    /// CRAM-MD5's digest, kept for the application's answer.
+    digest: [u8; 32],
     challenge: heapless::Vec<u8, 384>,
     scram: Option<ScramServer>,
     scram_done: bool,
@@ -94,10 +110,12 @@ impl SaslServer {
             step: 0,
             awaiting: Awaiting::Nothing,
             data: heapless::Vec::new(),
+            in_input: false,
             authzid: 0..0,
             user: 0..0,
             secret: 0..0,
-            login_user: heapless::Vec::new(),
+            name: heapless::Vec::new(),
+            digest: [0; 32],
             challenge: heapless::Vec::new(),
             scram: None,
             scram_done: false,
@@ -139,24 +157,14 @@ impl SaslServer {
         self.awaiting == Awaiting::Secret
     }
 
-    /// The user the exchange authenticated (or is about).
-    pub(crate) fn authenticated_user(&self) -> &[u8] {
-        match (&self.scram, self.mechanism) {
-            (Some(s), _) => s.user(),
-            (None, SaslMechanism::Login) => &self.login_user,
-            (None, SaslMechanism::External) => &self.data[self.authzid.clone()],
-            _ => &self.data[self.user.clone()],
-        }
-    }
-
     /// The user the session acts as once the exchange succeeds: PLAIN's authzid
     /// when one was given (only an empty one, one equal to the user, or one the
-    /// application accepted with `allow_authzid` gets this far), else
-    /// [`authenticated_user`](Self::authenticated_user).
+    /// application accepted with `allow_authzid` gets this far), else the
+    /// authenticated user.
     pub(crate) fn authorized_user(&self) -> &[u8] {
-        match self.mechanism {
-            SaslMechanism::Plain if !self.authzid.is_empty() => &self.data[self.authzid.clone()],
-            _ => self.authenticated_user(),
+        match &self.scram {
+            Some(s) => s.user(),
+            None => &self.name,
         }
     }
 
@@ -164,29 +172,44 @@ impl SaslServer {
         &self.challenge
     }
 
-    /// The event the application must answer now.
-    pub(crate) fn event(&self) -> ServerEvent<'_> {
-        let user = self.authenticated_user();
-        if self.awaiting == Awaiting::Secret {
-            return ServerEvent::NeedSecret {
-                user,
-                mechanism: Some(self.mechanism),
-            };
+    /// One field of the last client message: in the session, or in `input` when the
+    /// message was decoded in place there (`None` if `input` is not that input).
+    fn field<'a>(&'a self, input: &'a [u8], range: &Range<usize>) -> Option<&'a [u8]> {
+        match self.in_input {
+            true => input.get(range.clone()),
+            false => self.data.get(range.clone()),
         }
-        match self.mechanism {
+    }
+
+    /// The event the application must answer now; `input` is the caller's input that
+    /// held the last client message (see
+    /// [`Server::event_in`](crate::server::Server::event_in)).
+    pub(crate) fn event<'a>(&'a self, input: &'a [u8]) -> Option<ServerEvent<'a>> {
+        if self.awaiting == Awaiting::Secret {
+            return Some(ServerEvent::NeedSecret {
+                user: self.authorized_user(),
+                mechanism: Some(self.mechanism),
+            });
+        }
+        Some(match self.mechanism {
             SaslMechanism::XOAuth2 | SaslMechanism::OAuthBearer => ServerEvent::CheckToken {
-                user,
-                token: &self.data[self.secret.clone()],
+                user: &self.name,
+                token: self.field(input, &self.secret)?,
             },
             SaslMechanism::External => ServerEvent::CheckExternal {
-                authzid: &self.data[self.authzid.clone()],
+                authzid: &self.name,
+            },
+            SaslMechanism::Login => ServerEvent::CheckPassword {
+                authzid: b"",
+                user: &self.name,
+                password: self.field(input, &self.secret)?,
             },
             _ => ServerEvent::CheckPassword {
-                authzid: &self.data[self.authzid.clone()],
-                user,
-                password: &self.data[self.secret.clone()],
+                authzid: self.field(input, &self.authzid)?,
+                user: self.field(input, &self.user)?,
+                password: self.field(input, &self.secret)?,
             },
-        }
+        })
     }
 
     fn ask(&mut self, awaiting: Awaiting) -> AuthStep {
@@ -208,7 +231,7 @@ impl SaslServer {
         match (self.mechanism, self.scram.as_mut()) {
             (SaslMechanism::CramMd5, _) => {
                 let expected = cram::digest(secret, &self.challenge);
-                if ct_eq(&expected, &self.data[self.secret.clone()]) && !unknown {
+                if ct_eq(&expected, &self.digest) && !unknown {
                     AuthStep::Success
                 } else {
                     AuthStep::Failure("Authentication failed")
@@ -305,63 +328,112 @@ impl SaslServer {
         )
     }
 
-    /// Handles one client response (still base64).
+    /// Handles one client response (still base64), decoded into the session: an
+    /// initial response, or a line given to
+    /// [`Server::handle_input`](crate::server::Server::handle_input). A message too
+    /// long for the session's room is refused like a line over the limit.
     pub(crate) fn response(&mut self, b64: &[u8]) -> AuthStep {
-        let mut buf = [0u8; 1536];
-        let Ok(len) = decode_base64(b64, &mut buf) else {
+        let mut data = core::mem::take(&mut self.data);
+        let _ = data.resize(DECODED, 0);
+        self.in_input = false;
+        let step = match decode_base64(b64, &mut data) {
+            Ok(len) => {
+                data.truncate(len);
+                self.message(&data)
+            }
+            Err(e) => {
+                data.clear();
+                AuthStep::Error(match e {
+                    Base64Error::TooLong => "Line too long",
+                    Base64Error::Invalid => "Invalid base64",
+                })
+            }
+        };
+        self.data = data;
+        step
+    }
+
+    /// Handles one client response whose base64 is `input[b64]`, decoded in place
+    /// there: the event fields then index `input`, which the caller keeps until the
+    /// event is answered (the driver's receive buffer), so that a message as long as
+    /// the line limit (a 16 KiB bearer token) costs the session no memory.
+    pub(crate) fn response_in_place(&mut self, input: &mut [u8], b64: Range<usize>) -> AuthStep {
+        let Some(encoded) = input.get_mut(b64.clone()) else {
+            return AuthStep::Error("Internal error");
+        };
+        let Ok(len) = decode_base64_in_place(encoded) else {
             return AuthStep::Error("Invalid base64");
         };
         self.data.clear();
-        let _ = self.data.extend_from_slice(&buf[..len]);
+        self.in_input = true;
+        let at = b64.start;
+        let step = self.message(&input[at..at + len]);
+        for range in [&mut self.authzid, &mut self.user, &mut self.secret] {
+            *range = range.start + at..range.end + at;
+        }
+        step
+    }
+
+    /// One decoded client message: sets the event fields (ranges into `msg`) and the
+    /// copies that must outlive it.
+    fn message(&mut self, msg: &[u8]) -> AuthStep {
         self.step = self.step.saturating_add(1);
+        (self.authzid, self.user, self.secret) = (0..0, 0..0, 0..0);
         // Every branch that answers with a challenge sets it; CRAM-MD5 keeps its own
         // for the verification.
         match self.mechanism {
-            SaslMechanism::Plain => self.plain(),
+            SaslMechanism::Plain => self.plain(msg),
             SaslMechanism::Login => {
-                if self.login_user.is_empty() && self.step == 1 {
-                    if self.data.is_empty() || self.data.len() > 255 {
+                if self.name.is_empty() && self.step == 1 {
+                    if msg.is_empty() || !self.set_name(msg) {
                         return AuthStep::Failure("Invalid user name");
                     }
-                    self.login_user = bytes(&[&self.data]);
                     self.challenge = bytes(&[b"Password:"]);
                     AuthStep::Challenge
                 } else {
-                    self.authzid = 0..0;
-                    self.secret = 0..self.data.len();
+                    self.secret = 0..msg.len();
                     self.ask(Awaiting::Verdict)
                 }
             }
             SaslMechanism::CramMd5 => {
                 // "user SP 32-hex-digest"
-                let Some(sp) = self.data.iter().rposition(|b| *b == b' ') else {
+                let Some(sp) = msg.iter().rposition(|b| *b == b' ') else {
                     return AuthStep::Error("Malformed CRAM-MD5 response");
                 };
-                let digest = &self.data[sp + 1..];
+                let digest = &msg[sp + 1..];
                 if sp == 0
                     || digest.len() != 32
                     || !digest
                         .iter()
                         .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                    || !self.set_name(&msg[..sp])
                 {
                     return AuthStep::Error("Malformed CRAM-MD5 response");
                 }
-                self.user = 0..sp;
-                self.secret = sp + 1..self.data.len();
+                self.digest.copy_from_slice(digest);
                 self.ask(Awaiting::Secret)
             }
-            SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => self.scram_step(),
-            SaslMechanism::XOAuth2 => self.xoauth2(),
-            SaslMechanism::OAuthBearer => self.oauthbearer(),
+            SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => self.scram_step(msg),
+            SaslMechanism::XOAuth2 => self.xoauth2(msg),
+            SaslMechanism::OAuthBearer => self.oauthbearer(msg),
             SaslMechanism::External => {
-                self.authzid = 0..self.data.len();
+                if !self.set_name(msg) {
+                    return AuthStep::Error("Malformed EXTERNAL response");
+                }
                 self.ask(Awaiting::Verdict)
             }
         }
     }
 
-    fn plain(&mut self) -> AuthStep {
-        let mut fields = self.data.split(|b| *b == 0);
+    /// Keeps `name` as the session's user to be; false if it is over 255 octets (no
+    /// command could name such a user, and no maildrop is named so).
+    fn set_name(&mut self, name: &[u8]) -> bool {
+        self.name.clear();
+        self.name.extend_from_slice(name).is_ok()
+    }
+
+    fn plain(&mut self, msg: &[u8]) -> AuthStep {
+        let mut fields = msg.split(|b| *b == 0);
         let (Some(a), Some(u), Some(p), None) =
             (fields.next(), fields.next(), fields.next(), fields.next())
         else {
@@ -374,20 +446,21 @@ impl SaslServer {
         if !a.is_empty() && a != u && !self.allow_authzid {
             return AuthStep::Failure("Authentication failed");
         }
+        self.set_name(if a.is_empty() { u } else { a });
         self.authzid = 0..a.len();
         self.user = a.len() + 1..a.len() + 1 + u.len();
-        self.secret = self.user.end + 1..self.data.len();
+        self.secret = self.user.end + 1..msg.len();
         self.ask(Awaiting::Verdict)
     }
 
-    fn scram_step(&mut self) -> AuthStep {
+    fn scram_step(&mut self, msg: &[u8]) -> AuthStep {
         let hash = if self.mechanism == SaslMechanism::ScramSha1 {
             Hash::Sha1
         } else {
             Hash::Sha256
         };
         match &self.scram {
-            None => match ScramServer::client_first(hash, &self.data) {
+            None => match ScramServer::client_first(hash, msg) {
                 // RFC 5802 §5.1: the authzid must be checked, and no event lets the
                 // application do it: only "act as myself" is accepted.
                 Ok(scram) if !scram.authzid().is_empty() && scram.authzid() != scram.user() => {
@@ -400,14 +473,14 @@ impl SaslServer {
                 Err(e) => scram_failure(e),
             },
             Some(_) if self.scram_done => {
-                if self.data.is_empty() {
+                if msg.is_empty() {
                     AuthStep::Success
                 } else {
                     AuthStep::Error("Unexpected SCRAM data")
                 }
             }
             Some(_) if self.unknown_user => AuthStep::Failure("Authentication failed"),
-            Some(scram) => match scram.client_final(&self.data) {
+            Some(scram) => match scram.client_final(msg) {
                 Ok(server_final) => {
                     self.challenge = bytes(&[&server_final]);
                     self.scram_done = true;
@@ -418,50 +491,55 @@ impl SaslServer {
         }
     }
 
-    fn xoauth2(&mut self) -> AuthStep {
+    fn xoauth2(&mut self, msg: &[u8]) -> AuthStep {
         // user=U ^A auth=Bearer T ^A ^A
-        let data = &self.data;
-        let Some(rest) = data.strip_prefix(b"user=") else {
-            return AuthStep::Error("Malformed XOAUTH2 response");
+        const MALFORMED: AuthStep = AuthStep::Error("Malformed XOAUTH2 response");
+        let Some(rest) = msg.strip_prefix(b"user=") else {
+            return MALFORMED;
         };
         let Some(u_end) = rest.iter().position(|b| *b == 1) else {
-            return AuthStep::Error("Malformed XOAUTH2 response");
+            return MALFORMED;
         };
         let after = &rest[u_end + 1..];
         let Some(token) = after.strip_prefix(b"auth=Bearer ") else {
-            return AuthStep::Error("Malformed XOAUTH2 response");
+            return MALFORMED;
         };
         let Some(t_end) = token.iter().position(|b| *b == 1) else {
-            return AuthStep::Error("Malformed XOAUTH2 response");
+            return MALFORMED;
         };
+        if !self.set_name(&rest[..u_end]) {
+            return MALFORMED;
+        }
         self.user = 5..5 + u_end;
         let t_start = 5 + u_end + 1 + b"auth=Bearer ".len();
         self.secret = t_start..t_start + t_end;
-        self.authzid = 0..0;
         self.ask(Awaiting::Verdict)
     }
 
-    fn oauthbearer(&mut self) -> AuthStep {
+    fn oauthbearer(&mut self, msg: &[u8]) -> AuthStep {
         // gs2-header ^A key=value ^A ... ^A ^A ; the user is the gs2 authzid.
-        let data = &self.data;
-        let Some(first) = data.iter().position(|b| *b == 1) else {
-            return AuthStep::Error("Malformed OAUTHBEARER response");
+        const MALFORMED: AuthStep = AuthStep::Error("Malformed OAUTHBEARER response");
+        let Some(first) = msg.iter().position(|b| *b == 1) else {
+            return MALFORMED;
         };
-        let gs2 = &data[..first];
+        let gs2 = &msg[..first];
         let mut parts = gs2.splitn(3, |b| *b == b',');
         let flag = parts.next().unwrap_or(b"");
         let authzid = parts.next().unwrap_or(b"");
         if !matches!(flag, b"n" | b"y") || parts.next() != Some(b"") {
-            return AuthStep::Error("Malformed OAUTHBEARER response");
+            return MALFORMED;
         }
-        self.user = match authzid {
-            [] => 0..0,
-            [b'a', b'=', name @ ..] => flag.len() + 3..flag.len() + 3 + name.len(),
-            _ => return AuthStep::Error("Malformed OAUTHBEARER response"),
+        let user = match authzid {
+            [] => &[][..],
+            [b'a', b'=', name @ ..] => name,
+            _ => return MALFORMED,
         };
+        if !self.set_name(user) {
+            return MALFORMED;
+        }
+        self.user = flag.len() + 3..flag.len() + 3 + user.len();
         let mut offset = first + 1;
-        self.secret = 0..0;
-        for kv in data[first + 1..].split(|b| *b == 1) {
+        for kv in msg[first + 1..].split(|b| *b == 1) {
             if let Some(token) = kv.strip_prefix(b"auth=Bearer ") {
                 let start = offset + b"auth=Bearer ".len();
                 self.secret = start..start + token.len();
@@ -469,11 +547,32 @@ impl SaslServer {
             offset += kv.len() + 1;
         }
         if self.secret.is_empty() {
-            return AuthStep::Error("Malformed OAUTHBEARER response");
+            return MALFORMED;
         }
-        self.authzid = 0..0;
         self.ask(Awaiting::Verdict)
     }
+}
+
+/// Decodes strict, padded base64 in place (the same rules as
+/// [`decode_base64`](crate::sasl::decode_base64)): the data ends up at the start of
+/// `buf`; returns its length. Each block is decoded before its bytes are overwritten,
+/// since the output (3 octets per 4 characters) never overtakes the input.
+fn decode_base64_in_place(buf: &mut [u8]) -> Result<usize, Base64Error> {
+    // Padding may only end the text: a block boundary must not hide a `=` in the
+    // middle, which decoding the whole at once would refuse.
+    if buf.len() % 4 != 0 || buf[..buf.len().saturating_sub(2)].contains(&b'=') {
+        return Err(Base64Error::Invalid);
+    }
+    let mut block = [0u8; 192];
+    let (mut read, mut written) = (0, 0);
+    while read < buf.len() {
+        let end = (read + 256).min(buf.len());
+        let n = decode_base64(&buf[read..end], &mut block)?;
+        buf[written..written + n].copy_from_slice(&block[..n]);
+        written += n;
+        read = end;
+    }
+    Ok(written)
 }
 
 /// Checks an APOP digest (32 lower-case hex digits) against MD5(timestamp ‖ secret).

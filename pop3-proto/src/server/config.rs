@@ -77,7 +77,19 @@ pub struct ServerConfig {
     /// kept across restarts, when answering with
     /// [`answer_verifier`](crate::server::Server::answer_verifier). Default: zeros.
     pub scram_mock_key: [u8; 32],
+    /// The longest SASL line a client may send, CRLF included; a longer one is
+    /// answered `-ERR Line too long` and ends the exchange. It is also capped by the
+    /// receive buffer (the std adapters make theirs at least this large). Default:
+    /// [`DEFAULT_MAX_SASL_LINE`] (24 KiB), which holds a 16 KiB OAuth bearer token in
+    /// XOAUTH2 or OAUTHBEARER (base64 makes it 21.9 KiB, with room for the user
+    /// name, host and port around it). The token is decoded in place in the
+    /// receive buffer, so the limit costs the session no memory, only the buffer.
+    pub max_sasl_line: usize,
 }
+
+/// The default [`ServerConfig::max_sasl_line`]: 24 KiB, room for a 16 KiB bearer
+/// token (Microsoft 365 issues tokens of several KiB) in base64 with its envelope.
+pub const DEFAULT_MAX_SASL_LINE: usize = 24 * 1024;
 
 /// The RFC 1939 minimum for the idle timer: 10 minutes.
 pub const MIN_IDLE_TIMEOUT_MS: u64 = 10 * 60 * 1000;
@@ -108,6 +120,7 @@ impl ServerConfig {
             auth_failure_delay_ms: 2000,
             send_timeout_ms: 60_000,
             scram_mock_key: [0; 32],
+            max_sasl_line: DEFAULT_MAX_SASL_LINE,
         }
     }
 }

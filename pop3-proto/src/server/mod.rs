@@ -23,6 +23,7 @@ pub mod marks;
 mod top;
 
 use core::fmt;
+use core::ops::Range;
 
 use crate::codec::server::{ClientLine, CommandDecoder};
 use crate::codec::Decoded;
@@ -315,9 +316,10 @@ impl<M: Marks> Server<M> {
     /// A server session with the given deletion-mark storage, greeting queued.
     pub fn with_marks(config: ServerConfig, now: Instant, random: [u8; 32], marks: M) -> Self {
         let tls_active = config.tls == Tls::Implicit;
+        let decoder = CommandDecoder::new().with_max_sasl_line(config.max_sasl_line);
         let mut server = Server {
             config,
-            decoder: CommandDecoder::new(),
+            decoder,
             input_capacity: usize::MAX,
             tx: TxBuf::new(),
             state: State::Authorization { user_given: false },
@@ -363,6 +365,11 @@ impl<M: Marks> Server<M> {
         let n = w.len();
         server.reply(StatusLine::ok(&text[..n]));
         server
+    }
+
+    /// The settings this session runs with.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
     }
 
     /// The APOP timestamp sent in the greeting (empty when APOP is off).
@@ -566,23 +573,63 @@ impl<M: Marks> Server<M> {
     /// [`poll_transmit`](Self::poll_transmit) is sent (when it is not empty), more
     /// input arrives, or [`poll_timeout`](Self::poll_timeout) passes. A driver that
     /// always sends pending bytes before waiting for input never deadlocks.
+    ///
+    /// A SASL message is decoded into the session, which has room for every
+    /// mechanism's but a long bearer token's (768 octets): use
+    /// [`handle_input_in_place`](Self::handle_input_in_place), as the drivers do, for
+    /// tokens up to [`ServerConfig::max_sasl_line`].
     pub fn handle_input(
         &mut self,
         input: &[u8],
         now: Instant,
     ) -> Result<Decoded<ServerEvent<'_>>, ServerError> {
-        let d = self.advance(input, now)?;
+        let d = self.advance(Input::Shared(input), now)?;
         Ok(Decoded {
             consumed: d.consumed,
             item: if d.item.is_some() { self.event() } else { None },
         })
     }
 
+    /// [`handle_input`](Self::handle_input) for input the caller can lend mutably
+    /// (its receive buffer): a SASL message is decoded in place there instead of
+    /// into the session, so that a message as long as
+    /// [`ServerConfig::max_sasl_line`] (a 16 KiB OAuth token) costs the session no
+    /// memory. The event may then borrow `input`: keep the line in place, unconsumed
+    /// and unchanged, until the event is answered, and fetch it again with
+    /// [`event_in`](Self::event_in) (the line's bytes are decoded data by then, and
+    /// consumed all the same).
+    pub fn handle_input_in_place<'a>(
+        &'a mut self,
+        input: &'a mut [u8],
+        now: Instant,
+    ) -> Result<Decoded<ServerEvent<'a>>, ServerError> {
+        let d = self.advance(Input::InPlace(input), now)?;
+        Ok(Decoded {
+            consumed: d.consumed,
+            item: if d.item.is_some() {
+                self.event_in(input)
+            } else {
+                None
+            },
+        })
+    }
+
     /// The event the application has not answered yet, if any: what the last
     /// [`handle_input`](Self::handle_input) returned, until its `answer_*` call.
     /// It borrows only the server (a password or a SASL message is kept in the
-    /// session until answered), so a driver can hand it out again at any time.
+    /// session until answered), so a driver can hand it out again at any time; an
+    /// event whose SASL message [`handle_input_in_place`](Self::handle_input_in_place)
+    /// left in the caller's input is only whole with [`event_in`](Self::event_in),
+    /// and `None` here.
     pub fn event(&self) -> Option<ServerEvent<'_>> {
+        self.event_in(&[])
+    }
+
+    /// [`event`](Self::event), with `input` the caller's input that was given to
+    /// [`handle_input_in_place`](Self::handle_input_in_place) (from the same first
+    /// byte), where a SASL message may have been decoded: the event's fields may
+    /// borrow it.
+    pub fn event_in<'a>(&'a self, input: &'a [u8]) -> Option<ServerEvent<'a>> {
         Some(match &self.state {
             State::CheckingPassword { password } => ServerEvent::CheckPassword {
                 authzid: b"",
@@ -593,7 +640,7 @@ impl<M: Marks> Server<M> {
                 user: &self.user,
                 mechanism: None,
             },
-            State::Sasl(sasl) if sasl.awaiting_answer() => sasl.event(),
+            State::Sasl(sasl) if sasl.awaiting_answer() => return sasl.event(input),
             State::Open { emitted: true } => ServerEvent::OpenMaildrop { user: &self.user },
             State::Update { emitted: true } => ServerEvent::Update,
             State::Listing {
@@ -613,27 +660,36 @@ impl<M: Marks> Server<M> {
         })
     }
 
+    /// True while an event waits for the application's answer.
+    fn answer_pending(&self) -> bool {
+        match &self.state {
+            State::CheckingPassword { .. }
+            | State::ApopSecret { .. }
+            | State::Open { emitted: true }
+            | State::Update { emitted: true }
+            | State::Listing { emitted: true, .. }
+            | State::Sending { .. }
+            | State::StartingTls => true,
+            State::Sasl(sasl) => sasl.awaiting_answer(),
+            _ => false,
+        }
+    }
+
     /// [`handle_input`](Self::handle_input) without the event: `item` tells whether
-    /// one is now pending ([`event`](Self::event)).
-    fn advance(&mut self, input: &[u8], now: Instant) -> Result<Decoded<()>, ServerError> {
+    /// one is now pending ([`event_in`](Self::event_in)).
+    fn advance(&mut self, mut input: Input<'_>, now: Instant) -> Result<Decoded<()>, ServerError> {
         if let Some(until) = self.hold_until {
             if now < until {
                 return Ok(Decoded::need_more());
             }
             self.hold_until = None;
         }
+        if self.answer_pending() {
+            return Err(ServerError::AnswerPending);
+        }
         match &mut self.state {
             State::Closed => return Ok(Decoded::need_more()),
-            State::CheckingPassword { .. }
-            | State::ApopSecret { .. }
-            | State::Sending { .. }
-            | State::StartingTls => return Err(ServerError::AnswerPending),
-            State::Sasl(sasl) if sasl.awaiting_answer() => return Err(ServerError::AnswerPending),
-            State::Listing { emitted: true, .. } => return Err(ServerError::AnswerPending),
             State::Open { emitted } | State::Update { emitted } => {
-                if *emitted {
-                    return Err(ServerError::AnswerPending);
-                }
                 *emitted = true;
                 return Ok(Decoded {
                     consumed: 0,
@@ -664,7 +720,8 @@ impl<M: Marks> Server<M> {
         if self.tx.room() < REPLY_ROOM {
             return Ok(Decoded::need_more());
         }
-        let decoded = self.decoder.decode(input);
+        let bytes = input.bytes();
+        let decoded = self.decoder.decode(bytes);
         let Some(line) = decoded.item else {
             return Ok(Decoded {
                 consumed: decoded.consumed,
@@ -673,34 +730,35 @@ impl<M: Marks> Server<M> {
         };
         self.last_activity = now;
         let mut consumed = decoded.consumed;
-        let item = match line {
+        match line {
             Err(CommandError::LineTooLong) if matches!(self.state, State::Sasl(_)) => {
                 // The exchange ends: what follows is a command again, never SASL data.
                 self.login_refused(now, None, b"Line too long");
-                None
             }
-            Err(CommandError::LineTooLong) => {
-                self.bad_command(b"Line too long");
-                None
+            Err(CommandError::LineTooLong) => self.bad_command(b"Line too long"),
+            Err(e) => self.bad_command(e.text().as_bytes()),
+            Ok(ClientLine::Sasl(SaslResponse::Cancel)) => self.sasl_cancelled(now),
+            Ok(ClientLine::Sasl(SaslResponse::Data(b64))) => {
+                // Where the base64 is in the input, to decode it there if allowed.
+                let start = b64.as_ptr() as usize - bytes.as_ptr() as usize;
+                let b64 = start..start + b64.len();
+                self.sasl_line(&mut input, b64, now);
             }
-            Err(e) => {
-                self.bad_command(e.text().as_bytes());
-                None
-            }
-            Ok(ClientLine::Sasl(response)) => self.sasl_line(response, now).map(|_| ()),
             Ok(ClientLine::Command(command)) => {
-                let event = self.command(command, now);
-                if event == Some(ServerEvent::StartTls) {
+                self.command(command, now);
+                if matches!(self.state, State::StartingTls) {
                     // RFC 2595 / CVE-2011-0411: never act on plaintext sent after STLS.
-                    consumed = input.len();
+                    consumed = bytes.len();
                 }
-                event.map(|_| ())
             }
-        };
-        Ok(Decoded { consumed, item })
+        }
+        Ok(Decoded {
+            consumed,
+            item: self.answer_pending().then_some(()),
+        })
     }
 
-    fn command<'a>(&'a mut self, command: Command<'a>, now: Instant) -> Option<ServerEvent<'a>> {
+    fn command(&mut self, command: Command<'_>, now: Instant) {
         let authorization = matches!(self.state, State::Authorization { .. });
         match command {
             Command::Capa => self.capabilities(),
@@ -711,10 +769,9 @@ impl<M: Marks> Server<M> {
             Command::Quit => self.state = State::Update { emitted: false },
             Command::Lang(tag) if self.config.lang => self.lang(tag),
             Command::Noop if !authorization => self.ok(b""),
-            _ if authorization => return self.authorization(command, now),
-            _ => return self.transaction(command),
+            _ if authorization => self.authorization(command, now),
+            _ => self.transaction(command),
         }
-        None
     }
 
     fn capabilities(&mut self) {
@@ -779,11 +836,7 @@ impl<M: Marks> Server<M> {
         }
     }
 
-    fn authorization<'a>(
-        &'a mut self,
-        command: Command<'a>,
-        now: Instant,
-    ) -> Option<ServerEvent<'a>> {
+    fn authorization(&mut self, command: Command<'_>, now: Instant) {
         let user_given = matches!(self.state, State::Authorization { user_given: true });
         match command {
             Command::User(name) => {
@@ -804,17 +857,12 @@ impl<M: Marks> Server<M> {
             Command::Pass(password) => {
                 if self.utf8 && core::str::from_utf8(password).is_err() {
                     self.auth_failed(now, b"Password is not UTF-8");
-                    return None;
+                    return;
                 }
                 let mut stored = heapless::Vec::new();
                 // A command line holds at most 250 octets of password.
                 let _ = stored.extend_from_slice(&password[..password.len().min(255)]);
                 self.state = State::CheckingPassword { password: stored };
-                return Some(ServerEvent::CheckPassword {
-                    authzid: b"",
-                    user: &self.user,
-                    password,
-                });
             }
             Command::Apop { name, digest } => {
                 if self.timestamp.is_empty() {
@@ -827,10 +875,6 @@ impl<M: Marks> Server<M> {
                     d.make_ascii_lowercase();
                     self.set_user(name);
                     self.state = State::ApopSecret { digest: d };
-                    return Some(ServerEvent::NeedSecret {
-                        user: &self.user,
-                        mechanism: None,
-                    });
                 }
             }
             Command::Auth {
@@ -862,7 +906,7 @@ impl<M: Marks> Server<M> {
                 ) {
                     Ok((sasl, step)) => {
                         self.state = State::Sasl(sasl);
-                        return self.sasl_step(step, now);
+                        self.sasl_step(step, now);
                     }
                     Err(text) => self.err(None, text.as_bytes()),
                 }
@@ -873,7 +917,6 @@ impl<M: Marks> Server<M> {
                 } else {
                     self.ok(b"Begin TLS negotiation now");
                     self.state = State::StartingTls;
-                    return Some(ServerEvent::StartTls);
                 }
             }
             Command::Utf8 if self.config.utf8 => {
@@ -882,7 +925,6 @@ impl<M: Marks> Server<M> {
             }
             _ => self.bad_command(b"Not allowed in AUTHORIZATION state"),
         }
-        None
     }
 
     fn set_user(&mut self, name: &[u8]) {
@@ -915,7 +957,7 @@ impl<M: Marks> Server<M> {
         self.bad_commands += 1;
     }
 
-    fn transaction(&mut self, command: Command<'_>) -> Option<ServerEvent<'static>> {
+    fn transaction(&mut self, command: Command<'_>) {
         match command {
             Command::Stat => {
                 let mut text = [0u8; 48];
@@ -945,21 +987,24 @@ impl<M: Marks> Server<M> {
                 };
             }
             Command::List(Some(msg)) | Command::Uidl(Some(msg)) | Command::Dele(msg) => {
-                let msg = self.message(msg)?;
-                let (kind, event) = match command {
-                    Command::List(_) => (ListingKind::ListOne, ServerEvent::Size { msg }),
-                    Command::Uidl(_) => (ListingKind::UidlOne, ServerEvent::Uid { msg }),
-                    _ => (ListingKind::Dele, ServerEvent::Size { msg }),
+                let Some(msg) = self.message(msg) else {
+                    return;
+                };
+                let kind = match command {
+                    Command::List(_) => ListingKind::ListOne,
+                    Command::Uidl(_) => ListingKind::UidlOne,
+                    _ => ListingKind::Dele,
                 };
                 self.state = State::Listing {
                     kind,
                     next: msg,
                     emitted: true,
                 };
-                return Some(event);
             }
             Command::Retr(msg) | Command::Top { msg, .. } => {
-                let msg = self.message(msg)?;
+                let Some(msg) = self.message(msg) else {
+                    return;
+                };
                 let lines = match command {
                     Command::Top { lines, .. } => Some(lines),
                     _ => None,
@@ -971,7 +1016,6 @@ impl<M: Marks> Server<M> {
                     top: lines.map(TopFilter::new),
                     started: false,
                 };
-                return Some(ServerEvent::Retrieve { msg, lines });
             }
             Command::Rset => {
                 let _ = self.marks.reset(self.opened.0);
@@ -987,7 +1031,6 @@ impl<M: Marks> Server<M> {
             }
             _ => self.bad_command(b"Not allowed in TRANSACTION state"),
         }
-        None
     }
 
     fn stat_reply(&mut self, prefix: &[u8]) {
@@ -1045,7 +1088,7 @@ impl<M: Marks> Server<M> {
             }
             State::Sasl(sasl) if sasl.awaiting_secret() => {
                 let step = sasl.secret(secret);
-                let _ = self.sasl_step(step, now);
+                self.sasl_step(step, now);
                 Ok(())
             }
             _ => Err(ServerError::Unexpected),
@@ -1071,7 +1114,7 @@ impl<M: Marks> Server<M> {
         let step = sasl
             .verifier(verifier, &self.config.scram_mock_key)
             .map_err(|()| ServerError::Unexpected)?;
-        let _ = self.sasl_step(step, now);
+        self.sasl_step(step, now);
         Ok(())
     }
 
@@ -1343,16 +1386,18 @@ impl<M: Marks> Server<M> {
         self.tls_active = true;
         self.user.clear();
         self.utf8 = false;
-        self.decoder = CommandDecoder::new().with_input_capacity(self.input_capacity);
+        self.decoder = CommandDecoder::new()
+            .with_max_sasl_line(self.config.max_sasl_line)
+            .with_input_capacity(self.input_capacity);
         self.state = State::Authorization { user_given: false };
         Ok(())
     }
 
-    fn sasl_step<'a>(&'a mut self, step: AuthStep, now: Instant) -> Option<ServerEvent<'a>> {
+    fn sasl_step(&mut self, step: AuthStep, now: Instant) {
         match step {
             AuthStep::Challenge => {
                 let State::Sasl(sasl) = &self.state else {
-                    return None;
+                    return;
                 };
                 let challenge = sasl.challenge();
                 let _ = self.tx.write_with(|w| {
@@ -1361,15 +1406,9 @@ impl<M: Marks> Server<M> {
                     w.put(b"\r\n")
                 });
                 self.decoder.set_sasl(true);
-                None
             }
-            AuthStep::Event => {
-                self.decoder.set_sasl(false);
-                let State::Sasl(sasl) = &self.state else {
-                    return None;
-                };
-                Some(sasl.event())
-            }
+            // The event is pending now (`answer_pending`).
+            AuthStep::Event => self.decoder.set_sasl(false),
             AuthStep::Success => {
                 self.decoder.set_sasl(false);
                 if let State::Sasl(sasl) = &self.state {
@@ -1379,32 +1418,43 @@ impl<M: Marks> Server<M> {
                     self.user = name;
                 }
                 self.state = State::Open { emitted: false };
-                None
             }
-            AuthStep::Failure(text) => {
-                self.auth_failed(now, text.as_bytes());
-                None
-            }
-            AuthStep::Error(text) => {
-                self.login_refused(now, None, text.as_bytes());
-                None
-            }
+            AuthStep::Failure(text) => self.auth_failed(now, text.as_bytes()),
+            AuthStep::Error(text) => self.login_refused(now, None, text.as_bytes()),
         }
     }
 
-    fn sasl_line<'a>(
-        &'a mut self,
-        response: SaslResponse<'_>,
-        now: Instant,
-    ) -> Option<ServerEvent<'a>> {
+    fn sasl_cancelled(&mut self, now: Instant) {
+        self.sasl_step(AuthStep::Error("Authentication cancelled"), now);
+    }
+
+    /// A client response in an exchange; its base64 is `input[b64]`, decoded in
+    /// place when the caller lent the input mutably.
+    fn sasl_line(&mut self, input: &mut Input<'_>, b64: Range<usize>, now: Instant) {
         let State::Sasl(sasl) = &mut self.state else {
             self.decoder.set_sasl(false);
-            return None;
+            return;
         };
-        let step = match response {
-            SaslResponse::Cancel => AuthStep::Error("Authentication cancelled"),
-            SaslResponse::Data(b64) => sasl.response(b64),
+        let step = match input {
+            Input::Shared(bytes) => sasl.response(&bytes[b64]),
+            Input::InPlace(bytes) => sasl.response_in_place(bytes, b64),
         };
-        self.sasl_step(step, now)
+        self.sasl_step(step, now);
+    }
+}
+
+/// The bytes given to [`Server::handle_input`] or, lent mutably, to
+/// [`Server::handle_input_in_place`].
+enum Input<'i> {
+    Shared(&'i [u8]),
+    InPlace(&'i mut [u8]),
+}
+
+impl Input<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Input::Shared(b) => b,
+            Input::InPlace(b) => b,
+        }
     }
 }
