@@ -105,7 +105,11 @@ fn serve(tcp: TcpStream, setup: Arc<Setup>, config: ServerConfig) {
         }
         (None, _) => NetStream::plain(tcp),
     };
-    let server = Server::with_marks(config, blocking::now(), mailstore::random32(), Vec::new());
+    let mut server = Server::with_marks(config, blocking::now(), mailstore::random32(), Vec::new());
+    // After implicit TLS: SCRAM -PLUS binds to this session (STLS: the adapter does it).
+    if let Some(cb) = stream.channel_binding() {
+        server.set_channel_binding(cb);
+    }
     let mut session = Session::new(setup.shared.clone());
     if let Err(e) = ServerConn::new(stream, server).serve(&mut session) {
         eprintln!("pop3d: {peer}: {e}");

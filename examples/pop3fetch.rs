@@ -48,7 +48,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
-use pop3_proto::blocking::{self, ClientConn};
+use pop3_proto::blocking::{self, ClientConn, StartTls};
 use pop3_proto::client::{Client, ClientConfig, ClientError, ClientEvent, CommandKind};
 use pop3_proto::response::code::ResponseCode;
 use pop3_proto::tls::{self, NetStream};
@@ -780,7 +780,12 @@ fn run(o: &Options, stats: &mut Stats) -> Res<()> {
     File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut random))
         .map_err(|e| fail(Exit::Local, e))?;
+    // SCRAM -PLUS binds to the TLS session (after STLS, start_tls hands it over).
+    let channel_binding = stream.channel_binding();
     let mut conn: Conn = ClientConn::new(stream, Client::new(config, random));
+    if let Some(cb) = channel_binding {
+        conn.client().set_channel_binding(cb);
+    }
     conn.run(|_| {}).map_err(wire_err)?;
     if o.starttls && !o.url.tls {
         if !conn.client().capabilities().stls {

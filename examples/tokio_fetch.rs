@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
-use pop3_proto::tokio::{ClientConn, TokioStream};
+use pop3_proto::tokio::{AsyncStartTls, ClientConn, TokioStream};
 use tokio::io::AsyncWriteExt;
 
 struct Options {
@@ -193,7 +193,12 @@ async fn run(o: &Options) -> Result<Fetched, String> {
         &mut random,
     )
     .map_err(|e| e.to_string())?;
+    // SCRAM -PLUS binds to the TLS session (after STLS, start_tls hands it over).
+    let channel_binding = stream.channel_binding();
     let mut conn = ClientConn::new(stream, Client::new(config, random));
+    if let Some(cb) = channel_binding {
+        conn.client().set_channel_binding(cb);
+    }
     settle(&mut conn).await?; // greeting and CAPA
     if o.starttls && !o.url.tls {
         conn.client().stls().map_err(|e| e.to_string())?;

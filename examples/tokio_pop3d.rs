@@ -85,12 +85,16 @@ async fn session(tcp: tokio::net::TcpStream, setup: Arc<Setup>, config: ServerCo
         }
         (None, _) => TokioStream::plain(tcp),
     };
-    let server = Server::with_marks(
+    let mut server = Server::with_marks(
         config,
         pop3_proto::tokio::now(),
         mailstore::random32(),
         Vec::new(),
     );
+    // After implicit TLS: SCRAM -PLUS binds to this session (STLS: the adapter does it).
+    if let Some(cb) = stream.channel_binding() {
+        server.set_channel_binding(cb);
+    }
     if let Err(e) = serve(stream, server, &mut Session::new(setup.shared.clone())).await {
         eprintln!("pop3d: {peer}: {e}");
     }

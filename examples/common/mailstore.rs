@@ -234,8 +234,8 @@ impl Session {
         mechanism: Option<SaslMechanism>,
     ) -> Option<Option<ScramVerifier>> {
         let hash = match mechanism? {
-            SaslMechanism::ScramSha1 => Hash::Sha1,
-            SaslMechanism::ScramSha256 => Hash::Sha256,
+            SaslMechanism::ScramSha1 | SaslMechanism::ScramSha1Plus => Hash::Sha1,
+            SaslMechanism::ScramSha256 | SaslMechanism::ScramSha256Plus => Hash::Sha256,
             _ => return None,
         };
         match self.credential(user) {

@@ -140,6 +140,8 @@ pub fn choose_login<'a>(
         },
         Auth::Sasl(m) => sasl(*m),
         Auth::Any => [
+            SaslMechanism::ScramSha256Plus,
+            SaslMechanism::ScramSha1Plus,
             SaslMechanism::ScramSha256,
             SaslMechanism::ScramSha1,
             SaslMechanism::CramMd5,

@@ -182,6 +182,10 @@ impl<S: Read + Write> Write for Guarded<S> {
 }
 
 impl<S: Read + Write + StartTls> StartTls for Guarded<S> {
+    fn channel_binding(&self) -> Option<[u8; 32]> {
+        self.inner.channel_binding()
+    }
+
     fn start_tls(&mut self) -> io::Result<()> {
         self.inner.start_tls()?;
         if let Some(t) = self.trace.as_mut() {

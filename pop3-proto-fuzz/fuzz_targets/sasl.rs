@@ -24,7 +24,7 @@ fuzz_target!(|input: (u8, Vec<u8>, Vec<u8>, Vec<u8>)| {
         let mut out = [0u8; 512];
         // Low iteration floor keeps the fuzzer fast; any count below it is refused.
         if client
-            .server_first(b"", b"user", &a, b"pw", 1, &mut out)
+            .server_first(&Binding::None, b"", b"user", &a, b"pw", 1, &mut out)
             .is_ok()
         {
             let _ = client.server_final(&b);

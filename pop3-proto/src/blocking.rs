@@ -59,6 +59,12 @@ pub trait StartTls {
     /// Runs the TLS handshake on this connection (client or server side, as the
     /// stream was built).
     fn start_tls(&mut self) -> io::Result<()>;
+
+    /// The TLS session's `tls-exporter` channel binding (RFC 9266), once TLS runs:
+    /// what SCRAM -PLUS binds to. Default: none.
+    fn channel_binding(&self) -> Option<[u8; 32]> {
+        None
+    }
 }
 
 /// A stream whose reads can be bounded in time, so that a server adapter wakes up
@@ -220,6 +226,9 @@ impl<S: Read + Write + StartTls> ClientConn<S> {
     pub fn start_tls(&mut self) -> Result<(), Error> {
         self.stream.start_tls()?;
         self.driver.tls_started()?;
+        if let Some(cb) = self.stream.channel_binding() {
+            self.driver.client().set_channel_binding(cb);
+        }
         Ok(())
     }
 }
@@ -361,6 +370,9 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
                 // `+OK` was sent before the event was handed out.
                 self.stream.start_tls()?;
                 self.driver.tls_started()?;
+                if let Some(cb) = self.stream.channel_binding() {
+                    self.driver.server().set_channel_binding(cb);
+                }
             }
             Answer::StartTls => return Err(Error::Server(ServerError::Unexpected)),
             Answer::Message(None) => server.body_failed()?,

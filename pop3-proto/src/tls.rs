@@ -117,7 +117,25 @@ impl NetStream {
     }
 }
 
+/// The label of the `tls-exporter` channel binding (RFC 9266).
+pub(crate) const CHANNEL_BINDING_LABEL: &[u8] = b"EXPORTER-Channel-Binding";
+
 impl StartTls for NetStream {
+    fn channel_binding(&self) -> Option<[u8; 32]> {
+        // 32 bytes, no context (RFC 9266; what OpenSSL and Dovecot export).
+        match &self.inner {
+            Inner::Client(s) => s
+                .conn
+                .export_keying_material([0u8; 32], CHANNEL_BINDING_LABEL, None)
+                .ok(),
+            Inner::Server(s) => s
+                .conn
+                .export_keying_material([0u8; 32], CHANNEL_BINDING_LABEL, None)
+                .ok(),
+            _ => None,
+        }
+    }
+
     fn start_tls(&mut self) -> io::Result<()> {
         let Inner::Plain(_) = self.inner else {
             return Err(other("TLS already active"));

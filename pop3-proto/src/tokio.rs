@@ -43,6 +43,12 @@ pub trait AsyncStartTls {
     /// Runs the TLS handshake on this connection (client or server side, as the
     /// stream was built).
     fn start_tls(&mut self) -> impl Future<Output = io::Result<()>> + Send;
+
+    /// The TLS session's `tls-exporter` channel binding (RFC 9266), once TLS runs:
+    /// what SCRAM -PLUS binds to. Default: none.
+    fn channel_binding(&self) -> Option<[u8; 32]> {
+        None
+    }
 }
 
 /// Plain TCP cannot start TLS: servers over it must not offer STLS.
@@ -164,6 +170,9 @@ impl<S: AsyncRead + AsyncWrite + AsyncStartTls + Unpin> ClientConn<S> {
     pub async fn start_tls(&mut self) -> Result<(), Error> {
         self.stream.start_tls().await?;
         self.driver.tls_started()?;
+        if let Some(cb) = self.stream.channel_binding() {
+            self.driver.client().set_channel_binding(cb);
+        }
         Ok(())
     }
 }
@@ -301,6 +310,9 @@ where
                 // `+OK` left before the event was handed out.
                 self.stream.start_tls().await?;
                 self.driver.tls_started()?;
+                if let Some(cb) = self.stream.channel_binding() {
+                    self.driver.server().set_channel_binding(cb);
+                }
                 return Ok(());
             }
             ServerEvent::Update => {
@@ -456,6 +468,23 @@ mod tls {
     }
 
     impl AsyncStartTls for TokioStream {
+        fn channel_binding(&self) -> Option<[u8; 32]> {
+            let label = crate::tls::CHANNEL_BINDING_LABEL;
+            match &self.inner {
+                Inner::Client(s) => s
+                    .get_ref()
+                    .1
+                    .export_keying_material([0u8; 32], label, None)
+                    .ok(),
+                Inner::Server(s) => s
+                    .get_ref()
+                    .1
+                    .export_keying_material([0u8; 32], label, None)
+                    .ok(),
+                _ => None,
+            }
+        }
+
         async fn start_tls(&mut self) -> io::Result<()> {
             let Inner::Plain(_) = self.inner else {
                 return Err(other("TLS already active"));

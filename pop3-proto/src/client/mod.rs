@@ -63,7 +63,7 @@ use crate::BareLf;
 pub use crate::sasl::SaslMechanism;
 pub use caps::Capabilities;
 
-use crate::sasl::client::{Creds, SaslClient};
+use crate::sasl::client::{CbFlag, Creds, SaslClient};
 
 /// Commands that can be queued or in flight at once.
 pub const MAX_QUEUED: usize = 32;
@@ -549,6 +549,8 @@ pub struct Client {
     max_msg: Option<u32>,
     /// DELE accepted since login or the last RSET.
     deleted: u32,
+    /// The TLS session's `tls-exporter` value (RFC 9266), for SCRAM -PLUS.
+    channel_binding: Option<[u8; 32]>,
 }
 
 impl Client {
@@ -573,6 +575,7 @@ impl Client {
             invalid: None,
             max_msg: None,
             deleted: 0,
+            channel_binding: None,
         };
         client.decoder.expect(Expect::Status);
         client
@@ -686,6 +689,16 @@ impl Client {
         Ok(())
     }
 
+    /// Gives the client the TLS session's channel binding: its `tls-exporter` value
+    /// (RFC 9266: 32 bytes exported with the label `EXPORTER-Channel-Binding` and no
+    /// context). With it the client can log in with SCRAM-SHA-1-PLUS and
+    /// SCRAM-SHA-256-PLUS, and plain SCRAM tells a server that offered no -PLUS
+    /// that it could have bound (`y`). The adapters call it after every handshake
+    /// they run; after implicit TLS (port 995) the caller does.
+    pub fn set_channel_binding(&mut self, tls_exporter: [u8; 32]) {
+        self.channel_binding = Some(tls_exporter);
+    }
+
     /// Checks a login and queues its commands. The credentials are checked (no
     /// CR, LF or NUL, lines within 255 octets, plaintext policy, mechanism offered)
     /// but not kept: the client asks for them again with
@@ -740,11 +753,27 @@ impl Client {
                     authzid,
                     user,
                     secret,
+                    channel_binding: self.channel_binding.as_ref().map(|c| &c[..]),
                 };
                 if [authzid, user, secret].iter().any(|c| c.contains(&0)) {
                     return Err(ClientError::InvalidArgument);
                 }
-                let sasl = SaslClient::new(mechanism, &self.random)?;
+                // RFC 5802 §6: bind when asked to (-PLUS, which needs the session's
+                // binding); say `y` when we could bind but the server offered no
+                // -PLUS (a server that did sees the downgrade).
+                let cb_flag = match (mechanism.is_plus(), &self.channel_binding) {
+                    (true, None) => return Err(ClientError::MechanismUnavailable),
+                    (true, Some(_)) => CbFlag::Bound,
+                    (false, Some(_))
+                        if mechanism
+                            .scram_pair()
+                            .is_some_and(|plus| !self.caps.mechanisms.contains(plus.bit())) =>
+                    {
+                        CbFlag::Unused
+                    }
+                    _ => CbFlag::No,
+                };
+                let sasl = SaslClient::new(mechanism, &self.random, cb_flag)?;
                 // An initial response only when CAPA advertised SASL and it fits.
                 let initial_response =
                     self.caps.sasl && sasl.initial_response_fits(&creds, &self.config);
@@ -803,6 +832,7 @@ impl Client {
                     authzid,
                     user,
                     secret,
+                    channel_binding: self.channel_binding.as_ref().map(|c| &c[..]),
                 },
                 _ => return Err(ClientError::LoginMismatch),
             };
@@ -857,6 +887,7 @@ impl Client {
                         authzid,
                         user,
                         secret,
+                        channel_binding: self.channel_binding.as_ref().map(|c| &c[..]),
                     };
                     sasl.write_auth_command(Some(&creds), &self.config, &mut out[written..])?
                 }

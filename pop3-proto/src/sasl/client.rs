@@ -9,7 +9,7 @@ use crate::client::{ClientConfig, ClientError};
 use crate::encode::Writer;
 use crate::limits::MAX_COMMAND_LINE;
 #[cfg(feature = "scram")]
-use crate::sasl::scram::{Hash, ScramClient, ScramError};
+use crate::sasl::scram::{Binding, Hash, ScramClient, ScramError};
 use crate::sasl::SaslMechanism;
 use crate::sasl::{base64_len, base64_valid, decode_base64, write_base64, Base64Writer};
 
@@ -23,6 +23,19 @@ pub(crate) struct Creds<'a> {
     pub(crate) authzid: &'a [u8],
     pub(crate) user: &'a [u8],
     pub(crate) secret: &'a [u8],
+    /// The TLS session's `tls-exporter` value, if any (SCRAM channel binding).
+    pub(crate) channel_binding: Option<&'a [u8]>,
+}
+
+/// How a SCRAM client binds to the channel (the GS2 flag), decided at login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CbFlag {
+    /// `n`: no binding data.
+    No,
+    /// `y`: binding data, but the server offered no -PLUS variant.
+    Unused,
+    /// `p=tls-exporter`: a -PLUS mechanism.
+    Bound,
 }
 
 /// What the next SASL line of the client is.
@@ -51,6 +64,8 @@ pub(crate) struct SaslClient {
     mechanism: SaslMechanism,
     #[cfg(feature = "scram")]
     scram: Option<ScramClient>,
+    #[cfg(feature = "scram")]
+    cb_flag: CbFlag,
     next: Next,
     /// Challenges seen so far.
     step: u8,
@@ -78,17 +93,17 @@ impl SaslClient {
     pub(crate) fn new(
         mechanism: SaslMechanism,
         random: &[u8; 32],
+        cb_flag: CbFlag,
     ) -> Result<SaslClient, ClientError> {
         if !mechanism.is_compiled() {
             return Err(ClientError::MechanismUnavailable);
         }
         #[cfg(feature = "scram")]
         let scram = match mechanism {
-            SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => {
-                let hash = if mechanism == SaslMechanism::ScramSha1 {
-                    Hash::Sha1
-                } else {
-                    Hash::Sha256
+            m if m.is_scram() => {
+                let hash = match m {
+                    SaslMechanism::ScramSha1 | SaslMechanism::ScramSha1Plus => Hash::Sha1,
+                    _ => Hash::Sha256,
                 };
                 // 24 printable nonce characters from 18 random bytes.
                 let mut nonce = [0u8; 24];
@@ -99,11 +114,13 @@ impl SaslClient {
             _ => None,
         };
         #[cfg(not(feature = "scram"))]
-        let _ = random;
+        let _ = (random, cb_flag);
         Ok(SaslClient {
             mechanism,
             #[cfg(feature = "scram")]
             scram,
+            #[cfg(feature = "scram")]
+            cb_flag,
             next: Next::Initial,
             step: 0,
             sent_initial: false,
@@ -173,11 +190,11 @@ impl SaslClient {
             }
             SaslMechanism::External => b.put(creds.authzid)?,
             #[cfg(feature = "scram")]
-            SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => {
+            m if m.is_scram() => {
                 let scram = self.scram.as_ref().ok_or(ClientError::InvalidArgument)?;
                 let mut first = [0u8; 2 * MAX_CHALLENGE];
                 let n = scram
-                    .client_first(creds.authzid, creds.user, &mut first)
+                    .client_first(&self.binding(creds)?, creds.authzid, creds.user, &mut first)
                     .map_err(scram_error)?;
                 b.put(&first[..n])?;
             }
@@ -194,7 +211,10 @@ impl SaslClient {
             SaslMechanism::OAuthBearer => user + config.host.len() + secret + 40,
             SaslMechanism::External => authzid,
             // An upper bound: escaping may triple a name.
-            SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => 3 * (authzid + user) + 40,
+            SaslMechanism::ScramSha1
+            | SaslMechanism::ScramSha256
+            | SaslMechanism::ScramSha1Plus
+            | SaslMechanism::ScramSha256Plus => 3 * (authzid + user) + 56,
             SaslMechanism::Login | SaslMechanism::CramMd5 => 0,
         }
     }
@@ -264,9 +284,9 @@ impl SaslClient {
                 _ => Next::Cancel,
             },
             SaslMechanism::CramMd5 if self.step == 1 && !too_long => Next::Answer,
-            SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 if first => Next::Initial,
+            m if first && m.scram_pair().is_some() => Next::Initial,
             #[cfg(feature = "scram")]
-            SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => {
+            m if m.is_scram() => {
                 let scram = self
                     .scram
                     .as_mut()
@@ -319,6 +339,7 @@ impl SaslClient {
                 authzid: &[],
                 user: &[],
                 secret: &[],
+                channel_binding: None,
             },
         };
         match self.next {
@@ -345,6 +366,7 @@ impl SaslClient {
                 }
                 #[cfg(feature = "scram")]
                 if self.mechanism.is_scram() {
+                    let binding = self.binding(&creds)?;
                     let scram = self
                         .scram
                         .as_mut()
@@ -352,6 +374,7 @@ impl SaslClient {
                     let mut msg = [0u8; MAX_CHALLENGE];
                     let n = scram
                         .server_first(
+                            &binding,
                             creds.authzid,
                             creds.user,
                             data,
@@ -373,6 +396,21 @@ impl SaslClient {
         }
         w.put(b"\r\n")?;
         Ok(w.len())
+    }
+
+    /// The SCRAM binding for this exchange: the flag chosen at login, with the
+    /// session's data when bound.
+    #[cfg(feature = "scram")]
+    fn binding<'a>(&self, creds: &Creds<'a>) -> Result<Binding<'a>, ClientError> {
+        Ok(match self.cb_flag {
+            CbFlag::No => Binding::None,
+            CbFlag::Unused => Binding::Unused,
+            CbFlag::Bound => Binding::TlsExporter(
+                creds
+                    .channel_binding
+                    .ok_or(ClientError::MechanismUnavailable)?,
+            ),
+        })
     }
 
     /// The server said `+OK`: for SCRAM the server must have proved itself first.
@@ -397,6 +435,8 @@ fn scram_error(e: ScramError) -> ClientError {
         ScramError::WeakIterationCount => "SCRAM iteration count too low",
         ScramError::ExcessiveIterationCount => "SCRAM iteration count too high",
         ScramError::ChannelBinding => "SCRAM channel binding not supported",
+        ScramError::ChannelBindingMismatch => "SCRAM channel bindings do not match",
+        ScramError::Downgrade => "SCRAM channel binding downgrade",
         ScramError::BadProof => "SCRAM server signature is wrong",
         ScramError::ServerError => "SCRAM error from the server",
         ScramError::TooLong => "SCRAM message too long",

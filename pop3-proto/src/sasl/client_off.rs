@@ -12,6 +12,16 @@ pub(crate) struct Creds<'a> {
     pub(crate) authzid: &'a [u8],
     pub(crate) user: &'a [u8],
     pub(crate) secret: &'a [u8],
+    pub(crate) channel_binding: Option<&'a [u8]>,
+}
+
+/// How a SCRAM client binds to the channel (no SCRAM in this build).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)]
+pub(crate) enum CbFlag {
+    No,
+    Unused,
+    Bound,
 }
 
 /// No SASL exchange exists in this build.
@@ -22,6 +32,7 @@ impl SaslClient {
     pub(crate) fn new(
         _mechanism: SaslMechanism,
         _random: &[u8; 32],
+        _cb_flag: CbFlag,
     ) -> Result<SaslClient, ClientError> {
         Err(ClientError::MechanismUnavailable)
     }

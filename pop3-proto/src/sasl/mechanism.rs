@@ -23,6 +23,12 @@ pub enum SaslMechanism {
     OAuthBearer,
     /// EXTERNAL (RFC 4422): the TLS client certificate.
     External,
+    /// SCRAM-SHA-1-PLUS (RFC 5802): SCRAM bound to the TLS session (channel
+    /// binding `tls-exporter`, RFC 9266), so a man in the middle that terminates
+    /// TLS cannot relay the exchange.
+    ScramSha1Plus,
+    /// SCRAM-SHA-256-PLUS (RFC 7677, RFC 9266): as SCRAM-SHA-1-PLUS with SHA-256.
+    ScramSha256Plus,
 }
 
 impl SaslMechanism {
@@ -37,13 +43,40 @@ impl SaslMechanism {
             SaslMechanism::XOAuth2 => "XOAUTH2",
             SaslMechanism::OAuthBearer => "OAUTHBEARER",
             SaslMechanism::External => "EXTERNAL",
+            SaslMechanism::ScramSha1Plus => "SCRAM-SHA-1-PLUS",
+            SaslMechanism::ScramSha256Plus => "SCRAM-SHA-256-PLUS",
         }
     }
 
-    /// SCRAM-SHA-1 or SCRAM-SHA-256.
+    /// Any SCRAM variant.
     #[cfg(feature = "scram")]
     pub(crate) fn is_scram(self) -> bool {
-        matches!(self, SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256)
+        matches!(
+            self,
+            SaslMechanism::ScramSha1
+                | SaslMechanism::ScramSha256
+                | SaslMechanism::ScramSha1Plus
+                | SaslMechanism::ScramSha256Plus
+        )
+    }
+
+    /// A -PLUS variant (needs the TLS channel binding).
+    pub const fn is_plus(self) -> bool {
+        matches!(
+            self,
+            SaslMechanism::ScramSha1Plus | SaslMechanism::ScramSha256Plus
+        )
+    }
+
+    /// The -PLUS variant of a SCRAM mechanism, and the plain one of a -PLUS.
+    pub const fn scram_pair(self) -> Option<SaslMechanism> {
+        match self {
+            SaslMechanism::ScramSha1 => Some(SaslMechanism::ScramSha1Plus),
+            SaslMechanism::ScramSha256 => Some(SaslMechanism::ScramSha256Plus),
+            SaslMechanism::ScramSha1Plus => Some(SaslMechanism::ScramSha1),
+            SaslMechanism::ScramSha256Plus => Some(SaslMechanism::ScramSha256),
+            _ => None,
+        }
     }
 
     /// True if this build has the mechanism: the cargo features `sasl` (PLAIN,
@@ -53,13 +86,16 @@ impl SaslMechanism {
     pub const fn is_compiled(self) -> bool {
         match self {
             SaslMechanism::CramMd5 => cfg!(feature = "cram-md5"),
-            SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => cfg!(feature = "scram"),
+            SaslMechanism::ScramSha1
+            | SaslMechanism::ScramSha256
+            | SaslMechanism::ScramSha1Plus
+            | SaslMechanism::ScramSha256Plus => cfg!(feature = "scram"),
             _ => cfg!(feature = "sasl"),
         }
     }
 
     /// Every mechanism this crate implements.
-    pub const ALL: [SaslMechanism; 8] = [
+    pub const ALL: [SaslMechanism; 10] = [
         SaslMechanism::Plain,
         SaslMechanism::Login,
         SaslMechanism::CramMd5,
@@ -68,6 +104,8 @@ impl SaslMechanism {
         SaslMechanism::XOAuth2,
         SaslMechanism::OAuthBearer,
         SaslMechanism::External,
+        SaslMechanism::ScramSha1Plus,
+        SaslMechanism::ScramSha256Plus,
     ];
 
     /// The mechanism of a name (any case), if this crate implements it.
@@ -93,6 +131,8 @@ impl SaslMechanism {
             SaslMechanism::XOAuth2 => MechanismSet::XOAUTH2,
             SaslMechanism::OAuthBearer => MechanismSet::OAUTHBEARER,
             SaslMechanism::External => MechanismSet::EXTERNAL,
+            SaslMechanism::ScramSha1Plus => MechanismSet::SCRAM_SHA_1_PLUS,
+            SaslMechanism::ScramSha256Plus => MechanismSet::SCRAM_SHA_256_PLUS,
         }
     }
 }
@@ -119,8 +159,16 @@ impl MechanismSet {
     pub const OAUTHBEARER: MechanismSet = MechanismSet(1 << 6);
     /// EXTERNAL (RFC 4422 appendix A): identity from the TLS client certificate.
     pub const EXTERNAL: MechanismSet = MechanismSet(1 << 7);
+    /// SCRAM-SHA-1-PLUS (RFC 5802, RFC 9266): offered only over TLS with a
+    /// channel binding.
+    pub const SCRAM_SHA_1_PLUS: MechanismSet = MechanismSet(1 << 8);
+    /// SCRAM-SHA-256-PLUS (RFC 7677, RFC 9266): offered only over TLS with a
+    /// channel binding.
+    pub const SCRAM_SHA_256_PLUS: MechanismSet = MechanismSet(1 << 9);
+    /// The -PLUS variants.
+    pub const PLUS: MechanismSet = MechanismSet(1 << 8 | 1 << 9);
     /// Every mechanism this crate implements.
-    pub const ALL: MechanismSet = MechanismSet(0xff);
+    pub const ALL: MechanismSet = MechanismSet(0x3ff);
     /// Mechanisms that reveal the secret (or a bearer token) to an eavesdropper.
     pub const PLAINTEXT: MechanismSet = MechanismSet(1 | 1 << 1 | 1 << 5 | 1 << 6);
 

@@ -1,6 +1,6 @@
-//! SCRAM-SHA-1 and SCRAM-SHA-256 (RFC 5802, RFC 7677) without channel binding, for
-//! both roles. Messages are built in fixed buffers; nonces and salts come from the
-//! caller.
+//! SCRAM-SHA-1 and SCRAM-SHA-256 (RFC 5802, RFC 7677), and their -PLUS variants
+//! bound to the TLS session with `tls-exporter` (RFC 9266), for both roles.
+//! Messages are built in fixed buffers; nonces and salts come from the caller.
 
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
@@ -34,8 +34,15 @@ pub enum ScramError {
     /// The iteration count is above [`MAX_ITERATIONS`]: a hostile server could make
     /// the client spin on PBKDF2.
     ExcessiveIterationCount,
-    /// Channel binding was requested (`p=`); not supported over this transport.
+    /// A channel binding this end cannot do: a binding type other than
+    /// `tls-exporter`, `p=` for plain SCRAM, or `n`/`y` for -PLUS.
     ChannelBinding,
+    /// The client's `c=` does not carry this session's binding: the two ends are on
+    /// different TLS sessions (a relay in the middle), or it lied.
+    ChannelBindingMismatch,
+    /// The client could have bound (`y`) and the server offered -PLUS: someone
+    /// removed -PLUS from the list the client saw.
+    Downgrade,
     /// The client proof is wrong (server side), or the server signature is (client side).
     BadProof,
     /// The server sent `e=`.
@@ -263,11 +270,48 @@ fn push_saslname(msg: &mut Msg, name: &[u8]) -> Result<(), ScramError> {
 
 /// Writes `proof` / signature bytes as base64 into a message.
 fn push_base64(msg: &mut Msg, bytes: &[u8]) -> Result<(), ScramError> {
-    let mut tmp = [0u8; 64];
-    let mut w = Writer::new(&mut tmp);
-    write_base64(&mut w, bytes).map_err(|_| ScramError::TooLong)?;
-    let n = w.len();
-    push(msg, &[&tmp[..n]])
+    // Pieces of 48 bytes (a multiple of 3) encode to the same text as the whole.
+    for piece in bytes.chunks(48) {
+        let mut tmp = [0u8; 64];
+        let mut w = Writer::new(&mut tmp);
+        write_base64(&mut w, piece).map_err(|_| ScramError::TooLong)?;
+        let n = w.len();
+        push(msg, &[&tmp[..n]])?;
+    }
+    Ok(())
+}
+
+/// The channel binding of a SCRAM exchange, as the GS2 header states it
+/// (RFC 5802 §6, RFC 9266).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding<'a> {
+    /// `n`: the client cannot bind (no TLS, or no binding data).
+    None,
+    /// `y`: the client could bind, but the server did not offer a -PLUS mechanism
+    /// (a server that did offer one refuses this: a downgrade).
+    Unused,
+    /// `p=tls-exporter`: bound to this TLS session; the data is its 32-byte
+    /// `tls-exporter` value (RFC 9266).
+    TlsExporter(&'a [u8]),
+}
+
+impl Binding<'_> {
+    /// The GS2 channel-binding flag.
+    fn flag(&self) -> &'static [u8] {
+        match self {
+            Binding::None => b"n",
+            Binding::Unused => b"y",
+            Binding::TlsExporter(_) => b"p=tls-exporter",
+        }
+    }
+
+    /// The binding data that follows the GS2 header in `c=`.
+    fn data(&self) -> &[u8] {
+        match self {
+            Binding::TlsExporter(data) => data,
+            _ => &[],
+        }
+    }
 }
 
 /// The client side of one SCRAM exchange. It holds no credentials: the user name,
@@ -309,10 +353,16 @@ impl ScramClient {
         })
     }
 
-    /// `n,,` or `n,a=authzid,`, and `n=user,r=nonce`.
-    fn first_parts(&self, authzid: &[u8], user: &[u8]) -> Result<(Msg, Msg), ScramError> {
+    /// The GS2 header (`n,,`, `y,a=authzid,`, `p=tls-exporter,,` …) and
+    /// `n=user,r=nonce`.
+    fn first_parts(
+        &self,
+        binding: &Binding<'_>,
+        authzid: &[u8],
+        user: &[u8],
+    ) -> Result<(Msg, Msg), ScramError> {
         let mut gs2 = Msg::new();
-        push(&mut gs2, &[b"n,"])?;
+        push(&mut gs2, &[binding.flag(), b","])?;
         if !authzid.is_empty() {
             push(&mut gs2, &[b"a="])?;
             push_saslname(&mut gs2, authzid)?;
@@ -326,23 +376,26 @@ impl ScramClient {
     }
 
     /// Writes the client-first message (`gs2-header client-first-bare`) for `user`
-    /// (and `authzid`, if not empty) into `out`; returns its length.
+    /// (and `authzid`, if not empty) with `binding` into `out`; returns its length.
     pub fn client_first(
         &self,
+        binding: &Binding<'_>,
         authzid: &[u8],
         user: &[u8],
         out: &mut [u8],
     ) -> Result<usize, ScramError> {
-        let (gs2, bare) = self.first_parts(authzid, user)?;
+        let (gs2, bare) = self.first_parts(binding, authzid, user)?;
         let n = copy_out(&gs2, out)?;
         Ok(n + copy_out(&bare, out.get_mut(n..).ok_or(ScramError::TooLong)?)?)
     }
 
     /// Handles server-first and writes client-final into `out` (returns its
-    /// length). `authzid` and `user` must be those of
+    /// length). `binding`, `authzid` and `user` must be those of
     /// [`client_first`](Self::client_first).
+    #[allow(clippy::too_many_arguments)]
     pub fn server_first(
         &mut self,
+        binding: &Binding<'_>,
         authzid: &[u8],
         user: &[u8],
         message: &[u8],
@@ -373,12 +426,15 @@ impl ScramClient {
         }
         let mut salt = [0u8; 128];
         let salt_len = decode_base64(salt_b64, &mut salt).map_err(|_| ScramError::Malformed)?;
-        let (gs2, bare) = self.first_parts(authzid, user)?;
+        let (gs2, bare) = self.first_parts(binding, authzid, user)?;
         let keys = Keys::derive(self.hash, password, &salt[..salt_len], iterations);
         let n = self.hash.len();
         let mut without_proof = Msg::new();
         push(&mut without_proof, &[b"c="])?;
-        push_base64(&mut without_proof, &gs2)?;
+        // c= is the GS2 header and, when bound, the binding data (RFC 5802 §5.1).
+        let mut cbind = Msg::new();
+        push(&mut cbind, &[&gs2, binding.data()])?;
+        push_base64(&mut without_proof, &cbind)?;
         push(&mut without_proof, &[b",r=", nonce])?;
         let auth_message: [&[u8]; 5] = [&bare, b",", message, b",", &without_proof];
         let signature = self.hash.hmac(&keys.stored_key[..n], &auth_message);
@@ -413,11 +469,27 @@ impl ScramClient {
     }
 }
 
+/// The channel binding a SCRAM server accepts in client-first (RFC 5802 §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerBinding<'a> {
+    /// Plain SCRAM from a server that offers no -PLUS variant: `n`, or `y` (the
+    /// client could have bound).
+    Unbound,
+    /// Plain SCRAM from a server that offers a -PLUS variant: only `n`; `y` means
+    /// someone removed -PLUS from the list the client saw (a downgrade).
+    UnboundPlusOffered,
+    /// A -PLUS mechanism: only `p=tls-exporter`, and `c=` must carry this session's
+    /// `tls-exporter` value (RFC 9266).
+    TlsExporter(&'a [u8]),
+}
+
 /// The server side of one SCRAM exchange.
 #[derive(Debug, Clone)]
 pub struct ScramServer {
     hash: Hash,
     gs2_header: heapless::Vec<u8, 280>,
+    /// The channel binding data `c=` must carry after the GS2 header.
+    binding: heapless::Vec<u8, 32>,
     client_first_bare: Msg,
     server_first: Msg,
     user: heapless::Vec<u8, 255>,
@@ -451,23 +523,38 @@ fn unescape(name: &[u8], out: &mut heapless::Vec<u8, 255>) -> Result<(), ScramEr
 }
 
 impl ScramServer {
-    /// Parses client-first. Channel binding (`p=`) and extensions (`m=`) are refused;
-    /// `y` (client could bind, thinks we cannot) is accepted since we offer no -PLUS.
+    /// Parses client-first of plain SCRAM from a server that offers no -PLUS:
+    /// [`client_first_bound`](Self::client_first_bound) with
+    /// [`ServerBinding::Unbound`].
     pub fn client_first(hash: Hash, message: &[u8]) -> Result<ScramServer, ScramError> {
+        Self::client_first_bound(hash, message, ServerBinding::Unbound)
+    }
+
+    /// Parses client-first, checking its channel binding flag against what the
+    /// server offers (`binding`); extensions (`m=`) are refused.
+    pub fn client_first_bound(
+        hash: Hash,
+        message: &[u8],
+        binding: ServerBinding<'_>,
+    ) -> Result<ScramServer, ScramError> {
         let mut parts = message.splitn(3, |b| *b == b',');
         let flag = parts.next().ok_or(ScramError::Malformed)?;
         let authzid = parts.next().ok_or(ScramError::Malformed)?;
         let bare = parts.next().ok_or(ScramError::Malformed)?;
-        match flag {
-            b"n" | b"y" => {}
-            [b'p', ..] => return Err(ScramError::ChannelBinding),
+        let data: &[u8] = match (flag, binding) {
+            (b"n", ServerBinding::Unbound | ServerBinding::UnboundPlusOffered) => &[],
+            (b"y", ServerBinding::Unbound) => &[],
+            (b"y", ServerBinding::UnboundPlusOffered) => return Err(ScramError::Downgrade),
+            (b"p=tls-exporter", ServerBinding::TlsExporter(data)) => data,
+            (b"n" | b"y", _) | ([b'p', b'=', ..], _) => return Err(ScramError::ChannelBinding),
             _ => return Err(ScramError::Malformed),
-        }
+        };
         let gs2_len = flag.len() + authzid.len() + 2;
         let mut server = ScramServer {
             hash,
             gs2_header: heapless::Vec::from_slice(&message[..gs2_len])
                 .map_err(|_| ScramError::TooLong)?,
+            binding: heapless::Vec::from_slice(data).map_err(|_| ScramError::TooLong)?,
             client_first_bare: Msg::from_slice(bare).map_err(|_| ScramError::TooLong)?,
             server_first: Msg::new(),
             user: heapless::Vec::new(),
@@ -540,11 +627,13 @@ impl ScramServer {
             .ok_or(ScramError::Malformed)?;
         let without_proof = &message[..proof_at];
         let proof_b64 = &message[proof_at + 3..];
-        // Channel binding must echo the gs2 header.
+        // c= is the GS2 header and, when bound, this session's binding data.
+        let mut cbind = Msg::new();
+        push(&mut cbind, &[&self.gs2_header, &self.binding])?;
         let mut expected = Msg::new();
-        push_base64(&mut expected, &self.gs2_header)?;
+        push_base64(&mut expected, &cbind)?;
         if attribute(without_proof, b'c') != Some(&expected[..]) {
-            return Err(ScramError::ChannelBinding);
+            return Err(ScramError::ChannelBindingMismatch);
         }
         let full_nonce = attribute(&self.server_first, b'r').ok_or(ScramError::Malformed)?;
         if attribute(without_proof, b'r') != Some(full_nonce) {

@@ -3,7 +3,7 @@
 use core::ops::Range;
 
 use crate::encode::Writer;
-use crate::sasl::scram::{Hash, Keys, ScramError, ScramServer, ScramVerifier};
+use crate::sasl::scram::{Hash, Keys, ScramError, ScramServer, ScramVerifier, ServerBinding};
 use crate::sasl::{cram, ct_eq, decode_base64, write_base64, Base64Error};
 use crate::sasl::{MechanismSet, SaslMechanism};
 use crate::server::ServerEvent;
@@ -73,6 +73,18 @@ pub(crate) struct SaslServer {
     random: [u8; 32],
     /// [`ServerConfig::allow_authzid`](crate::server::ServerConfig::allow_authzid).
     allow_authzid: bool,
+    /// The TLS session's `tls-exporter` value when -PLUS is offered (SCRAM channel
+    /// binding, RFC 9266).
+    channel_binding: Option<[u8; 32]>,
+}
+
+/// The hash of a SCRAM mechanism (plain or -PLUS).
+fn scram_hash(mechanism: SaslMechanism) -> Option<Hash> {
+    match mechanism {
+        SaslMechanism::ScramSha1 | SaslMechanism::ScramSha1Plus => Some(Hash::Sha1),
+        SaslMechanism::ScramSha256 | SaslMechanism::ScramSha256Plus => Some(Hash::Sha256),
+        _ => None,
+    }
 }
 
 fn bytes<const N: usize>(parts: &[&[u8]]) -> heapless::Vec<u8, N> {
@@ -87,6 +99,8 @@ fn scram_failure(e: ScramError) -> AuthStep {
     match e {
         ScramError::BadProof => AuthStep::Failure("Authentication failed"),
         ScramError::ChannelBinding => AuthStep::Error("Channel binding not supported"),
+        ScramError::ChannelBindingMismatch => AuthStep::Failure("Channel bindings do not match"),
+        ScramError::Downgrade => AuthStep::Failure("Channel binding downgrade"),
         ScramError::UnsupportedExtension => AuthStep::Error("SCRAM extension not supported"),
         _ => AuthStep::Error("Malformed SCRAM message"),
     }
@@ -101,6 +115,7 @@ impl SaslServer {
         allow_authzid: bool,
         random: &[u8; 32],
         host: &[u8],
+        channel_binding: Option<&[u8; 32]>,
     ) -> Result<(SaslServer, AuthStep), &'static str> {
         let mechanism = SaslMechanism::from_name(mechanism)
             .filter(|m| offered.contains(m.bit()))
@@ -122,6 +137,13 @@ impl SaslServer {
             unknown_user: false,
             random: *random,
             allow_authzid,
+            // Kept only when -PLUS is offered (the offered list says whether it is).
+            channel_binding: channel_binding
+                .filter(|_| {
+                    offered.contains(MechanismSet::SCRAM_SHA_1_PLUS)
+                        || offered.contains(MechanismSet::SCRAM_SHA_256_PLUS)
+                })
+                .copied(),
         };
         let step = match (mechanism, initial_response) {
             (SaslMechanism::CramMd5, Some(_)) => return Err("Initial response not allowed"),
@@ -238,10 +260,8 @@ impl SaslServer {
                 }
             }
             (_, Some(scram)) => {
-                let hash = if self.mechanism == SaslMechanism::ScramSha1 {
-                    Hash::Sha1
-                } else {
-                    Hash::Sha256
+                let Some(hash) = scram_hash(self.mechanism) else {
+                    return AuthStep::Error("Unexpected secret");
                 };
                 let salt = &self.random[..16];
                 let keys = Keys::derive(hash, secret, salt, SCRAM_ITERATIONS);
@@ -275,11 +295,7 @@ impl SaslServer {
         verifier: Option<&ScramVerifier>,
         mock_key: &[u8; 32],
     ) -> Result<AuthStep, ()> {
-        let hash = match self.mechanism {
-            SaslMechanism::ScramSha1 => Hash::Sha1,
-            SaslMechanism::ScramSha256 => Hash::Sha256,
-            _ => return Err(()),
-        };
+        let hash = scram_hash(self.mechanism).ok_or(())?;
         let fake;
         let v = match verifier {
             Some(v) => v,
@@ -413,7 +429,10 @@ impl SaslServer {
                 self.digest.copy_from_slice(digest);
                 self.ask(Awaiting::Secret)
             }
-            SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256 => self.scram_step(msg),
+            SaslMechanism::ScramSha1
+            | SaslMechanism::ScramSha256
+            | SaslMechanism::ScramSha1Plus
+            | SaslMechanism::ScramSha256Plus => self.scram_step(msg),
             SaslMechanism::XOAuth2 => self.xoauth2(msg),
             SaslMechanism::OAuthBearer => self.oauthbearer(msg),
             SaslMechanism::External => {
@@ -454,13 +473,19 @@ impl SaslServer {
     }
 
     fn scram_step(&mut self, msg: &[u8]) -> AuthStep {
-        let hash = if self.mechanism == SaslMechanism::ScramSha1 {
-            Hash::Sha1
-        } else {
-            Hash::Sha256
+        let Some(hash) = scram_hash(self.mechanism) else {
+            return AuthStep::Error("Internal error");
+        };
+        // RFC 5802 §6: -PLUS must bind to this session; plain SCRAM from a client
+        // that could have bound (`y`) while -PLUS is offered is a downgrade.
+        let binding = match (self.mechanism.is_plus(), &self.channel_binding) {
+            (true, Some(data)) => ServerBinding::TlsExporter(data),
+            (true, None) => return AuthStep::Error("Channel binding not available"),
+            (false, Some(_)) => ServerBinding::UnboundPlusOffered,
+            (false, None) => ServerBinding::Unbound,
         };
         match &self.scram {
-            None => match ScramServer::client_first(hash, msg) {
+            None => match ScramServer::client_first_bound(hash, msg, binding) {
                 // RFC 5802 §5.1: the authzid must be checked, and no event lets the
                 // application do it: only "act as myself" is accepted.
                 Ok(scram) if !scram.authzid().is_empty() && scram.authzid() != scram.user() => {

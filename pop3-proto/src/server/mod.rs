@@ -292,6 +292,8 @@ pub struct Server<M: Marks = [u8; 512]> {
     /// Per-session randomness from the caller (SCRAM nonce and salt).
     random: [u8; 32],
     tls_active: bool,
+    /// The TLS session's `tls-exporter` value (RFC 9266), for SCRAM -PLUS.
+    channel_binding: Option<[u8; 32]>,
     utf8: bool,
     bad_commands: u32,
     last_activity: Instant,
@@ -328,6 +330,7 @@ impl<M: Marks> Server<M> {
             timestamp: heapless::Vec::new(),
             random,
             tls_active,
+            channel_binding: None,
             utf8: false,
             bad_commands: 0,
             last_activity: now,
@@ -529,6 +532,10 @@ impl<M: Marks> Server<M> {
         }
         if !self.tls_active {
             set = set.without(MechanismSet::EXTERNAL);
+        }
+        if !self.tls_active || self.channel_binding.is_none() {
+            // -PLUS binds to the TLS session: only with its binding data.
+            set = set.without(MechanismSet::PLUS);
         }
         set
     }
@@ -903,6 +910,7 @@ impl<M: Marks> Server<M> {
                     self.config.allow_authzid,
                     &self.random,
                     self.config.hostname.as_bytes(),
+                    self.channel_binding.as_ref(),
                 ) {
                     Ok((sasl, step)) => {
                         self.state = State::Sasl(sasl);
@@ -1375,6 +1383,16 @@ impl<M: Marks> Server<M> {
         }
         self.state = State::Closed;
         Ok(())
+    }
+
+    /// Gives the server the TLS session's channel binding, its `tls-exporter` value
+    /// (RFC 9266: 32 bytes exported with the label `EXPORTER-Channel-Binding` and no
+    /// context), so that it offers SCRAM-SHA-1-PLUS and SCRAM-SHA-256-PLUS (when
+    /// [`ServerConfig::mechanisms`] has them) and refuses plain SCRAM from a client
+    /// that says it could have bound (a downgrade). The adapters call it after every
+    /// handshake they run; after implicit TLS (port 995) the caller does.
+    pub fn set_channel_binding(&mut self, tls_exporter: [u8; 32]) {
+        self.channel_binding = Some(tls_exporter);
     }
 
     /// Answers [`ServerEvent::StartTls`]: the handshake succeeded. The session starts
