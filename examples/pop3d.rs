@@ -25,6 +25,9 @@
 //!   --max-per-ip N           sessions at once from one address (10)
 //!   --scram-verifier         print the SCRAM-SHA-256 verifier of the password on
 //!                            stdin, for the users file (`name:{SCRAM-SHA-256}…`)
+//!   --cram-md5-context       print the CRAM-MD5 context of the password on stdin,
+//!                            for the users file (`name:{CRAM-MD5}…`, as Dovecot's
+//!                            `doveadm pw -s CRAM-MD5`)
 //!
 //! Each session locks its mailbox (a second login gets `-ERR [IN-USE]`); deletions
 //! are applied only at QUIT, one file at a time; UIDs are the Maildir unique names,
@@ -40,27 +43,22 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mailstore::{Session, Setup, Source};
+use mailstore::{Check, Session, Setup, Source};
 use pop3_proto::blocking::{self, Answer, Backend, ServerConn, StartTls};
 use pop3_proto::server::{Server, ServerConfig, ServerEvent, Tls};
 use pop3_proto::tls::NetStream;
 
 impl Backend for Session {
     fn answer(&mut self, event: ServerEvent<'_>) -> Answer<'_> {
+        if let Some(check) = self.check(&event) {
+            return match check {
+                Check::Verdict(ok) => Answer::Verdict(ok),
+                Check::Secret(secret) => Answer::Secret(secret),
+                Check::Verifier(verifier) => Answer::Verifier(verifier),
+                Check::CramContext(context) => Answer::CramContext(context),
+            };
+        }
         match event {
-            ServerEvent::CheckPassword {
-                authzid,
-                user,
-                password,
-            } => Answer::Verdict(self.check_password(authzid, user, password)),
-            ServerEvent::CheckToken { user, token } => {
-                Answer::Verdict(self.check_token(user, token))
-            }
-            ServerEvent::CheckExternal { .. } => Answer::Verdict(false),
-            ServerEvent::NeedSecret { user, mechanism } => match self.verifier(user, mechanism) {
-                Some(verifier) => Answer::Verifier(verifier),
-                None => Answer::Secret(self.secret(user)),
-            },
             ServerEvent::OpenMaildrop { user } => Answer::Open(self.open(user)),
             ServerEvent::Size { msg } => Answer::Size(self.msg(msg).size),
             ServerEvent::Uid { msg } => Answer::Uid(self.msg(msg).uid.clone().into_bytes()),
@@ -73,7 +71,8 @@ impl Backend for Session {
                 }
             },
             ServerEvent::StartTls => Answer::StartTls,
-            ServerEvent::Update => Answer::Verdict(false),
+            // Update goes to `update`; the credential checks were answered above.
+            _ => Answer::Verdict(false),
         }
     }
 
@@ -146,8 +145,13 @@ fn accept(listener: TcpListener, setup: Arc<Setup>, config: ServerConfig) {
 }
 
 fn main() -> ExitCode {
-    if std::env::args().nth(1).as_deref() == Some("--scram-verifier") {
-        return match mailstore::print_scram_verifier() {
+    let print_stored = match std::env::args().nth(1).as_deref() {
+        Some("--scram-verifier") => Some(mailstore::print_scram_verifier as fn() -> _),
+        Some("--cram-md5-context") => Some(mailstore::print_cram_md5_context as fn() -> _),
+        _ => None,
+    };
+    if let Some(print) = print_stored {
+        return match print() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("pop3d: {e}");

@@ -17,7 +17,7 @@ use std::io::Cursor;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use mailstore::{Session, Setup, Source};
+use mailstore::{Check, Session, Setup, Source};
 use pop3_proto::server::{Server, ServerConfig, ServerEvent, Tls};
 use pop3_proto::tokio::{
     serve, AsyncAnswer, AsyncBackend, AsyncStartTls, MessageReader, TokioStream,
@@ -26,19 +26,15 @@ use tokio::io::AsyncWriteExt;
 
 impl AsyncBackend for Session {
     async fn answer(&mut self, event: ServerEvent<'_>) -> AsyncAnswer {
+        if let Some(check) = self.check(&event) {
+            return match check {
+                Check::Verdict(ok) => AsyncAnswer::Verdict(ok),
+                Check::Secret(secret) => AsyncAnswer::Secret(secret),
+                Check::Verifier(verifier) => AsyncAnswer::Verifier(verifier),
+                Check::CramContext(context) => AsyncAnswer::CramContext(context),
+            };
+        }
         match event {
-            ServerEvent::CheckPassword {
-                authzid,
-                user,
-                password,
-            } => AsyncAnswer::Verdict(self.check_password(authzid, user, password)),
-            ServerEvent::CheckToken { user, token } => {
-                AsyncAnswer::Verdict(self.check_token(user, token))
-            }
-            ServerEvent::NeedSecret { user, mechanism } => match self.verifier(user, mechanism) {
-                Some(verifier) => AsyncAnswer::Verifier(verifier),
-                None => AsyncAnswer::Secret(self.secret(user)),
-            },
             ServerEvent::OpenMaildrop { user } => AsyncAnswer::Open(self.open(user)),
             ServerEvent::Size { msg } => AsyncAnswer::Size(self.msg(msg).size),
             ServerEvent::Uid { msg } => AsyncAnswer::Uid(self.msg(msg).uid.clone().into_bytes()),
@@ -55,7 +51,7 @@ impl AsyncBackend for Session {
                         .map(|f| Box::pin(tokio::io::BufReader::with_capacity(256 * 1024, f)) as _),
                 })
             }
-            _ => AsyncAnswer::Verdict(false), // EXTERNAL: not offered
+            _ => AsyncAnswer::Verdict(false), // the credential checks: answered above
         }
     }
 

@@ -12,9 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pop3_proto::codec::body::wire_size;
+use pop3_proto::sasl::cram::CramMd5Context;
 use pop3_proto::sasl::scram::{Hash, ScramVerifier};
 use pop3_proto::sasl::SaslMechanism;
-use pop3_proto::server::{MechanismSet, Open, ServerConfig, Tls};
+use pop3_proto::server::{MechanismSet, Open, ServerConfig, ServerEvent, Tls};
 
 #[path = "maildir.rs"]
 mod maildir;
@@ -73,37 +74,74 @@ impl Shared {
     }
 }
 
-/// How a user is stored: a password, or a SCRAM verifier (`{SCRAM-SHA-256}…`, as
+/// How a user is stored: a password; a SCRAM verifier (`{SCRAM-SHA-256}…`, as
 /// `pop3d --scram-verifier` prints it), which serves SCRAM, USER/PASS and PLAIN but
-/// not APOP or CRAM-MD5, and never gives the password away.
+/// not APOP or CRAM-MD5; or a CRAM-MD5 context (`{CRAM-MD5}…`, as
+/// `pop3d --cram-md5-context` and Dovecot's `doveadm pw -s CRAM-MD5` print it),
+/// which serves CRAM-MD5, USER/PASS and PLAIN but not APOP or SCRAM. Neither stored
+/// form gives the password away.
 pub enum Credential {
     Password(String),
     Verifier(ScramVerifier),
+    CramMd5(CramMd5Context),
 }
 
 impl Credential {
     fn parse(text: &str) -> Credential {
-        match ScramVerifier::parse(text.as_bytes()) {
-            Ok(v) => Credential::Verifier(v),
+        if let Ok(v) = ScramVerifier::parse(text.as_bytes()) {
+            return Credential::Verifier(v);
+        }
+        match CramMd5Context::parse(text.as_bytes()) {
+            Ok(c) => Credential::CramMd5(c),
             Err(_) => Credential::Password(text.to_string()),
         }
     }
 }
 
-/// The verifier line for the password on standard input (`pop3d --scram-verifier`):
-/// SCRAM-SHA-256, 4096 iterations, a random 16-octet salt.
-pub fn print_scram_verifier() -> Result<(), String> {
+/// How a session answers a credential check (an event of the server's that asks
+/// about a password, a token or a stored secret), whatever the adapter.
+pub enum Check {
+    /// CheckPassword, CheckToken, CheckExternal: good or not.
+    Verdict(bool),
+    /// NeedSecret: the password (`None`: unknown user, or stored in a form that
+    /// cannot serve this mechanism, which then fails like a wrong password).
+    Secret(Option<Vec<u8>>),
+    /// NeedSecret of SCRAM: the stored verifier.
+    Verifier(Option<ScramVerifier>),
+    /// NeedSecret of CRAM-MD5: the stored context.
+    CramContext(Option<CramMd5Context>),
+}
+
+/// The line for the password on standard input, as `encode` makes it from the
+/// password (`pop3d --scram-verifier`, `pop3d --cram-md5-context`).
+fn print_stored(encode: impl FnOnce(&str) -> Result<String, String>) -> Result<(), String> {
     let mut password = String::new();
     std::io::stdin()
         .read_line(&mut password)
         .map_err(|e| e.to_string())?;
-    let password = password.trim_end_matches(['\n', '\r']);
-    let salt = &random32()[..16];
-    let verifier = ScramVerifier::compute(Hash::Sha256, password.as_bytes(), salt, 4096);
-    let mut out = [0u8; 256];
-    let n = verifier.encode(&mut out).map_err(|e| format!("{e:?}"))?;
-    println!("{}", String::from_utf8_lossy(&out[..n]));
+    println!("{}", encode(password.trim_end_matches(['\n', '\r']))?);
     Ok(())
+}
+
+/// The CRAM-MD5 context line for the password on standard input
+/// (`pop3d --cram-md5-context`): Dovecot's `{CRAM-MD5}` form.
+pub fn print_cram_md5_context() -> Result<(), String> {
+    print_stored(|password| {
+        let context = CramMd5Context::compute(password.as_bytes());
+        Ok(String::from_utf8_lossy(&context.encode()).into_owned())
+    })
+}
+
+/// The verifier line for the password on standard input (`pop3d --scram-verifier`):
+/// SCRAM-SHA-256, 4096 iterations, a random 16-octet salt.
+pub fn print_scram_verifier() -> Result<(), String> {
+    print_stored(|password| {
+        let salt = &random32()[..16];
+        let verifier = ScramVerifier::compute(Hash::Sha256, password.as_bytes(), salt, 4096);
+        let mut out = [0u8; 256];
+        let n = verifier.encode(&mut out).map_err(|e| format!("{e:?}"))?;
+        Ok(String::from_utf8_lossy(&out[..n]).into_owned())
+    })
 }
 
 /// What every session shares.
@@ -194,6 +232,7 @@ impl Session {
             && match self.credential(user) {
                 Some(Credential::Password(p)) => p.as_bytes() == password,
                 Some(Credential::Verifier(v)) => v.check_password(password),
+                Some(Credential::CramMd5(c)) => c.check_password(password),
                 None => false,
             }
     }
@@ -242,6 +281,46 @@ impl Session {
             Some(Credential::Verifier(v)) => Some((v.hash == hash).then(|| v.clone())),
             _ => None,
         }
+    }
+
+    /// The stored CRAM-MD5 context of `user` for `mechanism`, if that is how the
+    /// user is stored and `mechanism` is CRAM-MD5 (answer with
+    /// [`secret`](Self::secret) instead when `None`).
+    pub fn cram_context(
+        &self,
+        user: &[u8],
+        mechanism: Option<SaslMechanism>,
+    ) -> Option<CramMd5Context> {
+        match (mechanism?, self.credential(user)) {
+            (SaslMechanism::CramMd5, Some(Credential::CramMd5(c))) => Some(*c),
+            _ => None,
+        }
+    }
+
+    /// The answer to a credential check, `None` for any other event: a password or
+    /// token compared, or the stored secret that serves the mechanism asking.
+    pub fn check(&mut self, event: &ServerEvent<'_>) -> Option<Check> {
+        Some(match *event {
+            ServerEvent::CheckPassword {
+                authzid,
+                user,
+                password,
+            } => Check::Verdict(self.check_password(authzid, user, password)),
+            ServerEvent::CheckToken { user, token } => {
+                Check::Verdict(self.check_token(user, token))
+            }
+            ServerEvent::CheckExternal { .. } => Check::Verdict(false),
+            ServerEvent::NeedSecret { user, mechanism } => {
+                if let Some(verifier) = self.verifier(user, mechanism) {
+                    Check::Verifier(verifier)
+                } else if let Some(context) = self.cram_context(user, mechanism) {
+                    Check::CramContext(Some(context))
+                } else {
+                    Check::Secret(self.secret(user))
+                }
+            }
+            _ => return None,
+        })
     }
 
     /// Locks and opens the mailbox of `user`.

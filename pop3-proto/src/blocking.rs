@@ -241,6 +241,8 @@ pub enum Answer<'a> {
     Secret(Option<Vec<u8>>),
     /// For NeedSecret of SCRAM: the user's stored verifier (`None`: unknown user).
     Verifier(Option<crate::sasl::scram::ScramVerifier>),
+    /// For NeedSecret of CRAM-MD5: the user's stored context (`None`: unknown user).
+    CramContext(Option<crate::sasl::cram::CramMd5Context>),
     /// For OpenMaildrop.
     Open(Open),
     /// For Size.
@@ -363,6 +365,7 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
             Answer::Verdict(ok) => server.answer_password(ok, now)?,
             Answer::Secret(s) => server.answer_secret(s.as_deref(), now)?,
             Answer::Verifier(v) => server.answer_verifier(v.as_ref(), now)?,
+            Answer::CramContext(c) => server.answer_cram_context(c.as_ref(), now)?,
             Answer::Open(open) => server.answer_open(open)?,
             Answer::Size(size) => server.answer_size(size)?,
             Answer::Uid(uid) => server.answer_uid(&uid)?,

@@ -278,6 +278,8 @@ pub enum Answer<'a> {
     Secret(Option<&'a [u8]>),
     /// For NeedSecret of SCRAM: the user's stored verifier (`None`: unknown user).
     Verifier(Option<&'a crate::sasl::scram::ScramVerifier>),
+    /// For NeedSecret of CRAM-MD5: the user's stored context (`None`: unknown user).
+    CramContext(Option<&'a crate::sasl::cram::CramMd5Context>),
     /// For OpenMaildrop.
     Open(Open),
     /// For Size.
@@ -354,6 +356,7 @@ where
                 Answer::Verdict(ok) => return server.answer_password(ok, now),
                 Answer::Secret(s) => return server.answer_secret(s, now),
                 Answer::Verifier(v) => return server.answer_verifier(v, now),
+                Answer::CramContext(c) => return server.answer_cram_context(c, now),
                 Answer::Open(open) => return server.answer_open(open),
                 Answer::Size(size) => return server.answer_size(size),
                 Answer::Uid(uid) => return server.answer_uid(uid),

@@ -190,6 +190,8 @@ pub enum AsyncAnswer {
     Secret(Option<Vec<u8>>),
     /// For NeedSecret of SCRAM: the user's stored verifier (`None`: unknown user).
     Verifier(Option<crate::sasl::scram::ScramVerifier>),
+    /// For NeedSecret of CRAM-MD5: the user's stored context (`None`: unknown user).
+    CramContext(Option<crate::sasl::cram::CramMd5Context>),
     /// For OpenMaildrop.
     Open(Open),
     /// For Size.
@@ -329,6 +331,7 @@ where
             AsyncAnswer::Verdict(ok) => server.answer_password(ok, now)?,
             AsyncAnswer::Secret(s) => server.answer_secret(s.as_deref(), now)?,
             AsyncAnswer::Verifier(v) => server.answer_verifier(v.as_ref(), now)?,
+            AsyncAnswer::CramContext(c) => server.answer_cram_context(c.as_ref(), now)?,
             AsyncAnswer::Open(open) => server.answer_open(open)?,
             AsyncAnswer::Size(size) => server.answer_size(size)?,
             AsyncAnswer::Uid(uid) => server.answer_uid(&uid)?,

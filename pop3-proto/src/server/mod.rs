@@ -107,8 +107,9 @@ pub enum ServerEvent<'a> {
     },
     /// The shared secret of `user` is needed (APOP, CRAM-MD5, SCRAM). Answer with
     /// [`Server::answer_secret`] (the password), or for SCRAM with
-    /// [`Server::answer_verifier`] (a stored verifier). For an unknown user answer
-    /// `None`: the client sees the same failure as for a wrong password.
+    /// [`Server::answer_verifier`] (a stored verifier), for CRAM-MD5 with
+    /// [`Server::answer_cram_context`] (a stored context). For an unknown user
+    /// answer `None`: the client sees the same failure as for a wrong password.
     NeedSecret {
         /// The user name.
         user: &'a [u8],
@@ -1126,10 +1127,32 @@ impl<M: Marks> Server<M> {
         Ok(())
     }
 
+    /// Answers [`ServerEvent::NeedSecret`] of a CRAM-MD5 exchange
+    /// ([`secret_mechanism`](Self::secret_mechanism) is CRAM-MD5) with the user's
+    /// stored context instead of a password (Dovecot's `{CRAM-MD5}` form, see
+    /// [`CramMd5Context`](crate::sasl::cram::CramMd5Context)), or `None` for an
+    /// unknown user (the same failure, after the same work, as a wrong password).
+    /// Any other pending event is [`ServerError::Unexpected`].
+    pub fn answer_cram_context(
+        &mut self,
+        context: Option<&crate::sasl::cram::CramMd5Context>,
+        now: Instant,
+    ) -> Result<(), ServerError> {
+        let State::Sasl(sasl) = &mut self.state else {
+            return Err(ServerError::Unexpected);
+        };
+        let step = sasl
+            .cram_context(context)
+            .map_err(|()| ServerError::Unexpected)?;
+        self.sasl_step(step, now);
+        Ok(())
+    }
+
     /// Which SASL mechanism asks for the secret of a pending
     /// [`ServerEvent::NeedSecret`] (`None`: APOP, or no such event): an application
     /// that stores SCRAM verifiers answers SCRAM with
-    /// [`answer_verifier`](Self::answer_verifier).
+    /// [`answer_verifier`](Self::answer_verifier), one that stores CRAM-MD5 contexts
+    /// answers CRAM-MD5 with [`answer_cram_context`](Self::answer_cram_context).
     pub fn secret_mechanism(&self) -> Option<crate::sasl::SaslMechanism> {
         match &self.state {
             State::Sasl(sasl) if sasl.awaiting_secret() => Some(sasl.mechanism()),
