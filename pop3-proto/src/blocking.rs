@@ -276,7 +276,13 @@ pub trait Backend {
 pub struct ServerConn<S, M: Marks> {
     driver: ServerDriver<M, Vec<u8>, Vec<u8>>,
     stream: S,
+    /// Message bytes read from the backend, kept for the next message (allocated at
+    /// the first RETR or TOP).
+    chunk: Vec<u8>,
 }
+
+/// How much of a message the blocking server reads at a time.
+const READ_CHUNK: usize = 64 * 1024;
 
 impl<S: Read + Write, M: Marks> ServerConn<S, M> {
     /// Wraps an accepted stream; the greeting is already queued in `server`.
@@ -287,6 +293,7 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
         ServerConn {
             driver: ServerDriver::new(server, vec![0; rx], vec![0; 64 * 1024]),
             stream,
+            chunk: Vec::new(),
         }
     }
 
@@ -380,34 +387,42 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
             Answer::StartTls => return Err(Error::Server(ServerError::Unexpected)),
             Answer::Message(None) => server.body_failed()?,
             Answer::Message(Some(mut reader)) => {
-                let mut chunk = vec![0u8; 16 * 1024];
-                loop {
-                    if self.driver.server_ref().body_done() {
-                        break;
-                    }
-                    let n = match reader.read(&mut chunk) {
-                        Ok(0) => break,
-                        Ok(n) => n,
-                        Err(_) => {
-                            // -ERR if nothing was sent yet, else the connection closes.
-                            self.driver.server().body_failed()?;
-                            return Ok(());
-                        }
-                    };
-                    let mut rest = &chunk[..n];
-                    while !rest.is_empty() {
-                        let taken = self.driver.body(rest)?;
-                        if taken == 0 {
-                            // The transmit buffer is full: send it (what poll would say).
-                            self.flush()?;
-                        }
-                        rest = &rest[taken.min(rest.len())..];
-                    }
+                if self.chunk.is_empty() {
+                    self.chunk = vec![0; READ_CHUNK];
                 }
-                if !self.driver.server_ref().is_closed() {
-                    self.driver.server().body_end()?;
-                }
+                let mut chunk = std::mem::take(&mut self.chunk);
+                let result = self.stream_message(&mut *reader, &mut chunk);
+                self.chunk = chunk;
+                result?;
             }
+        }
+        Ok(())
+    }
+
+    /// Streams one message from `reader` through the core's body encoder.
+    fn stream_message(&mut self, reader: &mut dyn Read, chunk: &mut [u8]) -> Result<(), Error> {
+        while !self.driver.server_ref().body_done() {
+            let n = match reader.read(chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(_) => {
+                    // -ERR if nothing was sent yet, else the connection closes.
+                    self.driver.server().body_failed()?;
+                    return Ok(());
+                }
+            };
+            let mut rest = &chunk[..n];
+            while !rest.is_empty() {
+                let taken = self.driver.body(rest)?;
+                if taken == 0 {
+                    // The transmit buffer is full: send it (what poll would say).
+                    self.flush()?;
+                }
+                rest = &rest[taken.min(rest.len())..];
+            }
+        }
+        if !self.driver.server_ref().is_closed() {
+            self.driver.server().body_end()?;
         }
         Ok(())
     }
