@@ -3,7 +3,9 @@
 //! that only counts bytes and message ends (it reads in 1 MiB pieces and looks at
 //! the bytes around each `.`, found eight bytes at a time: about 5.6 GB/s, so the
 //! client is not the limit). Prints MB/s and the ratio
-//! to Dovecot, best of three runs each, in one run of the benchmark.
+//! to Dovecot, best of three runs each, in one run of the benchmark, and the work's
+//! limit on this machine: a server that writes the same replies, already encoded,
+//! from memory in 64 KiB writes (no files, no encoding: only the loopback).
 //!
 //! ```sh
 //! cargo build --release --examples && ./target/release/examples/serve_bench
@@ -13,7 +15,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use support::*;
@@ -80,6 +82,52 @@ fn count_ends(data: &[u8]) -> usize {
         .count()
 }
 
+/// The limit: answers USER, PASS and every RETR with `wire` (the reply to RETR,
+/// status line to terminator) from memory, in writes of 64 KiB.
+fn memory_server(wire: Vec<u8>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(tcp) = tcp else { return };
+            let _ = tcp.set_nodelay(true);
+            let mut r = BufReader::new(tcp.try_clone().unwrap());
+            let mut w = std::io::BufWriter::with_capacity(64 * 1024, tcp);
+            let _ = w.write_all(b"+OK ready\r\n");
+            let _ = w.flush();
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let reply: &[u8] = match line.get(..4) {
+                    Some("RETR") => &wire,
+                    Some("QUIT") => break,
+                    _ => b"+OK\r\n",
+                };
+                let _ = w.write_all(reply);
+                // Flush when no command is waiting (pipelined ones are read first).
+                if r.buffer().is_empty() {
+                    let _ = w.flush();
+                }
+            }
+        }
+    });
+    port
+}
+
+/// What a server sends for RETR of `message` (LF line ends, no line starts with `.`).
+fn retr_reply(message: &[u8]) -> Vec<u8> {
+    let mut wire = b"+OK message follows\r\n".to_vec();
+    for line in message.split_inclusive(|b| *b == b'\n') {
+        wire.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b".\r\n");
+    wire
+}
+
 fn best_of_three(port: u16, user: &str, password: &str) -> f64 {
     (0..3)
         .map(|_| {
@@ -96,7 +144,25 @@ fn main() {
         .chain(&line.repeat(50_000 / line.len()))
         .copied()
         .collect();
+    let limit_port = memory_server(retr_reply(&message));
     let messages = vec![message; MESSAGES];
+    // `serve_bench profile BIN`: only BIN, ten rounds, for a profiler.
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, mode, bin] = &args[..] {
+        if mode == "profile" {
+            let dir = temp_dir("serve-bench");
+            fill_maildir(&dir.join("root/bench"), &messages);
+            std::fs::write(dir.join("users"), "bench:pw\n").unwrap();
+            let port = free_port();
+            let _server = Running(spawn_server(bin, &dir, port, &["--allow-plaintext-auth"]));
+            for _ in 0..10 {
+                let (bytes, t) = fetch_all(port, "bench", "pw", MESSAGES);
+                println!("{bin}: {:.0} MB/s", bytes as f64 / t.as_secs_f64() / 1e6);
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+            return;
+        }
+    }
     let dovecot = Dovecot::start(&messages);
     let dovecot_mbs = best_of_three(dovecot.port, DOVECOT_USER, DOVECOT_PASSWORD);
     println!("| server | MB/s (best of 3) | × Dovecot |");
@@ -112,6 +178,11 @@ fn main() {
         println!("| {bin} | {mbs:.0} | {:.1} |", mbs / dovecot_mbs);
         let _ = std::fs::remove_dir_all(&dir);
     }
+    let limit = best_of_three(limit_port, "bench", "pw");
+    println!(
+        "| limit: the replies from memory, 64 KiB writes | {limit:.0} | {:.1} |",
+        limit / dovecot_mbs
+    );
 }
 
 fn dovecot_version() -> String {

@@ -24,6 +24,9 @@ use pop3_proto::tokio::{
 };
 use tokio::io::AsyncWriteExt;
 
+/// Messages up to this size are read from disk in one call on tokio's blocking pool.
+const WHOLE_FILE: u64 = 1024 * 1024;
+
 impl AsyncBackend for Session {
     async fn answer(&mut self, event: ServerEvent<'_>) -> AsyncAnswer {
         if let Some(check) = self.check(&event) {
@@ -43,8 +46,17 @@ impl AsyncBackend for Session {
                     Source::Memory(bytes) => {
                         Some(Box::pin(Cursor::new(bytes.clone())) as MessageReader)
                     }
-                    // tokio reads files on its blocking pool, a round trip per read:
-                    // large reads keep them few (pages are touched only as used).
+                    // tokio reads files on its blocking pool, a round trip per call: a
+                    // message up to 1 MiB is opened and read in one (most mail), a
+                    // larger one streamed in large reads (pages touched only as used).
+                    Source::File(path) if self.msg(msg).size <= WHOLE_FILE => {
+                        let path = path.clone();
+                        tokio::task::spawn_blocking(move || std::fs::read(path))
+                            .await
+                            .ok()
+                            .and_then(Result::ok)
+                            .map(|bytes| Box::pin(Cursor::new(bytes)) as MessageReader)
+                    }
                     Source::File(path) => tokio::fs::File::open(path)
                         .await
                         .ok()

@@ -232,6 +232,7 @@ where
     let mut conn = ServerConn {
         driver: ServerDriver::new(server, vec![0; rx], vec![0; 64 * 1024]),
         stream,
+        chunk: Vec::new(),
     };
     let backend = Closing(backend);
     conn.serve(backend.0).await
@@ -249,7 +250,13 @@ impl<B: AsyncBackend> Drop for Closing<'_, B> {
 struct ServerConn<S, M: Marks> {
     driver: ServerDriver<M, Vec<u8>, Vec<u8>>,
     stream: S,
+    /// Message bytes read from the backend, kept for the next message (allocated at
+    /// the first RETR or TOP).
+    chunk: Vec<u8>,
 }
+
+/// How much of a message the tokio server reads at a time.
+const READ_CHUNK: usize = 64 * 1024;
 
 impl<S, M> ServerConn<S, M>
 where
@@ -337,34 +344,46 @@ where
             AsyncAnswer::Uid(uid) => server.answer_uid(&uid)?,
             AsyncAnswer::Message(None) => server.body_failed()?,
             AsyncAnswer::Message(Some(mut reader)) => {
-                let mut chunk = vec![0u8; 16 * 1024];
-                loop {
-                    if self.driver.server_ref().body_done() {
-                        break;
-                    }
-                    let n = match reader.read(&mut chunk).await {
-                        Ok(0) => break,
-                        Ok(n) => n,
-                        Err(_) => {
-                            // -ERR if nothing was sent yet, else the connection closes.
-                            self.driver.server().body_failed()?;
-                            return Ok(());
-                        }
-                    };
-                    let mut rest = &chunk[..n];
-                    while !rest.is_empty() {
-                        let taken = self.driver.body(rest)?;
-                        if taken == 0 {
-                            // The transmit buffer is full: send it (what poll would say).
-                            self.flush().await?;
-                        }
-                        rest = &rest[taken.min(rest.len())..];
-                    }
+                if self.chunk.is_empty() {
+                    self.chunk = vec![0; READ_CHUNK];
                 }
-                if !self.driver.server_ref().is_closed() {
-                    self.driver.server().body_end()?;
-                }
+                let mut chunk = std::mem::take(&mut self.chunk);
+                let result = self.stream_message(&mut reader, &mut chunk).await;
+                self.chunk = chunk;
+                result?;
             }
+        }
+        Ok(())
+    }
+
+    /// Streams one message from `reader` through the core's body encoder.
+    async fn stream_message(
+        &mut self,
+        reader: &mut MessageReader,
+        chunk: &mut [u8],
+    ) -> Result<(), Error> {
+        while !self.driver.server_ref().body_done() {
+            let n = match reader.read(chunk).await {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(_) => {
+                    // -ERR if nothing was sent yet, else the connection closes.
+                    self.driver.server().body_failed()?;
+                    return Ok(());
+                }
+            };
+            let mut rest = &chunk[..n];
+            while !rest.is_empty() {
+                let taken = self.driver.body(rest)?;
+                if taken == 0 {
+                    // The transmit buffer is full: send it (what poll would say).
+                    self.flush().await?;
+                }
+                rest = &rest[taken.min(rest.len())..];
+            }
+        }
+        if !self.driver.server_ref().is_closed() {
+            self.driver.server().body_end()?;
         }
         Ok(())
     }
