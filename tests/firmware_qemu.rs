@@ -192,11 +192,11 @@ fn firmware_fetches_mail_over_the_uart() {
 }
 
 /// The same firmware logging in with SCRAM-SHA-256 (feature `scram`: SHA-1 and
-/// SHA-256, HMAC, PBKDF2 and base64 linked in). Budgets: `.text` at most 32 KiB,
+/// SHA-256, HMAC, PBKDF2 and base64 linked in). Budgets: `.text` at most 34 KiB,
 /// stack at most 10 KiB (PBKDF2 and the SCRAM messages).
 #[test]
 fn firmware_logs_in_with_scram_sha_256() {
     let f = run_firmware("scram");
-    assert!(f.text <= 32 * 1024, ".text grew to {}", f.text);
+    assert!(f.text <= 34 * 1024, ".text grew to {}", f.text);
     assert!(f.stack <= 10 * 1024, "stack high-water grew to {}", f.stack);
 }
