@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use pop3_proto::sasl::decode_base64;
-use pop3_proto::sasl::scram::{Hash, Keys, ScramClient, ScramServer};
+use pop3_proto::sasl::scram::{Binding, Hash, Keys, ScramClient, ScramServer};
 use pop3_proto::server::{MechanismSet, Server, ServerConfig, Tls};
 use pop3_proto::time::Instant;
 

@@ -91,13 +91,18 @@ fn scram_client_rfc_vectors() {
     for v in [SHA1, SHA256] {
         let mut c = ScramClient::new(v.hash, v.client_nonce.as_bytes()).unwrap();
         let mut out = [0u8; 512];
-        let n = c.client_first(&Binding::None, b"", b"user", &mut out).unwrap();
+        let n = c
+            .client_first(&Binding::None, b"", b"user", &mut out)
+            .unwrap();
         assert_eq!(
             &out[..n],
             format!("n,,n=user,r={}", v.client_nonce).as_bytes()
         );
         let n = c
-            .server_first(&Binding::None, b"", b"user",
+            .server_first(
+                &Binding::None,
+                b"",
+                b"user",
                 v.server_first.as_bytes(),
                 b"pencil",
                 4096,
@@ -144,7 +149,10 @@ fn scram_client_refuses_bad_servers() {
     let mut out = [0u8; 512];
     // Wrong server signature.
     let mut c = new();
-    c.server_first(&Binding::None, b"", b"user",
+    c.server_first(
+        &Binding::None,
+        b"",
+        b"user",
         v.server_first.as_bytes(),
         b"pencil",
         4096,
@@ -158,7 +166,10 @@ fn scram_client_refuses_bad_servers() {
     assert!(!c.is_verified());
     // Server nonce not extending ours.
     assert_eq!(
-        new().server_first(&Binding::None, b"", b"user",
+        new().server_first(
+            &Binding::None,
+            b"",
+            b"user",
             b"r=XXXX3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096",
             b"pencil",
             4096,
@@ -168,7 +179,10 @@ fn scram_client_refuses_bad_servers() {
     );
     // Mandatory extension.
     assert_eq!(
-        new().server_first(&Binding::None, b"", b"user",
+        new().server_first(
+            &Binding::None,
+            b"",
+            b"user",
             b"m=ext,r=fyko+d2lbbFgONRv9qkxdawLabc,s=QSXCR+Q6sek8bf92,i=4096",
             b"pencil",
             4096,
@@ -178,7 +192,10 @@ fn scram_client_refuses_bad_servers() {
     );
     // Too few iterations.
     assert_eq!(
-        new().server_first(&Binding::None, b"", b"user",
+        new().server_first(
+            &Binding::None,
+            b"",
+            b"user",
             b"r=fyko+d2lbbFgONRv9qkxdawLabc,s=QSXCR+Q6sek8bf92,i=1",
             b"pencil",
             4096,
@@ -197,7 +214,9 @@ fn scram_client_refuses_bad_servers() {
 fn scram_usernames_are_escaped() {
     let c = ScramClient::new(Hash::Sha256, b"nonce").unwrap();
     let mut out = [0u8; 512];
-    let n = c.client_first(&Binding::None, b"", b"a,b=c", &mut out).unwrap();
+    let n = c
+        .client_first(&Binding::None, b"", b"a,b=c", &mut out)
+        .unwrap();
     assert_eq!(&out[..n], b"n,,n=a=2Cb=3Dc,r=nonce");
     let s = ScramServer::client_first(Hash::Sha256, b"n,,n=a=2Cb=3Dc,r=nonce").unwrap();
     assert_eq!(s.user(), b"a,b=c");
