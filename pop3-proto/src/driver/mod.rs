@@ -17,6 +17,16 @@
 //! peer while owing it bytes (the deadlock of a lock-step client whose listing end
 //! was never flushed cannot happen), and never misses an event.
 //!
+//! One client event asks something back: [`ClientEvent::NeedCredentials`], when a
+//! line that carries the login's credentials is due (USER, PASS, APOP, AUTH, the
+//! answer to a SASL challenge). Answer it with [`ClientDriver::credentials`] before
+//! the next `poll`; the client keeps no copy of them, so they stay where the caller
+//! keeps them and may be of any length (a polled-again request without an answer is
+//! [`ClientError::CredentialsNeeded`]).
+//!
+//! [`ClientEvent::NeedCredentials`]: crate::client::ClientEvent::NeedCredentials
+//! [`ClientError::CredentialsNeeded`]: crate::client::ClientError::CredentialsNeeded
+//!
 //! `Poll` is `Copy` and borrows nothing, and the event is fetched separately
 //! ([`ClientDriver::event`], [`ServerDriver::event`]), borrowing the receive buffer
 //! until the next `poll`. So an async `next()` is a loop over `poll` that returns
