@@ -23,6 +23,11 @@
 //!   --handshake-timeout SECS a TLS handshake taking longer ends the connection (30)
 //!   --max-connections N      sessions at once (1000); more get -ERR [SYS/TEMP]
 //!   --max-per-ip N           sessions at once from one address (10)
+//!   --max-login-failures N   failed logins of one user name (any connection or
+//!                            address) within the window, after which its logins
+//!                            get -ERR [SYS/TEMP] unchecked (10)
+//!   --login-failure-window SECS   that window (60)
+//!   --login-failure-users N  user names remembered at most (10000)
 //!   --scram-verifier         print the SCRAM-SHA-256 verifier of the password on
 //!                            stdin, for the users file (`name:{SCRAM-SHA-256}…`)
 //!   --cram-md5-context       print the CRAM-MD5 context of the password on stdin,
@@ -56,6 +61,7 @@ impl Backend for Session {
                 Check::Secret(secret) => Answer::Secret(secret),
                 Check::Verifier(verifier) => Answer::Verifier(verifier),
                 Check::CramContext(context) => Answer::CramContext(context),
+                Check::TryLater => Answer::TryLater,
             };
         }
         match event {

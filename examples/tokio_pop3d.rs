@@ -35,6 +35,7 @@ impl AsyncBackend for Session {
                 Check::Secret(secret) => AsyncAnswer::Secret(secret),
                 Check::Verifier(verifier) => AsyncAnswer::Verifier(verifier),
                 Check::CramContext(context) => AsyncAnswer::CramContext(context),
+                Check::TryLater => AsyncAnswer::TryLater,
             };
         }
         match event {

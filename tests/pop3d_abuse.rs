@@ -2,8 +2,10 @@
 //! with exact bytes: a client that stops reading loses its session and its lock, a
 //! trickled TLS handshake is cut, connection caps turn clients away with
 //! `-ERR [SYS/TEMP]`, running out of descriptors neither spins nor floods the log, a
-//! failed mailbox open does not strand its lock, and users-file names cannot point
-//! outside the Maildir root. Every test is bounded in time.
+//! failed mailbox open does not strand its lock, users-file names cannot point
+//! outside the Maildir root, and password guessing against one user name stops
+//! after a few failures, whatever the connection or address. Every test is bounded
+//! in time.
 
 mod support;
 
@@ -67,7 +69,20 @@ struct Client {
 
 impl Client {
     fn connect(port: u16) -> Client {
-        let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        Client::connect_from(port, [127, 0, 0, 1])
+    }
+
+    /// Connects to 127.0.0.1 from another loopback address (all of 127/8 is local).
+    fn connect_from(port: u16, from: [u8; 4]) -> Client {
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket
+            .bind(&std::net::SocketAddr::from((from, 0)).into())
+            .unwrap();
+        socket
+            .connect(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())
+            .unwrap();
+        let tcp: TcpStream = socket.into();
         tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let r = BufReader::new(tcp.try_clone().unwrap());
         Client { tcp, r }
@@ -422,5 +437,134 @@ fn login_reads_no_message_whose_name_has_its_size() {
             "{bin}"
         );
         assert_eq!(c.cmd("LIST 1"), "+OK 1 16\r\n", "{bin}");
+    });
+}
+
+/// Ten wrong passwords for carol, from two addresses over ten connections at once,
+/// and the eleventh try, from a third address, is refused even with the right
+/// password: `-ERR [SYS/TEMP]` (temporary, RFC 3206: the client keeps its password
+/// and retries later), after the same delay as a failed login, without the password
+/// being checked, so guessing learns nothing more. A user name that does not exist
+/// is counted and refused the same way (no tell). Once the window (4 s here) has
+/// passed since those failures, the right password logs in.
+#[test]
+fn guessing_one_user_is_stopped_across_connections_and_addresses() {
+    both(|bin| {
+        let dir = temp_dir("guesses");
+        fill_maildir(&dir.join("root/carol"), &messages());
+        let (_server, port) = start(
+            bin,
+            &dir,
+            "carol:pw of carol\n",
+            &["--login-failure-window", "4"],
+        );
+        let started = Instant::now();
+        // 10 failures each for carol (from .1 and .2) and for nobody (.3 and .4).
+        let guesses: Vec<_> = (0..20u8)
+            .map(|i| {
+                std::thread::spawn(move || {
+                    let user = if i < 10 { "carol" } else { "nobody" };
+                    let mut c = Client::connect_from(port, [127, 0, 0, 1 + i / 5]);
+                    assert!(c.line().starts_with("+OK"));
+                    let reply = c.login(user, &format!("guess {i}"));
+                    (reply, Instant::now())
+                })
+            })
+            .collect();
+        let mut last_failure = started;
+        for g in guesses {
+            let (reply, at) = g.join().unwrap();
+            assert_eq!(reply, "-ERR [AUTH] Authentication failed\r\n", "{bin}");
+            last_failure = last_failure.max(at);
+        }
+        let eleventh: Vec<_> = ["carol", "nobody"]
+            .into_iter()
+            .map(|user| {
+                std::thread::spawn(move || {
+                    let mut c = Client::connect_from(port, [127, 0, 0, 5]);
+                    c.line();
+                    let asked = Instant::now();
+                    (user, c.login(user, "pw of carol"), asked.elapsed())
+                })
+            })
+            .collect();
+        for t in eleventh {
+            let (user, reply, took) = t.join().unwrap();
+            assert_eq!(
+                reply, "-ERR [SYS/TEMP] Login unavailable, try again later\r\n",
+                "{bin}: {user}'s eleventh try"
+            );
+            assert!(
+                took >= Duration::from_millis(1_900),
+                "{bin}: refused after the failure delay"
+            );
+        }
+        // The failures were counted 2 s (the failure delay) before their replies.
+        let window_over = last_failure - Duration::from_secs(2) + Duration::from_millis(4_300);
+        std::thread::sleep(window_over.saturating_duration_since(Instant::now()));
+        let mut c = Client::connect_from(port, [127, 0, 0, 5]);
+        c.line();
+        assert!(
+            c.login("carol", "pw of carol").starts_with("+OK Logged in"),
+            "{bin}: after the window"
+        );
+        assert!(started.elapsed() < Duration::from_secs(20), "{bin}");
+    });
+}
+
+/// The failure table is bounded (`--login-failure-users`, 3 here): new names evict
+/// the quietest ones (fewest failures, longest quiet), never one that is locked, so
+/// spraying names does not unlock carol. x, evicted, starts counting afresh.
+#[test]
+fn the_failure_table_is_bounded_and_keeps_locked_names() {
+    both(|bin| {
+        let dir = temp_dir("guess-table");
+        fill_maildir(&dir.join("root/carol"), &messages());
+        let (_server, port) = start(
+            bin,
+            &dir,
+            "carol:pw of carol\n",
+            &[
+                "--max-login-failures",
+                "2",
+                "--login-failure-window",
+                "60",
+                "--login-failure-users",
+                "3",
+            ],
+        );
+        // Logins at once, each from its own connection; the replies in order.
+        let batch = |logins: &[(&'static str, &'static str)]| -> Vec<String> {
+            let threads: Vec<_> = logins
+                .iter()
+                .map(|&(user, pw)| {
+                    std::thread::spawn(move || {
+                        let mut c = Client::connect(port);
+                        c.line();
+                        c.login(user, pw)
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        };
+        let failed = "-ERR [AUTH] Authentication failed\r\n";
+        let locked = "-ERR [SYS/TEMP] Login unavailable, try again later\r\n";
+        assert_eq!(
+            batch(&[("carol", "a"), ("carol", "b"), ("x", "c")]),
+            [failed; 3],
+            "{bin}"
+        );
+        assert_eq!(
+            batch(&[("a", "d"), ("b", "e"), ("c", "f")]),
+            [failed; 3],
+            "{bin}"
+        );
+        assert_eq!(
+            batch(&[("carol", "pw of carol"), ("x", "g")]),
+            [locked, failed],
+            "{bin}: carol is still locked; x was forgotten, so this is its first failure"
+        );
+        assert_eq!(batch(&[("x", "h")]), [failed], "{bin}: x's second failure");
+        assert_eq!(batch(&[("x", "i")]), [locked], "{bin}: now x is locked");
     });
 }

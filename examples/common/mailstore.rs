@@ -3,7 +3,7 @@
 //! Each server maps its adapter's events onto a [`Session`].
 #![allow(dead_code)]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{self, Read};
 use std::net::TcpListener;
@@ -110,6 +110,80 @@ pub enum Check {
     Verifier(Option<ScramVerifier>),
     /// NeedSecret of CRAM-MD5: the stored context.
     CramContext(Option<CramMd5Context>),
+    /// Any of them: refused without checking, `-ERR [SYS/TEMP]` (the user's limit on
+    /// failed logins is reached).
+    TryLater,
+}
+
+/// Failed logins by user name, across sessions and addresses: after `max` failures
+/// of one name within `window`, logins of that name are refused without checking
+/// (so guessing stops) until the oldest of them leaves the window. Refusals are not
+/// failures: they do not extend the lock. Every name is counted, known or not (an
+/// unknown name is refused the same way: no tell). At most `capacity` names are
+/// kept: when full, names whose failures are all out of the window go first, then
+/// those with the fewest failures (the longest quiet first), so that spraying other
+/// names does not flush out a locked one.
+pub struct Guesses {
+    max: usize,
+    window: Duration,
+    capacity: usize,
+    /// Times of the recent failures (at most `max`) of each name.
+    failures: Mutex<HashMap<Vec<u8>, VecDeque<std::time::Instant>>>,
+}
+
+impl Guesses {
+    pub fn new(max: usize, window: Duration, capacity: usize) -> Guesses {
+        Guesses {
+            max: max.max(1),
+            window,
+            capacity: capacity.max(1),
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A login of `user` is about to be checked: `false` if it must be refused
+    /// without checking. Otherwise the attempt counts as a failure until
+    /// [`succeeded`](Self::succeeded) says it was not one (counted first, under the
+    /// same lock as the check, so that parallel guesses cannot all slip through).
+    pub fn attempt(&self, user: &[u8]) -> bool {
+        let now = std::time::Instant::now();
+        let mut table = self.failures.lock().unwrap();
+        if let Some(times) = table.get_mut(user) {
+            while times.front().is_some_and(|t| now - *t >= self.window) {
+                times.pop_front();
+            }
+            if times.len() >= self.max {
+                return false;
+            }
+            times.push_back(now);
+            return true;
+        }
+        if table.len() >= self.capacity {
+            table.retain(|_, times| times.back().is_some_and(|t| now - *t < self.window));
+        }
+        if table.len() >= self.capacity {
+            let quietest = table
+                .iter()
+                .min_by_key(|(_, times)| (times.len(), times.back().copied()))
+                .map(|(name, _)| name.clone());
+            if let Some(name) = quietest {
+                table.remove(&name);
+            }
+        }
+        table.insert(user.to_vec(), VecDeque::from([now]));
+        true
+    }
+
+    /// `user` logged in: one attempt of its was no failure.
+    pub fn succeeded(&self, user: &[u8]) {
+        let mut table = self.failures.lock().unwrap();
+        if let Some(times) = table.get_mut(user) {
+            times.pop_back();
+            if times.is_empty() {
+                table.remove(user);
+            }
+        }
+    }
 }
 
 /// The line for the password on standard input, as `encode` makes it from the
@@ -156,6 +230,8 @@ pub struct Shared {
     locks: Mutex<HashSet<String>>,
     /// Wire sizes computed by reading a file, by path (with its length and mtime).
     sizes: Mutex<HashMap<PathBuf, SizeEntry>>,
+    /// Failed logins by user name (`--max-login-failures`, `--login-failure-window`).
+    guesses: Guesses,
 }
 
 /// A cached wire size: the file's (length, mtime) when it was computed, and the size.
@@ -166,6 +242,10 @@ pub struct Session {
     shared: Arc<Shared>,
     locked: Option<String>,
     messages: Vec<Msg>,
+    /// The user whose secret this session gave the server core (APOP, CRAM-MD5,
+    /// SCRAM), which checks the digest itself and tells only success: that attempt
+    /// stays a failure unless the maildrop of this user is opened.
+    checking: Option<Vec<u8>>,
 }
 
 impl Session {
@@ -219,6 +299,7 @@ impl Session {
             shared,
             locked: None,
             messages: Vec::new(),
+            checking: None,
         }
     }
 
@@ -298,19 +379,35 @@ impl Session {
     }
 
     /// The answer to a credential check, `None` for any other event: a password or
-    /// token compared, or the stored secret that serves the mechanism asking.
+    /// token compared, or the stored secret that serves the mechanism asking; or,
+    /// once the user name has had too many failures lately, a refusal without any
+    /// of that.
     pub fn check(&mut self, event: &ServerEvent<'_>) -> Option<Check> {
+        let user = match *event {
+            ServerEvent::CheckPassword { user, .. }
+            | ServerEvent::CheckToken { user, .. }
+            | ServerEvent::NeedSecret { user, .. } => user,
+            ServerEvent::CheckExternal { authzid } => authzid,
+            _ => return None,
+        };
+        // An earlier digest login of this session that did not open the maildrop
+        // stays a failure.
+        self.checking = None;
+        if !self.shared.guesses.attempt(user) {
+            return Some(Check::TryLater);
+        }
         Some(match *event {
             ServerEvent::CheckPassword {
                 authzid,
                 user,
                 password,
-            } => Check::Verdict(self.check_password(authzid, user, password)),
+            } => self.verdict(user, self.check_password(authzid, user, password)),
             ServerEvent::CheckToken { user, token } => {
-                Check::Verdict(self.check_token(user, token))
+                self.verdict(user, self.check_token(user, token))
             }
-            ServerEvent::CheckExternal { .. } => Check::Verdict(false),
+            ServerEvent::CheckExternal { authzid } => self.verdict(authzid, false),
             ServerEvent::NeedSecret { user, mechanism } => {
+                self.checking = Some(user.to_vec());
                 if let Some(verifier) = self.verifier(user, mechanism) {
                     Check::Verifier(verifier)
                 } else if let Some(context) = self.cram_context(user, mechanism) {
@@ -323,8 +420,19 @@ impl Session {
         })
     }
 
-    /// Locks and opens the mailbox of `user`.
+    /// A verdict on `user`'s credentials: a good one was no failure.
+    fn verdict(&self, user: &[u8], ok: bool) -> Check {
+        if ok {
+            self.shared.guesses.succeeded(user);
+        }
+        Check::Verdict(ok)
+    }
+
+    /// Locks and opens the mailbox of `user`, who just logged in.
     pub fn open(&mut self, user: &[u8]) -> Open {
+        if self.checking.take().is_some_and(|u| u == user) {
+            self.shared.guesses.succeeded(user);
+        }
         let user = String::from_utf8_lossy(user).into_owned();
         match self.open_maildrop(&user) {
             Ok(open) => open,
@@ -388,6 +496,12 @@ pub struct Options {
     /// Sessions at once, in all and from one address.
     pub max_connections: usize,
     pub max_per_ip: usize,
+    /// Failed logins of one user name, within `login_failure_window`, after which
+    /// its logins are refused unchecked (`-ERR [SYS/TEMP]`) until the window passes.
+    pub max_login_failures: usize,
+    pub login_failure_window: Duration,
+    /// User names whose failures are remembered at most (the table's bound).
+    pub login_failure_users: usize,
 }
 
 fn seconds(v: &str) -> Result<Duration, String> {
@@ -420,6 +534,9 @@ pub fn parse_args() -> Result<Options, String> {
         handshake_timeout: Duration::from_secs(30),
         max_connections: 1000,
         max_per_ip: 10,
+        max_login_failures: 10,
+        login_failure_window: Duration::from_secs(60),
+        login_failure_users: 10_000,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -437,6 +554,9 @@ pub fn parse_args() -> Result<Options, String> {
             "--handshake-timeout" => o.handshake_timeout = seconds(&value()?)?,
             "--max-connections" => o.max_connections = count(&value()?)?,
             "--max-per-ip" => o.max_per_ip = count(&value()?)?,
+            "--max-login-failures" => o.max_login_failures = count(&value()?)?,
+            "--login-failure-window" => o.login_failure_window = seconds(&value()?)?,
+            "--login-failure-users" => o.login_failure_users = count(&value()?)?,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown option {other}")),
         }
@@ -488,7 +608,7 @@ pub fn random32() -> [u8; 32] {
 }
 
 /// The usage line of both servers.
-pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--bearer-tokens FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth] [--send-timeout SECS (60)] [--handshake-timeout SECS (30)] [--max-connections N (1000)] [--max-per-ip N (10)]";
+pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--bearer-tokens FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth] [--send-timeout SECS (60)] [--handshake-timeout SECS (30)] [--max-connections N (1000)] [--max-per-ip N (10)] [--max-login-failures N (10)] [--login-failure-window SECS (60)] [--login-failure-users N (10000)]";
 
 /// Everything a server needs from its options: the shared mailbox state, the TLS
 /// configuration and the session settings.
@@ -552,6 +672,11 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
         ),
         locks: Mutex::new(HashSet::new()),
         sizes: Mutex::new(HashMap::new()),
+        guesses: Guesses::new(
+            o.max_login_failures,
+            o.login_failure_window,
+            o.login_failure_users,
+        ),
     });
     let mut config = ServerConfig::new("localhost");
     config.implementation = "pop3-proto pop3d".try_into().unwrap_or_default();

@@ -243,6 +243,10 @@ pub enum Answer<'a> {
     Verifier(Option<crate::sasl::scram::ScramVerifier>),
     /// For NeedSecret of CRAM-MD5: the user's stored context (`None`: unknown user).
     CramContext(Option<crate::sasl::cram::CramMd5Context>),
+    /// For any credential check (CheckPassword, CheckToken, CheckExternal,
+    /// NeedSecret): not now, `-ERR [SYS/TEMP]` without checking (a limit on failed
+    /// logins for the user is reached; see `Server::answer_try_later`).
+    TryLater,
     /// For OpenMaildrop.
     Open(Open),
     /// For Size.
@@ -373,6 +377,7 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
             Answer::Secret(s) => server.answer_secret(s.as_deref(), now)?,
             Answer::Verifier(v) => server.answer_verifier(v.as_ref(), now)?,
             Answer::CramContext(c) => server.answer_cram_context(c.as_ref(), now)?,
+            Answer::TryLater => server.answer_try_later(now)?,
             Answer::Open(open) => server.answer_open(open)?,
             Answer::Size(size) => server.answer_size(size)?,
             Answer::Uid(uid) => server.answer_uid(&uid)?,

@@ -280,6 +280,10 @@ pub enum Answer<'a> {
     Verifier(Option<&'a crate::sasl::scram::ScramVerifier>),
     /// For NeedSecret of CRAM-MD5: the user's stored context (`None`: unknown user).
     CramContext(Option<&'a crate::sasl::cram::CramMd5Context>),
+    /// For any credential check (CheckPassword, CheckToken, CheckExternal,
+    /// NeedSecret): not now, `-ERR [SYS/TEMP]` without checking (a limit on failed
+    /// logins for the user is reached; see `Server::answer_try_later`).
+    TryLater,
     /// For OpenMaildrop.
     Open(Open),
     /// For Size.
@@ -357,6 +361,7 @@ where
                 Answer::Secret(s) => return server.answer_secret(s, now),
                 Answer::Verifier(v) => return server.answer_verifier(v, now),
                 Answer::CramContext(c) => return server.answer_cram_context(c, now),
+                Answer::TryLater => return server.answer_try_later(now),
                 Answer::Open(open) => return server.answer_open(open),
                 Answer::Size(size) => return server.answer_size(size),
                 Answer::Uid(uid) => return server.answer_uid(uid),

@@ -192,6 +192,10 @@ pub enum AsyncAnswer {
     Verifier(Option<crate::sasl::scram::ScramVerifier>),
     /// For NeedSecret of CRAM-MD5: the user's stored context (`None`: unknown user).
     CramContext(Option<crate::sasl::cram::CramMd5Context>),
+    /// For any credential check (CheckPassword, CheckToken, CheckExternal,
+    /// NeedSecret): not now, `-ERR [SYS/TEMP]` without checking (a limit on failed
+    /// logins for the user is reached; see `Server::answer_try_later`).
+    TryLater,
     /// For OpenMaildrop.
     Open(Open),
     /// For Size.
@@ -339,6 +343,7 @@ where
             AsyncAnswer::Secret(s) => server.answer_secret(s.as_deref(), now)?,
             AsyncAnswer::Verifier(v) => server.answer_verifier(v.as_ref(), now)?,
             AsyncAnswer::CramContext(c) => server.answer_cram_context(c.as_ref(), now)?,
+            AsyncAnswer::TryLater => server.answer_try_later(now)?,
             AsyncAnswer::Open(open) => server.answer_open(open)?,
             AsyncAnswer::Size(size) => server.answer_size(size)?,
             AsyncAnswer::Uid(uid) => server.answer_uid(&uid)?,

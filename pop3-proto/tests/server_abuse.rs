@@ -149,3 +149,62 @@ fn scram_unknown_user_looks_like_a_wrong_password() {
     );
     assert_eq!(unknown, known);
 }
+
+/// An application that will not check credentials now (its guessing limit for the
+/// user is reached) answers any credential event with `answer_try_later`:
+/// `-ERR [SYS/TEMP]`, after the failure delay and counted like a failed login, the
+/// same for USER/PASS, a SASL verdict and a SASL secret.
+#[test]
+fn try_later_refuses_a_login_without_checking_it() {
+    let mut c = ServerConfig::new("pop.example.org");
+    c.allow_plaintext_auth = true;
+    c.auth_failure_delay_ms = 2_000;
+    c.max_bad_commands = 3;
+    let mut s = Server::new(c, T0, [7; 32]);
+    let mut out = Vec::new();
+    common::app::flush(&mut s, &mut out);
+    let refused = "-ERR [SYS/TEMP] Login unavailable, try again later\r\n";
+    let mut now = T0;
+    for (i, input) in [
+        &b"USER alice\r\nPASS anything\r\n"[..],
+        b"AUTH PLAIN AGFsaWNlAGFueXRoaW5n\r\n",
+        b"AUTH CRAM-MD5\r\n",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut rest = input;
+        let mut sent = Vec::new();
+        for _ in 0..10 {
+            let d = s.handle_input(rest, now).unwrap();
+            rest = &rest[d.consumed..];
+            if d.item.is_some() {
+                break;
+            }
+            common::app::flush(&mut s, &mut sent);
+            if i == 2 && rest.is_empty() {
+                // CRAM-MD5's challenge, then alice's response.
+                rest = b"YWxpY2UgMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\r\n";
+            }
+        }
+        assert!(s.event().is_some(), "{i}: a credential event");
+        assert_eq!(s.answer_try_later(now), Ok(()));
+        common::app::flush(&mut s, &mut sent);
+        let sent = text(sent);
+        assert!(!sent.contains("-ERR"), "{i}: the refusal waits: {sent}");
+        assert_eq!(s.poll_timeout(), Some(now.plus_millis(2_000)), "{i}");
+        now = now.plus_millis(2_000);
+        s.handle_timeout(now);
+        let mut later = Vec::new();
+        common::app::flush(&mut s, &mut later);
+        assert_eq!(text(later), refused, "{i}");
+    }
+    assert!(
+        s.is_closed(),
+        "three refusals reach the limit of 3 bad commands"
+    );
+    assert_eq!(
+        s.answer_try_later(now),
+        Err(pop3_proto::server::ServerError::Unexpected)
+    );
+}

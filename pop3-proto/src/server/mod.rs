@@ -1148,6 +1148,29 @@ impl<M: Marks> Server<M> {
         Ok(())
     }
 
+    /// Answers a credential event ([`ServerEvent::CheckPassword`],
+    /// [`ServerEvent::CheckToken`], [`ServerEvent::CheckExternal`],
+    /// [`ServerEvent::NeedSecret`]) without checking anything, because the
+    /// application will not log this user in now (its limit on failed logins for the
+    /// user is reached): `-ERR [SYS/TEMP] Login unavailable, try again later`, after
+    /// the failure delay and counted like a failed login. `SYS/TEMP` (RFC 3206) tells
+    /// the client the problem is temporary, not its credentials: it keeps the
+    /// password and tries later. Any other pending event is
+    /// [`ServerError::Unexpected`].
+    pub fn answer_try_later(&mut self, now: Instant) -> Result<(), ServerError> {
+        match &self.state {
+            State::CheckingPassword { .. } | State::ApopSecret { .. } => {}
+            State::Sasl(sasl) if sasl.awaiting_answer() => {}
+            _ => return Err(ServerError::Unexpected),
+        }
+        self.login_refused(
+            now,
+            Some(ResponseCode::SysTemp),
+            b"Login unavailable, try again later",
+        );
+        Ok(())
+    }
+
     /// Which SASL mechanism asks for the secret of a pending
     /// [`ServerEvent::NeedSecret`] (`None`: APOP, or no such event): an application
     /// that stores SCRAM verifiers answers SCRAM with
