@@ -144,3 +144,43 @@ fn a_16_kib_token_logs_in_through_xoauth2_and_oauthbearer() {
         assert_eq!(c.cmd("USER carol"), "+OK\r\n", "{bin}: a command again");
     }
 }
+
+/// Our fetchers send a 16 KiB token through XOAUTH2 and OAUTHBEARER (the client
+/// keeps no copy; the std adapters' transmit buffer holds the 22 KiB line) and
+/// fetch the mailbox. (Was: pop3fetch refused tokens over 2,048 bytes.)
+#[test]
+fn our_fetchers_log_in_with_a_16_kib_token() {
+    let good = token(16 * 1024, 3);
+    let dir = temp_dir("tokens-fetch");
+    fill_maildir(&dir.join("root/carol"), &messages());
+    fs::write(dir.join("users"), "carol:pw of carol\n").unwrap();
+    fs::write(dir.join("tokens"), format!("carol:{good}\n")).unwrap();
+    let port = free_port();
+    let tokens = dir.join("tokens");
+    let _server = Running(spawn_pop3d(
+        &dir,
+        port,
+        &[
+            "--allow-plaintext-auth",
+            "--bearer-tokens",
+            tokens.to_str().unwrap(),
+        ],
+    ));
+    for bin in ["pop3fetch", "tokio_fetch"] {
+        for mechanism in ["XOAUTH2", "OAUTHBEARER"] {
+            let out = dir.join(format!("out-{bin}-{mechanism}"));
+            let url = format!("pop3://carol;AUTH={mechanism}@127.0.0.1:{port}");
+            // The fetchers delete what they fetched: fill the mailbox again.
+            if read_maildir(&dir.join("root/carol")).is_empty() {
+                fill_maildir(&dir.join("root/carol"), &messages());
+            }
+            let (ok, stdout, stderr) = fetcher(bin, &url, &out, &good, &["--allow-plaintext"]);
+            assert!(ok, "{bin} {mechanism}: {stdout}{stderr}");
+            assert_eq!(
+                read_maildir(&out).len(),
+                messages().len(),
+                "{bin} {mechanism}: {stdout}{stderr}"
+            );
+        }
+    }
+}

@@ -125,7 +125,7 @@ fn send_all(stream: &mut impl Write, bytes: &[u8]) -> io::Result<usize> {
 }
 
 /// A [`Client`] over a blocking stream: the [`ClientDriver`] loop with 64 KiB of
-/// receive and 16 KiB of transmit buffer.
+/// receive and 32 KiB of transmit buffer (a SASL line with a 16 KiB token is 22 KiB).
 pub struct ClientConn<S> {
     driver: ClientDriver<Vec<u8>, Vec<u8>>,
     stream: S,
@@ -136,7 +136,7 @@ impl<S: Read + Write> ClientConn<S> {
     /// [`next`](Self::next).
     pub fn new(stream: S, client: Client) -> Self {
         ClientConn {
-            driver: ClientDriver::new(client, vec![0; 64 * 1024], vec![0; 16 * 1024]),
+            driver: ClientDriver::new(client, vec![0; 64 * 1024], vec![0; 32 * 1024]),
             stream,
         }
     }

@@ -118,20 +118,25 @@ impl NetStream {
 }
 
 /// The label of the `tls-exporter` channel binding (RFC 9266).
-pub(crate) const CHANNEL_BINDING_LABEL: &[u8] = b"EXPORTER-Channel-Binding";
+const CHANNEL_BINDING_LABEL: &[u8] = b"EXPORTER-Channel-Binding";
+
+/// The `tls-exporter` channel binding of a TLS session (RFC 9266): 32 bytes with the
+/// label `EXPORTER-Channel-Binding` and no context (what OpenSSL and Dovecot export).
+/// TLS 1.3 only: under TLS 1.2 the exporter is only safe with the extended master
+/// secret, which rustls does not report, so no binding is offered there.
+pub(crate) fn channel_binding<D>(conn: &rustls::ConnectionCommon<D>) -> Option<[u8; 32]> {
+    if conn.protocol_version() != Some(rustls::ProtocolVersion::TLSv1_3) {
+        return None;
+    }
+    conn.export_keying_material([0u8; 32], CHANNEL_BINDING_LABEL, None)
+        .ok()
+}
 
 impl StartTls for NetStream {
     fn channel_binding(&self) -> Option<[u8; 32]> {
-        // 32 bytes, no context (RFC 9266; what OpenSSL and Dovecot export).
         match &self.inner {
-            Inner::Client(s) => s
-                .conn
-                .export_keying_material([0u8; 32], CHANNEL_BINDING_LABEL, None)
-                .ok(),
-            Inner::Server(s) => s
-                .conn
-                .export_keying_material([0u8; 32], CHANNEL_BINDING_LABEL, None)
-                .ok(),
+            Inner::Client(s) => channel_binding(&s.conn),
+            Inner::Server(s) => channel_binding(&s.conn),
             _ => None,
         }
     }

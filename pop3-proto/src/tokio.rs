@@ -68,7 +68,7 @@ async fn send_all<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> io::Re
 }
 
 /// A [`Client`] over an async stream: the [`ClientDriver`] loop with 64 KiB of
-/// receive and 16 KiB of transmit buffer.
+/// receive and 32 KiB of transmit buffer (a SASL line with a 16 KiB token is 22 KiB).
 pub struct ClientConn<S> {
     driver: ClientDriver<Vec<u8>, Vec<u8>>,
     stream: S,
@@ -79,7 +79,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ClientConn<S> {
     /// [`next`](Self::next).
     pub fn new(stream: S, client: Client) -> Self {
         ClientConn {
-            driver: ClientDriver::new(client, vec![0; 64 * 1024], vec![0; 16 * 1024]),
+            driver: ClientDriver::new(client, vec![0; 64 * 1024], vec![0; 32 * 1024]),
             stream,
         }
     }
@@ -496,18 +496,9 @@ mod tls {
 
     impl AsyncStartTls for TokioStream {
         fn channel_binding(&self) -> Option<[u8; 32]> {
-            let label = crate::tls::CHANNEL_BINDING_LABEL;
             match &self.inner {
-                Inner::Client(s) => s
-                    .get_ref()
-                    .1
-                    .export_keying_material([0u8; 32], label, None)
-                    .ok(),
-                Inner::Server(s) => s
-                    .get_ref()
-                    .1
-                    .export_keying_material([0u8; 32], label, None)
-                    .ok(),
+                Inner::Client(s) => crate::tls::channel_binding(s.get_ref().1),
+                Inner::Server(s) => crate::tls::channel_binding(s.get_ref().1),
                 _ => None,
             }
         }

@@ -196,3 +196,105 @@ fn user_and_pass_ask_once_with_pipelining_twice_without() {
         assert!(c.is_logged_in() || pipelining);
     }
 }
+
+/// With PIPELINING, USER and PASS go together only if both fit: a 256-byte transmit
+/// buffer (the firmware's) and long credentials send USER, then ask again for PASS.
+/// (Was: the PASS line's `BufferTooSmall` ended the session.)
+#[test]
+fn pipelined_user_and_pass_that_do_not_fit_together_go_one_by_one() {
+    let user = [b'u'; 100];
+    let password = [b'p'; 160];
+    let login = Login::UserPass {
+        user: &user,
+        password: &password,
+    };
+    let config = ClientConfig {
+        allow_plaintext: true,
+        ..ClientConfig::default()
+    };
+    let mut d = ClientDriver::new(Client::new(config, [1; 32]), [0u8; 512], [0u8; 256]);
+    let mut server: Vec<&[u8]> = vec![
+        b"+OK ready\r\n",
+        b"+OK\r\nUSER\r\nPIPELINING\r\n.\r\n",
+        b"+OK\r\n",
+        b"+OK in\r\n",
+        b"+OK\r\n.\r\n",
+    ];
+    let (mut wire, mut events) = (Vec::new(), Vec::new());
+    for _ in 0..100 {
+        match d.poll().unwrap() {
+            Poll::Transmit => {
+                let n = d.transmit().len();
+                wire.extend_from_slice(d.transmit());
+                d.transmitted(n);
+            }
+            Poll::Event => match d.event().unwrap() {
+                ClientEvent::Greeting { .. } => d.client().login(login).unwrap(),
+                ClientEvent::NeedCredentials { .. } => d.credentials(&login).unwrap(),
+                e => events.push(format!("{e:?}")),
+            },
+            Poll::NeedInput { .. } if !server.is_empty() => {
+                let reply = server.remove(0);
+                d.input()[..reply.len()].copy_from_slice(reply);
+                d.received(reply.len());
+            }
+            _ => break,
+        }
+    }
+    assert!(events.contains(&"LoggedIn".to_string()), "{events:?}");
+    let expected = format!(
+        "CAPA\r\nUSER {}\r\nPASS {}\r\nCAPA\r\n",
+        "u".repeat(100),
+        "p".repeat(160)
+    );
+    assert_eq!(String::from_utf8(wire).unwrap(), expected);
+}
+
+/// A CRAM-MD5 challenge too long to answer is cancelled (`*`, RFC 5034), not fatal.
+/// (Was: the client asked for credentials and then failed the session.)
+#[test]
+fn a_cram_md5_challenge_too_long_to_answer_is_cancelled() {
+    let mut c = tls_client();
+    c.login(Login::Sasl {
+        mechanism: SaslMechanism::CramMd5,
+        authzid: b"",
+        user: b"u",
+        secret: b"p",
+    })
+    .unwrap();
+    let mut out = [0u8; 512];
+    assert_eq!(c.poll_transmit(&mut out).unwrap(), 15); // AUTH CRAM-MD5
+    let challenge = format!("+ {}\r\n", b64(format!("<{}>", "a".repeat(398)).as_bytes()));
+    let d = c.handle_input(challenge.as_bytes()).unwrap();
+    assert_eq!(d.item, None);
+    let n = c.poll_transmit(&mut out).unwrap();
+    assert_eq!(&out[..n], b"*\r\n");
+    assert!(!c.is_closed());
+}
+
+/// An answer computed from a challenge cannot be written without it: a caller that
+/// lost the challenge gets an error, not an HMAC over nothing.
+#[test]
+fn an_answer_without_its_challenge_is_refused() {
+    let mut c = tls_client();
+    let login = Login::Sasl {
+        mechanism: SaslMechanism::CramMd5,
+        authzid: b"",
+        user: b"u",
+        secret: b"p",
+    };
+    c.login(login).unwrap();
+    let mut out = [0u8; 512];
+    c.poll_transmit(&mut out).unwrap();
+    let d = c.handle_input(b"+ PDEyMzRAaG9zdD4=\r\n").unwrap();
+    assert!(matches!(
+        d.item,
+        Some(ClientEvent::NeedCredentials {
+            challenge: b"PDEyMzRAaG9zdD4="
+        })
+    ));
+    assert_eq!(
+        c.write_credentials(&login, &[], &mut out),
+        Err(ClientError::Sasl("the challenge to answer is missing"))
+    );
+}

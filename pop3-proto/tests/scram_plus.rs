@@ -143,3 +143,61 @@ fn plus_needs_a_binding_on_the_client() {
         Err(pop3_proto::client::ClientError::MechanismUnavailable)
     );
 }
+
+/// The GS2 flag is chosen when client-first is written, after CAPA: a login queued
+/// right after the greeting (before the CAPA reply) against a server that offers
+/// -PLUS says `n`. (Was: chosen at login() from the capabilities known then, none:
+/// `y`, which such a server refuses as a downgrade.)
+#[test]
+fn the_binding_flag_waits_for_capa() {
+    use pop3_proto::client::{Client, ClientConfig};
+    let config = ClientConfig {
+        tls: true,
+        ..ClientConfig::default()
+    };
+    let mut c = Client::new(config, [3; 32]);
+    c.set_channel_binding([7; 32]);
+    c.handle_input(b"+OK ready\r\n").unwrap();
+    let login = Login::Sasl {
+        mechanism: SaslMechanism::ScramSha256,
+        authzid: b"",
+        user: b"alice",
+        secret: b"wonder land",
+    };
+    // Queued before CAPA is answered.
+    c.login(login).unwrap();
+    let mut out = [0u8; 512];
+    assert_eq!(c.poll_transmit(&mut out).unwrap(), 6); // CAPA
+    let mut capa: &[u8] = b"+OK\r\nSASL SCRAM-SHA-256 SCRAM-SHA-256-PLUS\r\n.\r\n";
+    while !capa.is_empty() {
+        let d = c.handle_input(capa).unwrap();
+        capa = &capa[d.consumed..];
+    }
+    assert_eq!(c.poll_transmit(&mut out).unwrap(), 0);
+    let n = c.write_credentials(&login, &[], &mut out).unwrap();
+    let line = std::str::from_utf8(&out[..n]).unwrap();
+    let b64 = line.strip_prefix("AUTH SCRAM-SHA-256 ").unwrap().trim_end();
+    let mut first = [0u8; 256];
+    let k = pop3_proto::sasl::decode_base64(b64.as_bytes(), &mut first).unwrap();
+    assert!(first[..k].starts_with(b"n,,n=alice,r="), "{line}");
+}
+
+/// A server that offers -PLUS of the other hash only supports channel binding
+/// (RFC 5802 §6), so a client with a binding says `n`, not `y`, and plain SCRAM logs
+/// in. (Was: the client looked for the same hash's -PLUS only and said `y`, which
+/// the server refused as a downgrade.)
+#[test]
+fn plus_of_the_other_hash_counts_as_binding_support() {
+    let (mut c, mut s) = plain_configs();
+    c.tls = true;
+    c.allow_plaintext = false;
+    s.tls = Tls::Implicit;
+    s.allow_plaintext_auth = false;
+    s.mechanisms = MechanismSet::SCRAM_SHA_1.with(MechanismSet::SCRAM_SHA_256_PLUS);
+    let mut pair = Pair::new(c, s, App::demo());
+    pair.client.set_channel_binding([7; 32]);
+    pair.server.set_channel_binding([7; 32]);
+    let ev = login(&mut pair, SaslMechanism::ScramSha1, b"wonder land");
+    assert!(ev.contains(&"LoggedIn".to_string()), "{ev:?}");
+    assert!(client_first(&pair, SaslMechanism::ScramSha1).starts_with("n,,n=alice,r="));
+}

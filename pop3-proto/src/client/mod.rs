@@ -63,7 +63,7 @@ use crate::BareLf;
 pub use crate::sasl::SaslMechanism;
 pub use caps::Capabilities;
 
-use crate::sasl::client::{CbFlag, Creds, SaslClient};
+use crate::sasl::client::{Creds, SaslClient};
 
 /// Commands that can be queued or in flight at once.
 pub const MAX_QUEUED: usize = 32;
@@ -699,6 +699,12 @@ impl Client {
         self.channel_binding = Some(tls_exporter);
     }
 
+    /// True once [`set_channel_binding`](Self::set_channel_binding) gave the client a
+    /// binding (SCRAM -PLUS is possible).
+    pub fn has_channel_binding(&self) -> bool {
+        self.channel_binding.is_some()
+    }
+
     /// Checks a login and queues its commands. The credentials are checked (no
     /// CR, LF or NUL, lines within 255 octets, plaintext policy, mechanism offered)
     /// but not kept: the client asks for them again with
@@ -749,36 +755,20 @@ impl Client {
                 if self.caps.known && !self.caps.mechanisms.contains(mechanism.bit()) {
                     return Err(ClientError::MechanismUnavailable);
                 }
-                let creds = Creds {
-                    authzid,
-                    user,
-                    secret,
-                    channel_binding: self.channel_binding.as_ref().map(|c| &c[..]),
-                };
                 if [authzid, user, secret].iter().any(|c| c.contains(&0)) {
                     return Err(ClientError::InvalidArgument);
                 }
-                // RFC 5802 §6: bind when asked to (-PLUS, which needs the session's
-                // binding); say `y` when we could bind but the server offered no
-                // -PLUS (a server that did sees the downgrade).
-                let cb_flag = match (mechanism.is_plus(), &self.channel_binding) {
-                    (true, None) => return Err(ClientError::MechanismUnavailable),
-                    (true, Some(_)) => CbFlag::Bound,
-                    (false, Some(_))
-                        if mechanism
-                            .scram_pair()
-                            .is_some_and(|plus| !self.caps.mechanisms.contains(plus.bit())) =>
-                    {
-                        CbFlag::Unused
-                    }
-                    _ => CbFlag::No,
-                };
-                let sasl = SaslClient::new(mechanism, &self.random, cb_flag)?;
-                // An initial response only when CAPA advertised SASL and it fits.
-                let initial_response =
-                    self.caps.sasl && sasl.initial_response_fits(&creds, &self.config);
+                // -PLUS binds to the session: only with its binding. The GS2 flag of
+                // plain SCRAM, and whether AUTH carries an initial response, are
+                // decided when the line is due, after CAPA.
+                if mechanism.is_plus() && self.channel_binding.is_none() {
+                    return Err(ClientError::MechanismUnavailable);
+                }
+                let sasl = SaslClient::new(mechanism, &self.random)?;
                 self.sasl = Some(sasl);
-                self.push(Pending::Auth { initial_response })
+                self.push(Pending::Auth {
+                    initial_response: false,
+                })
             }
         }
     }
@@ -833,6 +823,14 @@ impl Client {
                     user,
                     secret,
                     channel_binding: self.channel_binding.as_ref().map(|c| &c[..]),
+                    plus_offered: self
+                        .caps
+                        .mechanisms
+                        .contains(MechanismSet::SCRAM_SHA_1_PLUS)
+                        || self
+                            .caps
+                            .mechanisms
+                            .contains(MechanismSet::SCRAM_SHA_256_PLUS),
                 },
                 _ => return Err(ClientError::LoginMismatch),
             };
@@ -858,7 +856,12 @@ impl Client {
                     Command::User(user).encode(&mut out[written..])?
                 }
                 (Pending::Pass, Login::UserPass { password, .. }) => {
-                    Command::Pass(password).encode(&mut out[written..])?
+                    match Command::Pass(password).encode(&mut out[written..]) {
+                        Ok(n) => n,
+                        // PASS asks again once USER has left.
+                        Err(EncodeError::BufferTooSmall) if written > 0 => break,
+                        Err(e) => return Err(e.into()),
+                    }
                 }
                 #[cfg(feature = "apop")]
                 (Pending::Apop, Login::Apop { user, secret }) => {
@@ -888,6 +891,14 @@ impl Client {
                         user,
                         secret,
                         channel_binding: self.channel_binding.as_ref().map(|c| &c[..]),
+                        plus_offered: self
+                            .caps
+                            .mechanisms
+                            .contains(MechanismSet::SCRAM_SHA_1_PLUS)
+                            || self
+                                .caps
+                                .mechanisms
+                                .contains(MechanismSet::SCRAM_SHA_256_PLUS),
                     };
                     sasl.write_auth_command(Some(&creds), &self.config, &mut out[written..])?
                 }
@@ -1027,6 +1038,7 @@ impl Client {
             if in_flight > 0 && !self.caps.pipelining {
                 break;
             }
+            let entry = self.decide_initial_response(i, entry);
             if entry.pending.needs_credentials() {
                 self.creds_blocked = true;
                 break;
@@ -1046,6 +1058,27 @@ impl Client {
             }
         }
         Ok(written)
+    }
+
+    /// AUTH carries an initial response when the server's CAPA (answered by now:
+    /// CAPA is sent before anything queued behind it) advertised SASL (RFC 2449), for
+    /// mechanisms that start with the client; decided when the line is due, not when
+    /// the login was queued. Whether it fits the command line is checked when it is
+    /// written (else it goes after the first challenge).
+    fn decide_initial_response(&mut self, i: usize, entry: Entry) -> Entry {
+        let Pending::Auth { .. } = entry.pending else {
+            return entry;
+        };
+        let initial_response =
+            self.caps.sasl && self.sasl.as_ref().is_some_and(|s| s.has_initial_response());
+        let entry = Entry {
+            pending: Pending::Auth { initial_response },
+            ..entry
+        };
+        if let Some(e) = self.queue.iter_mut().nth(i) {
+            *e = entry;
+        }
+        entry
     }
 
     fn encode(&mut self, pending: &Pending, out: &mut [u8]) -> Result<usize, ClientError> {

@@ -24,12 +24,19 @@ pub(crate) struct Creds<'a> {
     pub(crate) user: &'a [u8],
     pub(crate) secret: &'a [u8],
     /// The TLS session's `tls-exporter` value, if any (SCRAM channel binding).
+    #[cfg_attr(not(feature = "scram"), allow(dead_code))]
     pub(crate) channel_binding: Option<&'a [u8]>,
+    /// The server's last CAPA offered a -PLUS mechanism (it supports channel
+    /// binding, RFC 5802 §6).
+    #[cfg_attr(not(feature = "scram"), allow(dead_code))]
+    pub(crate) plus_offered: bool,
 }
 
-/// How a SCRAM client binds to the channel (the GS2 flag), decided at login.
+/// How a SCRAM client binds to the channel (the GS2 flag), decided when client-first
+/// is written (after CAPA, which is sent before AUTH) and kept for client-final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CbFlag {
+#[cfg(feature = "scram")]
+enum CbFlag {
     /// `n`: no binding data.
     No,
     /// `y`: binding data, but the server offered no -PLUS variant.
@@ -65,7 +72,7 @@ pub(crate) struct SaslClient {
     #[cfg(feature = "scram")]
     scram: Option<ScramClient>,
     #[cfg(feature = "scram")]
-    cb_flag: CbFlag,
+    cb_flag: Option<CbFlag>,
     next: Next,
     /// Challenges seen so far.
     step: u8,
@@ -93,7 +100,6 @@ impl SaslClient {
     pub(crate) fn new(
         mechanism: SaslMechanism,
         random: &[u8; 32],
-        cb_flag: CbFlag,
     ) -> Result<SaslClient, ClientError> {
         if !mechanism.is_compiled() {
             return Err(ClientError::MechanismUnavailable);
@@ -114,13 +120,13 @@ impl SaslClient {
             _ => None,
         };
         #[cfg(not(feature = "scram"))]
-        let _ = (random, cb_flag);
+        let _ = random;
         Ok(SaslClient {
             mechanism,
             #[cfg(feature = "scram")]
             scram,
             #[cfg(feature = "scram")]
-            cb_flag,
+            cb_flag: None,
             next: Next::Initial,
             step: 0,
             sent_initial: false,
@@ -140,6 +146,12 @@ impl SaslClient {
             self.mechanism,
             SaslMechanism::Login | SaslMechanism::CramMd5
         )
+    }
+
+    /// True if the mechanism starts with the client (an initial response is
+    /// possible).
+    pub(crate) fn has_initial_response(&self) -> bool {
+        self.client_first()
     }
 
     /// True if the next line (the answer to the last challenge) needs the
@@ -241,6 +253,8 @@ impl SaslClient {
         w.put(self.mechanism.name().as_bytes())?;
         if let Some(creds) = creds.filter(|c| self.initial_response_fits(c, config)) {
             check(creds)?;
+            #[cfg(feature = "scram")]
+            self.decide_binding(creds);
             w.put(b" ")?;
             if self.initial_len(creds, config) == 0 {
                 w.put(b"=")?;
@@ -284,6 +298,8 @@ impl SaslClient {
                 _ => Next::Cancel,
             },
             SaslMechanism::CramMd5 if self.step == 1 && !too_long => Next::Answer,
+            // Too long to answer, or a second challenge: RFC 5034 `*`.
+            SaslMechanism::CramMd5 => Next::Cancel,
             m if first && m.scram_pair().is_some() => Next::Initial,
             #[cfg(feature = "scram")]
             m if m.is_scram() => {
@@ -340,6 +356,7 @@ impl SaslClient {
                 user: &[],
                 secret: &[],
                 channel_binding: None,
+                plus_offered: false,
             },
         };
         match self.next {
@@ -349,6 +366,11 @@ impl SaslClient {
             Next::User => write_base64(&mut w, creds.user)?,
             Next::Password => write_base64(&mut w, creds.secret)?,
             Next::Answer => {
+                if b64.is_empty() {
+                    // CRAM-MD5 and SCRAM answers are computed from the challenge,
+                    // which is never empty: the caller lost it.
+                    return Err(ClientError::Sasl("the challenge to answer is missing"));
+                }
                 let mut data = [0u8; MAX_CHALLENGE];
                 let len = decode_base64(b64, &mut data)
                     .map_err(|_| ClientError::Sasl("challenge changed"))?;
@@ -388,6 +410,8 @@ impl SaslClient {
                 }
             }
             Next::Initial => {
+                #[cfg(feature = "scram")]
+                self.decide_binding(&creds);
                 let mut b = Base64Writer::new(&mut w);
                 self.put_initial(&creds, config, &mut b)?;
                 b.finish()?;
@@ -398,14 +422,30 @@ impl SaslClient {
         Ok(w.len())
     }
 
-    /// The SCRAM binding for this exchange: the flag chosen at login, with the
-    /// session's data when bound.
+    /// Decides the GS2 flag when client-first is written (RFC 5802 §6): `p` for
+    /// -PLUS; `y` when the client could bind but the server offered no -PLUS (a
+    /// server that does support binding then sees the downgrade); `n` otherwise.
+    #[cfg(feature = "scram")]
+    fn decide_binding(&mut self, creds: &Creds<'_>) {
+        if self.cb_flag.is_none() && self.mechanism.is_scram() {
+            self.cb_flag = Some(if self.mechanism.is_plus() {
+                CbFlag::Bound
+            } else if creds.channel_binding.is_some() && !creds.plus_offered {
+                CbFlag::Unused
+            } else {
+                CbFlag::No
+            });
+        }
+    }
+
+    /// The SCRAM binding for this exchange: the flag chosen for client-first, with
+    /// the session's data when bound.
     #[cfg(feature = "scram")]
     fn binding<'a>(&self, creds: &Creds<'a>) -> Result<Binding<'a>, ClientError> {
         Ok(match self.cb_flag {
-            CbFlag::No => Binding::None,
-            CbFlag::Unused => Binding::Unused,
-            CbFlag::Bound => Binding::TlsExporter(
+            None | Some(CbFlag::No) => Binding::None,
+            Some(CbFlag::Unused) => Binding::Unused,
+            Some(CbFlag::Bound) => Binding::TlsExporter(
                 creds
                     .channel_binding
                     .ok_or(ClientError::MechanismUnavailable)?,
