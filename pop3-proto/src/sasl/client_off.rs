@@ -40,7 +40,6 @@ impl SaslClient {
         match *self {}
     }
 
-
     pub(crate) fn write_auth_command(
         &mut self,
         _: Option<&Creds<'_>>,
