@@ -280,8 +280,8 @@ pub trait Backend {
 pub struct ServerConn<S, M: Marks> {
     driver: ServerDriver<M, Vec<u8>, Vec<u8>>,
     stream: S,
-    /// Message bytes read from the backend, kept for the next message (allocated at
-    /// the first RETR or TOP).
+    /// Message bytes read from the backend, kept for the next message of a pipeline
+    /// (allocated at a RETR or TOP, freed when the session waits for the client).
     chunk: Vec<u8>,
 }
 
@@ -329,6 +329,9 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
                 Poll::Transmit => self.flush()?,
                 Poll::Closed | Poll::Idle => return Ok(()),
                 Poll::NeedInput { deadline } => {
+                    // Waiting for the client: a session between commands holds no
+                    // read buffer (pipelined RETRs share one).
+                    self.chunk = Vec::new();
                     // Wake up at the deadline even if the client says nothing.
                     let wait = deadline.map(|d| d.as_millis().saturating_sub(now.as_millis()));
                     let timeout = Duration::from_millis(wait.unwrap_or(60_000).clamp(1, 60_000));

@@ -254,8 +254,8 @@ impl<B: AsyncBackend> Drop for Closing<'_, B> {
 struct ServerConn<S, M: Marks> {
     driver: ServerDriver<M, Vec<u8>, Vec<u8>>,
     stream: S,
-    /// Message bytes read from the backend, kept for the next message (allocated at
-    /// the first RETR or TOP).
+    /// Message bytes read from the backend, kept for the next message of a pipeline
+    /// (allocated at a RETR or TOP, freed when the session waits for the client).
     chunk: Vec<u8>,
 }
 
@@ -288,6 +288,9 @@ where
                     return Ok(());
                 }
                 Poll::NeedInput { deadline } => {
+                    // Waiting for the client: a session between commands holds no
+                    // read buffer (pipelined RETRs share one).
+                    self.chunk = Vec::new();
                     let wait = deadline.map_or(Duration::from_secs(60), |d| {
                         d.saturating_duration_since(now)
                             .max(Duration::from_millis(1))
