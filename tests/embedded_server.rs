@@ -222,3 +222,84 @@ fn async_embedded_server_serves_curl() {
         "DELE 1 applied at QUIT, nothing else"
     );
 }
+
+/// A mailbox of one 64 MB message, made up as it is read (a device streams it from
+/// flash), for a client that never reads it.
+struct Endless {
+    clock: std::time::Instant,
+}
+
+const ENDLESS: u64 = 64 << 20;
+
+impl Backend for Endless {
+    fn now(&mut self) -> Instant {
+        Instant::from_duration(self.clock.elapsed())
+    }
+
+    fn answer(&mut self, event: ServerEvent<'_>) -> Answer<'_> {
+        match event {
+            ServerEvent::CheckPassword { .. } => Answer::Verdict(true),
+            ServerEvent::OpenMaildrop { .. } => Answer::Open(Open::Opened {
+                count: 1,
+                size: ENDLESS,
+            }),
+            ServerEvent::Size { .. } => Answer::Size(ENDLESS),
+            ServerEvent::Retrieve { .. } => Answer::Message(true),
+            _ => Answer::Verdict(false),
+        }
+    }
+
+    fn read_message(&mut self, _: u32, offset: u64, buf: &mut [u8]) -> Option<usize> {
+        let n = (ENDLESS - offset.min(ENDLESS)).min(buf.len() as u64) as usize;
+        buf[..n].fill(b'x');
+        if n > 0 {
+            buf[n - 1] = b'\n';
+        }
+        Some(n)
+    }
+
+    fn update(&mut self, _: &mut dyn Iterator<Item = u32>) -> bool {
+        true
+    }
+}
+
+/// A client that asks for a message and stops reading loses its session after the
+/// send timeout: the async embedded server's writes are bounded in time. (Was: the
+/// session waited in its write forever.)
+#[test]
+fn async_embedded_server_drops_a_client_that_stops_reading() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        rt.block_on(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut c = config();
+            c.send_timeout_ms = 500;
+            let session = Server::new(c, Instant::from_millis(0), [5; 32]);
+            let mut conn: AsyncServerConn<_, _, 512, 1024> =
+                AsyncServerConn::new(embedded_io_adapters::tokio_1::FromTokio::new(tcp), session);
+            let mut endless = Endless {
+                clock: std::time::Instant::now(),
+            };
+            let started = std::time::Instant::now();
+            let work = conn.serve(&mut endless, tokio::time::sleep);
+            let result = tokio::time::timeout(std::time::Duration::from_secs(20), work)
+                .await
+                .expect("the session ends by itself");
+            (format!("{result:?}"), started.elapsed())
+        })
+    });
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::io::Write::write_all(&mut tcp, b"USER dev\r\nPASS flash\r\nRETR 1\r\n").unwrap();
+    // Never read: the reply fills the socket buffers and the server's writes stall.
+    let (result, took) = server.join().unwrap();
+    assert_eq!(result, "Err(TimedOut)");
+    assert!(took < std::time::Duration::from_secs(15), "{took:?}");
+    drop(tcp);
+}

@@ -33,6 +33,11 @@ pub enum Error<E> {
     Client(ClientError),
     /// The server state machine was misused by the backend.
     Server(ServerError),
+    /// The peer took no bytes for [`ServerConfig::send_timeout_ms`] (a client that
+    /// stopped reading): the session is over.
+    ///
+    /// [`ServerConfig::send_timeout_ms`]: crate::server::ServerConfig::send_timeout_ms
+    TimedOut,
 }
 
 impl<E: fmt::Debug> fmt::Display for Error<E> {
@@ -42,6 +47,7 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             Error::Eof => f.write_str("connection closed"),
             Error::Client(e) => write!(f, "{e}"),
             Error::Server(e) => write!(f, "server: {e}"),
+            Error::TimedOut => f.write_str("the peer stopped reading"),
         }
     }
 }
@@ -401,6 +407,11 @@ where
 /// [`ServerDriver`] loop over fixed buffers of `RX` (a command line: 256 octets; SASL
 /// lines need more) and `TX` bytes (any size from 32 octets; messages leave in writes
 /// of that size).
+///
+/// A blocking `embedded_io` write cannot be interrupted from here: give the
+/// transport a write timeout (a TCP stack's send timeout) so that a client that stops
+/// reading loses its session; [`AsyncServerConn`] bounds its writes itself with
+/// [`ServerConfig::send_timeout_ms`](crate::server::ServerConfig::send_timeout_ms).
 #[cfg(feature = "embedded-io")]
 pub struct ServerConn<S, M: Marks, const RX: usize, const TX: usize> {
     driver: ServerDriver<M, [u8; RX], [u8; TX]>,
@@ -487,11 +498,25 @@ where
         }
     }
 
-    async fn flush(&mut self) -> Result<(), Error<S::Error>> {
-        let out = self.driver.transmit();
-        self.stream.write_all(out).await.map_err(Error::Io)?;
-        self.stream.flush().await.map_err(Error::Io)?;
+    /// Writes what the driver has to transmit, within the server's send timeout
+    /// ([`ServerConfig::send_timeout_ms`](crate::server::ServerConfig::send_timeout_ms),
+    /// 60 s): a client that stops reading loses its session (and its maildrop lock).
+    async fn flush<F: Future<Output = ()>>(
+        &mut self,
+        sleep: &mut impl FnMut(Duration) -> F,
+    ) -> Result<(), Error<S::Error>> {
+        let limit = self.driver.server_ref().send_timeout();
+        let (driver, stream) = (&self.driver, &mut self.stream);
+        let out = driver.transmit();
         let n = out.len();
+        let write = async {
+            stream.write_all(out).await?;
+            stream.flush().await
+        };
+        match first(write, sleep(limit)).await {
+            Some(result) => result.map_err(Error::Io)?,
+            None => return Err(Error::TimedOut),
+        }
         self.driver.transmitted(n);
         Ok(())
     }
@@ -527,7 +552,7 @@ where
         loop {
             let now = backend.now();
             match self.driver.poll(now)? {
-                Poll::Transmit => self.flush().await?,
+                Poll::Transmit => self.flush(sleep).await?,
                 Poll::Event => answer_event(&mut self.driver, backend, now, &mut sending)?,
                 Poll::NeedInput { deadline } => {
                     let wait = deadline.map(|d| d.saturating_duration_since(now));
