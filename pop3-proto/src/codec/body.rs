@@ -273,76 +273,39 @@ impl BodyEncoder {
         // The first byte on the general path: the blocks look at the byte before
         // theirs, which from then on is in `input`.
         let (mut i, mut o) = self.encode_general(input.get(..1).unwrap_or(&[]), out);
-        // (With nothing encoded yet, `i - 1` wraps and there is no window.)
-        while let (Some(window), Some(dst)) =
-            (input.get(i.wrapping_sub(1)..i + 64), out.get_mut(o..o + 66))
-        {
-            match self.fast_block(window, dst) {
-                Some(written) => {
-                    i += 32;
-                    o += written;
-                }
-                None => {
-                    // Lines this short, or dots close together: the general path
-                    // for a stretch, then the blocks again.
-                    let end = (i + 256).min(input.len());
-                    let (consumed, written) = self.encode_general(&input[i..end], &mut out[o..]);
-                    i += consumed;
-                    o += written;
-                    if i < end {
-                        // The room ran out.
-                        return (i, o);
-                    }
-                }
+        loop {
+            // (With nothing encoded yet, `i - 1` wraps and there is no window.)
+            let start = i;
+            while let (Some(window), Some(dst)) =
+                (input.get(i.wrapping_sub(1)..i + 64), out.get_mut(o..o + 66))
+            {
+                let Some(written) = fast_block(window, dst) else {
+                    break;
+                };
+                i += 32;
+                o += written;
+            }
+            if i > start {
+                // The state is the last byte the blocks took.
+                self.line_start = input[i - 1] == b'\n';
+                self.prev_cr = input[i - 1] == b'\r';
+            }
+            if i == 0 || input.len() < i + 64 || out.len() < o + 66 {
+                break;
+            }
+            // A block with more to rewrite (short lines, dots close together): the
+            // general path for a stretch, then the blocks again.
+            let end = (i + 256).min(input.len());
+            let (consumed, written) = self.encode_general(&input[i..end], &mut out[o..]);
+            i += consumed;
+            o += written;
+            if i < end {
+                // The room ran out.
+                return (i, o);
             }
         }
         let (consumed, written) = self.encode_general(&input[i..], &mut out[o..]);
         (i + consumed, o + written)
-    }
-
-    /// One 32-byte block into `dst` (66 bytes) when at most one of its bytes is
-    /// rewritten: none is one 32-byte move; one (a bare LF becoming CRLF, or a dot
-    /// starting a line becoming two) is two overlapping 32-byte moves with the
-    /// inserted byte between them. `window` is the byte before the block, the block
-    /// and the 32 bytes after it. `None` (nothing written) for two or more.
-    ///
-    /// Each byte is compared with the one before it, 32 at a time, in code the
-    /// compiler turns into SIMD compares (as [`copy_clean`] does).
-    #[inline(always)]
-    fn fast_block(&mut self, window: &[u8], dst: &mut [u8]) -> Option<usize> {
-        const BLOCK: usize = 32;
-        let (prev, cur) = (window.get(..BLOCK)?, window.get(1..BLOCK + 1)?);
-        let mut hits = [0u8; BLOCK];
-        for k in 0..BLOCK {
-            let (p, b) = (prev[k], cur[k]);
-            let eq = |x: u8, y: u8| 0u8.wrapping_sub(u8::from(x == y));
-            hits[k] = eq(b, b'.') & eq(p, b'\n') | eq(b, b'\n') & !eq(p, b'\r');
-        }
-        let mut words = [0u64; 4];
-        for (w, chunk) in words.iter_mut().zip(hits.chunks_exact(8)) {
-            *w = u64::from_le_bytes(chunk.try_into().ok()?) & 0x8080_8080_8080_8080;
-        }
-        let any = words[0] | words[1] | words[2] | words[3];
-        if any == 0 {
-            dst.get_mut(..BLOCK)?.copy_from_slice(cur);
-        } else {
-            // Exactly one: one word with one flag (no popcount: the baseline x86-64
-            // has no instruction for it).
-            let mut nonzero = words.iter().enumerate().filter(|(_, w)| **w != 0);
-            let (k, &flags) = nonzero.next()?;
-            if nonzero.next().is_some() || flags & (flags - 1) != 0 {
-                return None;
-            }
-            let p = k * 8 + flags.trailing_zeros() as usize / 8;
-            let inserted = if cur[p] == b'.' { b'.' } else { b'\r' };
-            dst.get_mut(..BLOCK)?.copy_from_slice(cur);
-            dst.get_mut(p + 1..p + 1 + BLOCK)?
-                .copy_from_slice(window.get(1 + p..1 + p + BLOCK)?);
-            dst[p] = inserted;
-        }
-        self.line_start = cur[BLOCK - 1] == b'\n';
-        self.prev_cr = cur[BLOCK - 1] == b'\r';
-        Some(if any == 0 { BLOCK } else { BLOCK + 1 })
     }
 
     /// The general path of [`encode`](Self::encode): up to the next byte to rewrite
@@ -412,6 +375,48 @@ impl BodyEncoder {
 /// an LF without CR before it.
 fn rewritten(prev: u8, b: u8) -> bool {
     (b == b'.' && prev == b'\n') || (b == b'\n' && prev != b'\r')
+}
+
+/// One 32-byte block into `dst` (66 bytes) when at most one of its bytes is
+/// rewritten: none is one 32-byte move; one (a bare LF becoming CRLF, or a dot
+/// starting a line becoming two) is two overlapping 32-byte moves with the
+/// inserted byte between them. `window` is the byte before the block, the block
+/// and the 32 bytes after it. `None` (nothing written) for two or more.
+///
+/// Each byte is compared with the one before it, 32 at a time, in code the
+/// compiler turns into SIMD compares (as [`copy_clean`] does).
+#[inline(always)]
+fn fast_block(window: &[u8], dst: &mut [u8]) -> Option<usize> {
+    const BLOCK: usize = 32;
+    let (prev, cur) = (window.get(..BLOCK)?, window.get(1..BLOCK + 1)?);
+    let mut hits = [0u8; BLOCK];
+    for k in 0..BLOCK {
+        let (p, b) = (prev[k], cur[k]);
+        let eq = |x: u8, y: u8| 0u8.wrapping_sub(u8::from(x == y));
+        hits[k] = eq(b, b'.') & eq(p, b'\n') | eq(b, b'\n') & !eq(p, b'\r');
+    }
+    if hits.iter().fold(0, |any, &hit| any | hit) == 0 {
+        dst.get_mut(..BLOCK)?.copy_from_slice(cur);
+        return Some(BLOCK);
+    }
+    let mut words = [0u64; 4];
+    for (w, chunk) in words.iter_mut().zip(hits.chunks_exact(8)) {
+        *w = u64::from_le_bytes(chunk.try_into().ok()?) & 0x8080_8080_8080_8080;
+    }
+    // Exactly one: one word with one flag (no popcount: the baseline x86-64 has no
+    // instruction for it).
+    let mut nonzero = words.iter().enumerate().filter(|(_, w)| **w != 0);
+    let (k, &flags) = nonzero.next()?;
+    if nonzero.next().is_some() || flags & (flags - 1) != 0 {
+        return None;
+    }
+    let p = k * 8 + flags.trailing_zeros() as usize / 8;
+    let inserted = if cur[p] == b'.' { b'.' } else { b'\r' };
+    dst.get_mut(..BLOCK)?.copy_from_slice(cur);
+    dst.get_mut(p + 1..p + 1 + BLOCK)?
+        .copy_from_slice(window.get(1 + p..1 + p + BLOCK)?);
+    dst[p] = inserted;
+    Some(BLOCK + 1)
 }
 
 /// Copies the start of `input` that a [`BodyEncoder`] passes on unchanged into `out`,
