@@ -812,28 +812,9 @@ impl Client {
     ) -> Result<usize, ClientError> {
         if self.sasl_line_ready {
             let sasl = self.sasl.as_mut().ok_or(ClientError::LoginMismatch)?;
-            let creds = match *login {
-                Login::Sasl {
-                    mechanism,
-                    authzid,
-                    user,
-                    secret,
-                } if mechanism == sasl.mechanism() && sasl.needs_credentials() => Creds {
-                    authzid,
-                    user,
-                    secret,
-                    channel_binding: self.channel_binding.as_ref().map(|c| &c[..]),
-                    plus_offered: self
-                        .caps
-                        .mechanisms
-                        .contains(MechanismSet::SCRAM_SHA_1_PLUS)
-                        || self
-                            .caps
-                            .mechanisms
-                            .contains(MechanismSet::SCRAM_SHA_256_PLUS),
-                },
-                _ => return Err(ClientError::LoginMismatch),
-            };
+            let creds = sasl_creds(login, sasl.mechanism(), &self.channel_binding, &self.caps)
+                .filter(|_| sasl.needs_credentials())
+                .ok_or(ClientError::LoginMismatch)?;
             let n = sasl.write_response(Some(&creds), challenge, &self.config, out)?;
             self.sasl_line_ready = false;
             return Ok(n);
@@ -872,34 +853,11 @@ impl Client {
                     }
                     .encode(&mut out[written..])?
                 }
-                (
-                    Pending::Auth { .. },
-                    Login::Sasl {
-                        mechanism,
-                        authzid,
-                        user,
-                        secret,
-                    },
-                ) => {
-                    let sasl = self
-                        .sasl
-                        .as_mut()
-                        .filter(|s| s.mechanism() == mechanism)
-                        .ok_or(ClientError::LoginMismatch)?;
-                    let creds = Creds {
-                        authzid,
-                        user,
-                        secret,
-                        channel_binding: self.channel_binding.as_ref().map(|c| &c[..]),
-                        plus_offered: self
-                            .caps
-                            .mechanisms
-                            .contains(MechanismSet::SCRAM_SHA_1_PLUS)
-                            || self
-                                .caps
-                                .mechanisms
-                                .contains(MechanismSet::SCRAM_SHA_256_PLUS),
-                    };
+                (Pending::Auth { .. }, Login::Sasl { .. }) => {
+                    let sasl = self.sasl.as_mut().ok_or(ClientError::LoginMismatch)?;
+                    let creds =
+                        sasl_creds(login, sasl.mechanism(), &self.channel_binding, &self.caps)
+                            .ok_or(ClientError::LoginMismatch)?;
                     sasl.write_auth_command(Some(&creds), &self.config, &mut out[written..])?
                 }
                 _ if written > 0 => break,
@@ -1510,6 +1468,35 @@ impl Client {
         }
         Shape::LoggedIn
     }
+}
+
+/// The credentials of `login` for the SASL exchange of `mechanism`, with what the
+/// session knows: its channel binding, and whether the server's last CAPA offered a
+/// -PLUS mechanism (it supports binding, RFC 5802 §6). `None` when `login` is not
+/// that exchange's.
+fn sasl_creds<'a>(
+    login: &Login<'a>,
+    mechanism: SaslMechanism,
+    channel_binding: &'a Option<[u8; 32]>,
+    caps: &Capabilities,
+) -> Option<Creds<'a>> {
+    let Login::Sasl {
+        mechanism: asked,
+        authzid,
+        user,
+        secret,
+    } = *login
+    else {
+        return None;
+    };
+    (asked == mechanism).then(|| Creds {
+        authzid,
+        user,
+        secret,
+        channel_binding: channel_binding.as_ref().map(|c| &c[..]),
+        plus_offered: caps.mechanisms.contains(MechanismSet::SCRAM_SHA_1_PLUS)
+            || caps.mechanisms.contains(MechanismSet::SCRAM_SHA_256_PLUS),
+    })
 }
 
 /// The status line that ends with `text`: the decoder hands status lines out from the
