@@ -248,22 +248,7 @@ fn pop3d_locks_and_deletes_only_at_quit(bin: &str) {
 /// port, fetched by pop3fetch (which verifies the certificate against the test CA),
 /// and plaintext logins refused before TLS.
 fn pop3d_serves_stls_and_pop3s(bin: &str) {
-    let dir = temp_dir("pop3d-tls");
-    let cert = test_cert(&dir);
-    let tls_port = free_port();
-    let p = start_server(
-        bin,
-        &messages(),
-        &[
-            "--tls-cert",
-            cert.cert.to_str().unwrap(),
-            "--tls-key",
-            cert.key.to_str().unwrap(),
-            "--listen-tls",
-            &format!("127.0.0.1:{tls_port}"),
-        ],
-    );
-    wait_for_port(tls_port);
+    let (p, cert, tls_port) = start_server_tls(bin, &messages());
     let ca = cert.ca.to_str().unwrap();
     for (url, extra) in [
         (

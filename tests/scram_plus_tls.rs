@@ -114,27 +114,7 @@ fn an_independent_plus_client_against_our_servers() {
     require("python3");
     require("openssl");
     for bin in ["pop3d", "tokio_pop3d"] {
-        let dir = temp_dir(&format!("scram-plus-{bin}"));
-        let cert = test_cert(&dir);
-        let tls_port = free_port();
-        let listen_tls = format!("127.0.0.1:{tls_port}");
-        let (c, k) = (
-            cert.cert.display().to_string(),
-            cert.key.display().to_string(),
-        );
-        let _server = start_server(
-            bin,
-            &messages()[..2],
-            &[
-                "--tls-cert",
-                &c,
-                "--tls-key",
-                &k,
-                "--listen-tls",
-                &listen_tls,
-            ],
-        );
-        wait_for_port(tls_port);
+        let (_server, _cert, tls_port) = start_server_tls(bin, &messages()[..2]);
         for (mechanism, tamper, expected) in [
             ("SCRAM-SHA-256-PLUS", "", "+OK Logged in, 2 messages"),
             ("SCRAM-SHA-1-PLUS", "", "+OK Logged in, 2 messages"),
@@ -168,27 +148,7 @@ fn an_independent_plus_client_against_our_servers() {
 #[test]
 fn our_client_against_our_servers_over_stls_and_pop3s() {
     for bin in ["pop3d", "tokio_pop3d"] {
-        let dir = temp_dir(&format!("scram-plus-ours-{bin}"));
-        let cert = test_cert(&dir);
-        let tls_port = free_port();
-        let listen_tls = format!("127.0.0.1:{tls_port}");
-        let (c, k) = (
-            cert.cert.display().to_string(),
-            cert.key.display().to_string(),
-        );
-        let server = start_server(
-            bin,
-            &messages()[..2],
-            &[
-                "--tls-cert",
-                &c,
-                "--tls-key",
-                &k,
-                "--listen-tls",
-                &listen_tls,
-            ],
-        );
-        wait_for_port(tls_port);
+        let (server, cert, tls_port) = start_server_tls(bin, &messages()[..2]);
         let tls = client_config(Some(&cert.ca)).unwrap();
         for mechanism in PLUS {
             // pop3s.
