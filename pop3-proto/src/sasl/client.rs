@@ -11,7 +11,9 @@ use crate::limits::MAX_COMMAND_LINE;
 #[cfg(feature = "scram")]
 use crate::sasl::scram::{Binding, Hash, ScramClient, ScramError};
 use crate::sasl::SaslMechanism;
-use crate::sasl::{base64_len, base64_valid, decode_base64, write_base64, Base64Writer};
+use crate::sasl::{
+    base64_len, base64_valid, decode_base64, write_base64, Base64Error, Base64Writer,
+};
 
 /// The longest decoded challenge the client computes an answer from (CRAM-MD5,
 /// SCRAM server-first and server-final are far shorter).
@@ -273,17 +275,18 @@ impl SaslClient {
     /// credentials (then it is computed from this same challenge text by
     /// [`write_response`](Self::write_response)).
     pub(crate) fn challenge(&mut self, b64: &[u8]) -> Result<bool, ClientError> {
-        if !base64_valid(b64) {
-            // RFC 5034: an undecodable challenge is answered with `*`.
-            self.next = Next::Cancel;
-            return Ok(false);
-        }
         let mut data = [0u8; MAX_CHALLENGE];
         // Only CRAM-MD5 and SCRAM read the challenge; for them a longer one is
-        // refused below (SCRAM) or cancelled (CRAM-MD5).
+        // refused below (SCRAM) or cancelled (CRAM-MD5). A longer one is checked for
+        // validity without a buffer for it.
         let (len, too_long) = match decode_base64(b64, &mut data) {
             Ok(len) => (len, false),
-            Err(_) => (0, true),
+            Err(Base64Error::TooLong) if base64_valid(b64) => (0, true),
+            Err(_) => {
+                // RFC 5034: an undecodable challenge is answered with `*`.
+                self.next = Next::Cancel;
+                return Ok(false);
+            }
         };
         #[cfg(feature = "scram")]
         let data = &data[..len];
