@@ -51,7 +51,6 @@ use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 use pop3_proto::blocking::{self, ClientConn, StartTls};
 use pop3_proto::client::{Client, ClientConfig, ClientError, ClientEvent, CommandKind};
 use pop3_proto::response::code::ResponseCode;
-use pop3_proto::sasl::MechanismSet;
 use pop3_proto::tls::{self, NetStream};
 use pop3_proto::BareLf;
 
@@ -833,11 +832,7 @@ fn run(o: &Options, stats: &mut Stats) -> Res<()> {
 }
 
 fn login(o: &Options, conn: &mut Conn) -> Res<()> {
-    let mut caps = *conn.client().capabilities();
-    if !conn.client().has_channel_binding() {
-        // SCRAM -PLUS needs the TLS session's binding (TLS 1.3 here): not without it.
-        caps.mechanisms = caps.mechanisms.without(MechanismSet::PLUS);
-    }
+    let caps = url::usable_capabilities(conn.client());
     let tls_active = conn.client().tls_active();
     let login = url::choose_login(&o.url, &caps, tls_active, o.allow_plaintext, &o.password)
         .map_err(|e| fail(Exit::Auth, e))?;

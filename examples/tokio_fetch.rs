@@ -22,7 +22,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
-use pop3_proto::sasl::MechanismSet;
 use pop3_proto::tokio::{AsyncStartTls, ClientConn, TokioStream};
 use tokio::io::AsyncWriteExt;
 
@@ -209,11 +208,7 @@ async fn run(o: &Options) -> Result<Fetched, String> {
         conn.start_tls().await.map_err(|e| format!("TLS: {e}"))?;
         settle(&mut conn).await?; // CAPA again, under TLS
     }
-    let mut caps = *conn.client().capabilities();
-    if !conn.client().has_channel_binding() {
-        // SCRAM -PLUS needs the TLS session's binding (TLS 1.3 here): not without it.
-        caps.mechanisms = caps.mechanisms.without(MechanismSet::PLUS);
-    }
+    let caps = url::usable_capabilities(conn.client());
     let tls_active = conn.client().tls_active();
     let login = url::login(&o.url, &caps, tls_active, o.allow_plaintext, &o.password);
     conn.client().login(login).map_err(|e| e.to_string())?;

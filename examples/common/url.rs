@@ -1,7 +1,8 @@
 //! RFC 2384 POP URLs and the login they ask for, shared by the fetchers.
 #![allow(dead_code)]
 
-use pop3_proto::client::{Capabilities, Login, SaslMechanism};
+use pop3_proto::client::{Capabilities, Client, Login, SaslMechanism};
+use pop3_proto::sasl::MechanismSet;
 
 /// How to authenticate, from the URL.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +113,16 @@ pub fn allowed_without_tls(login: &Login<'_>) -> bool {
             ..
         }
     )
+}
+
+/// What the server offered that this client can use: SCRAM -PLUS needs the TLS
+/// session's binding (TLS 1.3 in our adapters), so not without it.
+pub fn usable_capabilities(client: &Client) -> Capabilities {
+    let mut caps = *client.capabilities();
+    if !client.has_channel_binding() {
+        caps.mechanisms = caps.mechanisms.without(MechanismSet::PLUS);
+    }
+    caps
 }
 
 /// The login the URL asks for; `AUTH=*` picks the strongest mechanism the server
