@@ -447,7 +447,8 @@ impl Session {
         }
     }
 
-    /// UPDATE: removes the messages numbered `deleted`; `true` if all went.
+    /// UPDATE: removes the messages numbered `deleted` and releases the maildrop
+    /// lock; `true` if all went.
     pub fn update(&mut self, deleted: &[u32]) -> bool {
         let mut all = true;
         let gone: HashSet<&str> = deleted.iter().map(|n| self.msg(*n).uid.as_str()).collect();
@@ -467,6 +468,10 @@ impl Session {
                 .unwrap()
                 .retain(|(uid, _)| !gone.contains(uid.as_str()));
         }
+        // UPDATE ends with the lock released (RFC 1939 §6), before the `+OK` to
+        // QUIT leaves: a client that logs in again right after it finds the
+        // maildrop free (`closed` would release it only after the reply was sent).
+        self.release();
         all
     }
 
