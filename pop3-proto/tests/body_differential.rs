@@ -291,7 +291,7 @@ fn owned(input: &[u8], chunk: Option<BodyChunk<'_>>) -> Option<Owned> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #![proptest_config(ProptestConfig::with_cases(10000))]
 
     /// Decoding: the same calls give the same results and states, whatever the
     /// policy and however the input arrives (a caller's buffer: unconsumed bytes
@@ -334,13 +334,16 @@ proptest! {
     #[test]
     fn encoder_matches_the_line_scan(
         raw in bytes(),
-        pieces in prop::collection::vec(1usize..200, 1..8),
-        rooms in prop::collection::vec(prop_oneof![0usize..8, 8usize..64, 64usize..400], 1..8),
+        pieces in prop::collection::vec(prop_oneof![1usize..200, 200usize..900], 1..8),
+        rooms in prop::collection::vec(
+            prop_oneof![0usize..8, 8usize..64, 64usize..400, 400usize..1800],
+            1..8,
+        ),
     ) {
         let mut new = BodyEncoder::new();
         let mut old = reference::BodyEncoder::new();
         let (mut offset, mut piece, mut room) = (0, pieces.iter().cycle(), rooms.iter().cycle());
-        let (mut out_new, mut out_old) = ([0u8; 400], [0u8; 400]);
+        let (mut out_new, mut out_old) = ([0u8; 1800], [0u8; 1800]);
         let mut stalled = 0;
         while offset < raw.len() && stalled < 3 {
             let input = &raw[offset..(offset + *piece.next().unwrap()).min(raw.len())];

@@ -263,12 +263,13 @@ impl BodyEncoder {
     /// Encodes as much of `input` as fits into `out`; returns `(consumed, written)`.
     /// Call again with the rest of the input once `out` has been sent.
     ///
-    /// The bulk goes 32 bytes at a time: a block with nothing to rewrite is one
-    /// 32-byte move, a block with one byte to rewrite (a bare LF, or a dot starting a
-    /// line: mail stored with LF line ends, lines over 32 bytes) two overlapping moves
-    /// and the inserted byte; after a block with more (short lines, dots close
-    /// together) the general path takes the next 256 bytes, and it takes the end of
-    /// the input or of the room.
+    /// The bulk goes 64 bytes at a time: a block with nothing to rewrite is one
+    /// 64-byte move; in a block with up to eight bytes to rewrite (a bare LF, as in
+    /// mail stored with LF line ends, or a dot starting a line), each stretch
+    /// between them is one 64-byte move that the next overwrites, with the inserted
+    /// byte after it. The general path takes over where a block has more (short
+    /// lines, dots close together) for the next 256 bytes, and at the end of the
+    /// input or of the room.
     pub fn encode(&mut self, input: &[u8], out: &mut [u8]) -> (usize, usize) {
         // The first byte on the general path: the blocks look at the byte before
         // theirs, which from then on is in `input`.
@@ -276,25 +277,30 @@ impl BodyEncoder {
         loop {
             // (With nothing encoded yet, `i - 1` wraps and there is no window.)
             let start = i;
-            while let (Some(window), Some(dst)) =
-                (input.get(i.wrapping_sub(1)..i + 64), out.get_mut(o..o + 66))
-            {
-                let Some(written) = fast_block(window, dst) else {
+            while let (Some(window), Some(dst)) = (
+                input.get(i.wrapping_sub(1)..i + 2 * BLOCK),
+                out.get_mut(o..o + 3 * BLOCK),
+            ) {
+                let (Ok(window), Ok(dst)) = (window.try_into(), dst.try_into()) else {
                     break;
                 };
-                i += 32;
+                let (taken, written) = fast_block(window, dst);
+                i += taken;
                 o += written;
+                if taken < BLOCK {
+                    break;
+                }
             }
             if i > start {
                 // The state is the last byte the blocks took.
                 self.line_start = input[i - 1] == b'\n';
                 self.prev_cr = input[i - 1] == b'\r';
             }
-            if i == 0 || input.len() < i + 64 || out.len() < o + 66 {
+            if i == 0 || input.len() < i + 2 * BLOCK || out.len() < o + 3 * BLOCK {
                 break;
             }
-            // A block with more to rewrite (short lines, dots close together): the
-            // general path for a stretch, then the blocks again.
+            // A block with more to rewrite: the general path for a stretch, then the
+            // blocks again.
             let end = (i + 256).min(input.len());
             let (consumed, written) = self.encode_general(&input[i..end], &mut out[o..]);
             i += consumed;
@@ -377,18 +383,26 @@ fn rewritten(prev: u8, b: u8) -> bool {
     (b == b'.' && prev == b'\n') || (b == b'\n' && prev != b'\r')
 }
 
-/// One 32-byte block into `dst` (66 bytes) when at most one of its bytes is
-/// rewritten: none is one 32-byte move; one (a bare LF becoming CRLF, or a dot
-/// starting a line becoming two) is two overlapping 32-byte moves with the
-/// inserted byte between them. `window` is the byte before the block, the block
-/// and the 32 bytes after it. `None` (nothing written) for two or more.
+/// The size of [`BodyEncoder`]'s blocks.
+const BLOCK: usize = 64;
+
+/// Rewritten bytes a block may have for [`fast_block`]; more go the general path
+/// (one 64-byte move per rewrite is cheap for long lines, not for a run of LFs).
+const BLOCK_REWRITES: usize = 8;
+
+/// One 64-byte block into `dst` (192 bytes); returns `(taken, written)`. `window` is
+/// the byte before the block, the block and the 64 bytes after it (129).
 ///
-/// Each byte is compared with the one before it, 32 at a time, in code the
-/// compiler turns into SIMD compares (as [`copy_clean`] does).
+/// Each byte is compared with the one before it, 64 at a time, in code the compiler
+/// turns into SIMD compares (as [`copy_clean`] does). A block with nothing to
+/// rewrite is one move. Otherwise, for each byte to rewrite, in order, the stretch
+/// from the previous one up to it is one 64-byte move (what goes past the stretch is
+/// overwritten by the next), then the inserted byte: CR before a bare LF, a second
+/// dot before a dot starting a line; the byte itself starts the next stretch. After
+/// [`BLOCK_REWRITES`] the block stops where its next rewrite is (taken < 64).
 #[inline(always)]
-fn fast_block(window: &[u8], dst: &mut [u8]) -> Option<usize> {
-    const BLOCK: usize = 32;
-    let (prev, cur) = (window.get(..BLOCK)?, window.get(1..BLOCK + 1)?);
+fn fast_block(window: &[u8; 2 * BLOCK + 1], dst: &mut [u8; 3 * BLOCK]) -> (usize, usize) {
+    let (prev, cur) = (&window[..BLOCK], &window[1..BLOCK + 1]);
     let mut hits = [0u8; BLOCK];
     for k in 0..BLOCK {
         let (p, b) = (prev[k], cur[k]);
@@ -396,27 +410,61 @@ fn fast_block(window: &[u8], dst: &mut [u8]) -> Option<usize> {
         hits[k] = eq(b, b'.') & eq(p, b'\n') | eq(b, b'\n') & !eq(p, b'\r');
     }
     if hits.iter().fold(0, |any, &hit| any | hit) == 0 {
-        dst.get_mut(..BLOCK)?.copy_from_slice(cur);
-        return Some(BLOCK);
+        return if stretch(window, 0, dst, 0) {
+            (BLOCK, BLOCK)
+        } else {
+            (0, 0)
+        };
     }
-    let mut words = [0u64; 4];
-    for (w, chunk) in words.iter_mut().zip(hits.chunks_exact(8)) {
-        *w = u64::from_le_bytes(chunk.try_into().ok()?) & 0x8080_8080_8080_8080;
+    // The flags a word at a time, lowest byte first (no SIMD mask extraction in
+    // portable code: a word's trailing zeros find its first flag).
+    let (mut from, mut o, mut rewrites) = (0, 0, 0);
+    for (k, word) in hits.chunks_exact(8).enumerate() {
+        let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        let mut flags = word & 0x8080_8080_8080_8080;
+        while flags != 0 {
+            let p = k * 8 + flags.trailing_zeros() as usize / 8;
+            if rewrites == BLOCK_REWRITES || !stretch(window, from, dst, o) {
+                // Stop before the byte at `from`, taking back its inserted byte:
+                // the general path rewrites it again.
+                return (from, o - usize::from(rewrites > 0));
+            }
+            o += p - from;
+            let Some(slot) = dst.get_mut(o) else {
+                return (p, o);
+            };
+            *slot = if cur[p] == b'.' { b'.' } else { b'\r' };
+            o += 1;
+            from = p;
+            rewrites += 1;
+            flags &= flags - 1;
+        }
     }
-    // Exactly one: one word with one flag (no popcount: the baseline x86-64 has no
-    // instruction for it).
-    let mut nonzero = words.iter().enumerate().filter(|(_, w)| **w != 0);
-    let (k, &flags) = nonzero.next()?;
-    if nonzero.next().is_some() || flags & (flags - 1) != 0 {
-        return None;
+    if !stretch(window, from, dst, o) {
+        return (from, o - usize::from(rewrites > 0));
     }
-    let p = k * 8 + flags.trailing_zeros() as usize / 8;
-    let inserted = if cur[p] == b'.' { b'.' } else { b'\r' };
-    dst.get_mut(..BLOCK)?.copy_from_slice(cur);
-    dst.get_mut(p + 1..p + 1 + BLOCK)?
-        .copy_from_slice(window.get(1 + p..1 + p + BLOCK)?);
-    dst[p] = inserted;
-    Some(BLOCK + 1)
+    (BLOCK, o + BLOCK - from)
+}
+
+/// For [`fast_block`]: moves the 64 bytes from `from` in the block (at `1 + from` in
+/// `window`) to `to` in `dst`; false if either has not that many.
+#[inline(always)]
+fn stretch(
+    window: &[u8; 2 * BLOCK + 1],
+    from: usize,
+    dst: &mut [u8; 3 * BLOCK],
+    to: usize,
+) -> bool {
+    match (
+        window.get(1 + from..1 + from + BLOCK),
+        dst.get_mut(to..to + BLOCK),
+    ) {
+        (Some(src), Some(d)) => {
+            d.copy_from_slice(src);
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Copies the start of `input` that a [`BodyEncoder`] passes on unchanged into `out`,
