@@ -42,7 +42,7 @@
 mod mailstore;
 
 use std::fs::File;
-use std::io::{Cursor, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -69,12 +69,13 @@ impl Backend for Session {
             ServerEvent::Size { msg } => Answer::Size(self.msg(msg).size),
             ServerEvent::Uid { msg } => Answer::Uid(self.msg(msg).uid.clone().into_bytes()),
             ServerEvent::Retrieve { msg, .. } => match &self.msg(msg).source {
-                Source::Memory(bytes) => {
-                    Answer::Message(Some(Box::new(Cursor::new(bytes.clone()))))
-                }
-                Source::File(path) => {
-                    Answer::Message(File::open(path).ok().map(|f| Box::new(f) as Box<dyn Read>))
-                }
+                Source::Memory(bytes) => Answer::MessageBytes(bytes),
+                // Up to the listed length: the end is known without a read of 0.
+                Source::File(path, len) => Answer::Message(
+                    File::open(path)
+                        .ok()
+                        .map(|f| Box::new(f.take(*len)) as Box<dyn Read>),
+                ),
             },
             ServerEvent::StartTls => Answer::StartTls,
             // Update goes to `update`; the credential checks were answered above.

@@ -128,10 +128,21 @@ fn retr_reply(message: &[u8]) -> Vec<u8> {
     wire
 }
 
-fn best_of_three(port: u16, user: &str, password: &str) -> f64 {
+/// The bytes of the replies to RETR of every message but their status lines: fewer
+/// received means a server sent short (or empty) messages.
+fn expected_bytes(message: &[u8]) -> usize {
+    let wire = retr_reply(message);
+    MESSAGES * (wire.len() - b"+OK message follows\r\n".len())
+}
+
+fn best_of_three(port: u16, user: &str, password: &str, expected: usize) -> f64 {
     (0..3)
         .map(|_| {
             let (bytes, t) = fetch_all(port, user, password, MESSAGES);
+            assert!(
+                bytes >= expected,
+                "{bytes} bytes received, {expected} expected at least"
+            );
             bytes as f64 / t.as_secs_f64() / 1e6
         })
         .fold(0.0, f64::max)
@@ -145,6 +156,7 @@ fn main() {
         .copied()
         .collect();
     let limit_port = memory_server(retr_reply(&message));
+    let expected = expected_bytes(&message);
     let messages = vec![message; MESSAGES];
     // `serve_bench profile BIN`: only BIN, ten rounds, for a profiler.
     let args: Vec<String> = std::env::args().collect();
@@ -157,6 +169,10 @@ fn main() {
             let _server = Running(spawn_server(bin, &dir, port, &["--allow-plaintext-auth"]));
             for _ in 0..10 {
                 let (bytes, t) = fetch_all(port, "bench", "pw", MESSAGES);
+                assert!(
+                    bytes >= expected,
+                    "{bytes} bytes received, {expected} expected"
+                );
                 println!("{bin}: {:.0} MB/s", bytes as f64 / t.as_secs_f64() / 1e6);
             }
             let _ = std::fs::remove_dir_all(&dir);
@@ -164,7 +180,7 @@ fn main() {
         }
     }
     let dovecot = Dovecot::start(&messages);
-    let dovecot_mbs = best_of_three(dovecot.port, DOVECOT_USER, DOVECOT_PASSWORD);
+    let dovecot_mbs = best_of_three(dovecot.port, DOVECOT_USER, DOVECOT_PASSWORD, expected);
     println!("| server | MB/s (best of 3) | × Dovecot |");
     println!("|---|---|---|");
     println!("| Dovecot {} | {dovecot_mbs:.0} | 1.0 |", dovecot_version());
@@ -174,11 +190,11 @@ fn main() {
         std::fs::write(dir.join("users"), "bench:pw\n").unwrap();
         let port = free_port();
         let _server = Running(spawn_server(bin, &dir, port, &["--allow-plaintext-auth"]));
-        let mbs = best_of_three(port, "bench", "pw");
+        let mbs = best_of_three(port, "bench", "pw", expected);
         println!("| {bin} | {mbs:.0} | {:.1} |", mbs / dovecot_mbs);
         let _ = std::fs::remove_dir_all(&dir);
     }
-    let limit = best_of_three(limit_port, "bench", "pw");
+    let limit = best_of_three(limit_port, "bench", "pw", expected);
     println!(
         "| limit: the replies from memory, 64 KiB writes | {limit:.0} | {:.1} |",
         limit / dovecot_mbs

@@ -50,7 +50,7 @@ impl AsyncBackend for Session {
                     // tokio reads files on its blocking pool, a round trip per call: a
                     // message up to 1 MiB is opened and read in one (most mail), a
                     // larger one streamed in large reads (pages touched only as used).
-                    Source::File(path) if self.msg(msg).size <= WHOLE_FILE => {
+                    Source::File(path, _) if self.msg(msg).size <= WHOLE_FILE => {
                         let path = path.clone();
                         tokio::task::spawn_blocking(move || std::fs::read(path))
                             .await
@@ -58,7 +58,7 @@ impl AsyncBackend for Session {
                             .and_then(Result::ok)
                             .map(|bytes| Box::pin(Cursor::new(bytes)) as MessageReader)
                     }
-                    Source::File(path) => tokio::fs::File::open(path)
+                    Source::File(path, _) => tokio::fs::File::open(path)
                         .await
                         .ok()
                         .map(|f| Box::pin(tokio::io::BufReader::with_capacity(256 * 1024, f)) as _),

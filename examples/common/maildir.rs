@@ -17,6 +17,8 @@ pub struct Entry {
     /// The Maildir unique name (file name up to `:`), usable as a POP3 UID when it
     /// is 1–70 octets of 0x21–0x7E; otherwise a hash of it.
     pub uid: String,
+    /// The file's length when listed (Maildir files do not change once delivered).
+    pub len: u64,
 }
 
 /// Creates `dir/{tmp,new,cur}` if missing.
@@ -55,13 +57,15 @@ pub fn list(dir: &Path) -> io::Result<Vec<Entry>> {
             if name.starts_with('.') || !e.file_type()?.is_file() {
                 continue;
             }
-            let mtime = e.metadata()?.modified().unwrap_or(UNIX_EPOCH);
+            let meta = e.metadata()?;
+            let mtime = meta.modified().unwrap_or(UNIX_EPOCH);
             entries.push((
                 mtime,
                 name.clone(),
                 Entry {
                     path: e.path(),
                     uid: uid_of(&name),
+                    len: meta.len(),
                 },
             ));
         }

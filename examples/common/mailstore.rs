@@ -30,7 +30,8 @@ pub const DEMO: [&[u8]; 3] = [
 #[derive(Clone)]
 pub enum Source {
     Memory(Arc<[u8]>),
-    File(PathBuf),
+    /// A Maildir file and its length when the maildrop was opened.
+    File(PathBuf, u64),
 }
 
 #[derive(Clone)]
@@ -275,7 +276,7 @@ impl Session {
                     out.push(Msg {
                         uid: e.uid,
                         size,
-                        source: Source::File(e.path),
+                        source: Source::File(e.path, e.len),
                     });
                 }
                 out
@@ -453,7 +454,7 @@ impl Session {
         let mut all = true;
         let gone: HashSet<&str> = deleted.iter().map(|n| self.msg(*n).uid.as_str()).collect();
         for n in deleted {
-            if let Source::File(path) = &self.msg(*n).source {
+            if let Source::File(path, _) = &self.msg(*n).source {
                 self.shared.sizes.lock().unwrap().remove(path);
                 if let Err(e) = std::fs::remove_file(path) {
                     eprintln!("pop3d: cannot remove {}: {e}", path.display());

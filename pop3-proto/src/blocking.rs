@@ -255,6 +255,9 @@ pub enum Answer<'a> {
     Uid(Vec<u8>),
     /// For Retrieve: the message bytes, streamed (`None`: unreadable).
     Message(Option<Box<dyn Read + 'a>>),
+    /// For Retrieve: the message, already in memory (a demo mailbox, a message read
+    /// ahead); encoded from there, without a copy into a read buffer first.
+    MessageBytes(&'a [u8]),
     /// For StartTls (the adapter runs the handshake).
     StartTls,
 }
@@ -275,8 +278,10 @@ pub trait Backend {
 
 /// A [`Server`] session over a blocking stream: the [`ServerDriver`] loop with a
 /// receive buffer of [`ServerConfig::max_sasl_line`](crate::server::ServerConfig::max_sasl_line)
-/// (24 KiB by default, at least 8 KiB: a SASL line fits whole) and 64 KiB of
-/// transmit buffer (message bodies leave in writes of that size).
+/// (24 KiB by default, at least 8 KiB: a SASL line fits whole) and 128 KiB of
+/// transmit buffer: the replies to pipelined RETRs collect there until half of it
+/// is pending ([`ServerDriver::set_write_batch`]), a long message leaves in writes
+/// of its size.
 pub struct ServerConn<S, M: Marks> {
     driver: ServerDriver<M, Vec<u8>, Vec<u8>>,
     stream: S,
@@ -284,6 +289,9 @@ pub struct ServerConn<S, M: Marks> {
     /// (allocated at a RETR or TOP, freed when the session waits for the client).
     chunk: Vec<u8>,
 }
+
+/// The blocking server's transmit buffer (its untouched pages cost no memory).
+const SERVER_TX: usize = 128 * 1024;
 
 /// How much of a message the blocking server reads at a time.
 const READ_CHUNK: usize = 64 * 1024;
@@ -294,8 +302,10 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
     /// after its idle timer; a timeout only makes the adapter check the time).
     pub fn new(stream: S, server: Server<M>) -> Self {
         let rx = server.config().max_sasl_line.max(8 * 1024);
+        let mut driver = ServerDriver::new(server, vec![0; rx], vec![0; SERVER_TX]);
+        driver.set_write_batch(SERVER_TX / 2);
         ServerConn {
-            driver: ServerDriver::new(server, vec![0; rx], vec![0; 64 * 1024]),
+            driver,
             stream,
             chunk: Vec::new(),
         }
@@ -394,6 +404,12 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
             }
             Answer::StartTls => return Err(Error::Server(ServerError::Unexpected)),
             Answer::Message(None) => server.body_failed()?,
+            Answer::MessageBytes(bytes) => {
+                self.encode_piece(bytes)?;
+                if !self.driver.server_ref().is_closed() {
+                    self.driver.server().body_end()?;
+                }
+            }
             Answer::Message(Some(mut reader)) => {
                 if self.chunk.is_empty() {
                     self.chunk = vec![0; READ_CHUNK];
@@ -419,18 +435,24 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
                     return Ok(());
                 }
             };
-            let mut rest = &chunk[..n];
-            while !rest.is_empty() {
-                let taken = self.driver.body(rest)?;
-                if taken == 0 {
-                    // The transmit buffer is full: send it (what poll would say).
-                    self.flush()?;
-                }
-                rest = &rest[taken.min(rest.len())..];
-            }
+            self.encode_piece(&chunk[..n])?;
         }
         if !self.driver.server_ref().is_closed() {
             self.driver.server().body_end()?;
+        }
+        Ok(())
+    }
+
+    /// Encodes `piece` of the message being sent, transmitting whenever the
+    /// transmit buffer is full.
+    fn encode_piece(&mut self, mut piece: &[u8]) -> Result<(), Error> {
+        while !piece.is_empty() && !self.driver.server_ref().body_done() {
+            let taken = self.driver.body(piece)?;
+            if taken == 0 {
+                // The transmit buffer is full: send it (what poll would say).
+                self.flush()?;
+            }
+            piece = &piece[taken.min(piece.len())..];
         }
         Ok(())
     }

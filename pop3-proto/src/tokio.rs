@@ -223,8 +223,10 @@ pub trait AsyncBackend: Send {
 
 /// Serves one session over `stream` to its end: the [`ServerDriver`] loop with a
 /// receive buffer of [`ServerConfig::max_sasl_line`](crate::server::ServerConfig::max_sasl_line)
-/// (24 KiB by default, at least 8 KiB: a SASL line fits whole) and 64 KiB of
-/// transmit buffer (message bodies leave in writes of that size). `backend.closed()` is called however the session ends, also when this
+/// (24 KiB by default, at least 8 KiB: a SASL line fits whole) and 128 KiB of
+/// transmit buffer: the replies to pipelined RETRs collect there until half of it
+/// is pending ([`ServerDriver::set_write_batch`]), a long message leaves in writes
+/// of its size. `backend.closed()` is called however the session ends, also when this
 /// future is dropped (a task aborted, a timeout around it).
 pub async fn serve<S, M, B>(stream: S, server: Server<M>, backend: &mut B) -> Result<(), Error>
 where
@@ -233,8 +235,10 @@ where
     B: AsyncBackend,
 {
     let rx = server.config().max_sasl_line.max(8 * 1024);
+    let mut driver = ServerDriver::new(server, vec![0; rx], vec![0; SERVER_TX]);
+    driver.set_write_batch(SERVER_TX / 2);
     let mut conn = ServerConn {
-        driver: ServerDriver::new(server, vec![0; rx], vec![0; 64 * 1024]),
+        driver,
         stream,
         chunk: Vec::new(),
     };
@@ -258,6 +262,9 @@ struct ServerConn<S, M: Marks> {
     /// (allocated at a RETR or TOP, freed when the session waits for the client).
     chunk: Vec<u8>,
 }
+
+/// The tokio server's transmit buffer (its untouched pages cost no memory).
+const SERVER_TX: usize = 128 * 1024;
 
 /// How much of a message the tokio server reads at a time.
 const READ_CHUNK: usize = 64 * 1024;

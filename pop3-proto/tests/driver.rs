@@ -160,6 +160,44 @@ fn message_bodies_leave_in_writes_of_the_buffer_size() {
     assert!(s.writes[..writes - 1].iter().all(|w| w.len() > 60 * 1024));
 }
 
+/// With a write batch, the replies to pipelined RETRs leave in one write (not one
+/// per message), byte for byte what the server sends without one; a reply is still
+/// sent before the server asks for input (the client's partial next line) and before
+/// any other event (QUIT's update) is handed out.
+#[test]
+fn pipelined_messages_share_a_write_with_a_write_batch() {
+    let login = |batch: usize| {
+        let mut s = Served::new(App::demo(), 4096);
+        s.driver.set_write_batch(batch);
+        s.run();
+        s.command(b"USER alice\r\n");
+        s.command(b"PASS wonder land\r\n");
+        s.writes.clear();
+        s
+    };
+    let (mut batched, mut unbatched) = (login(2048), login(0));
+    let pipeline = b"RETR 1\r\nRETR 2\r\nRETR 3\r\nNOOP\r\nRE";
+    let sent = batched.command(pipeline);
+    assert_eq!(sent, unbatched.command(pipeline));
+    assert!(sent.starts_with("+OK Message follows\r\nSubject: one\r\n"));
+    assert!(sent.ends_with(".\r\n+OK\r\n"));
+    assert_eq!(batched.writes.len(), 1);
+    assert_eq!(unbatched.writes.len(), 4);
+
+    // RETR then QUIT: the message is transmitted before the update event.
+    let mut s = login(2048);
+    s.driver.input()[..14].copy_from_slice(b"RETR 1\r\nQUIT\r\n");
+    s.driver.received(14);
+    assert_eq!(s.driver.poll(T0).unwrap(), Poll::Event);
+    s.answer();
+    assert_eq!(s.driver.poll(T0).unwrap(), Poll::Transmit);
+    assert!(s.driver.transmit().ends_with(b"\r\n.\r\n"));
+    let n = s.driver.transmit().len();
+    s.driver.transmitted(n);
+    assert_eq!(s.driver.poll(T0).unwrap(), Poll::Event);
+    assert_eq!(s.driver.event(), Some(ServerEvent::Update));
+}
+
 /// A scripted server for the client driver: the replies to each command, in order.
 fn client_loop(
     driver: &mut ClientDriver<Vec<u8>, [u8; 512]>,
