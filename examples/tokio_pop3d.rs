@@ -13,15 +13,12 @@
 #[path = "common/mailstore.rs"]
 mod mailstore;
 
-use std::io::Cursor;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use mailstore::{Check, Session, Setup, Source};
 use pop3_proto::server::{Server, ServerConfig, ServerEvent, Tls};
-use pop3_proto::tokio::{
-    serve, AsyncAnswer, AsyncBackend, AsyncStartTls, MessageReader, TokioStream,
-};
+use pop3_proto::tokio::{serve, AsyncAnswer, AsyncBackend, AsyncStartTls, TokioStream};
 use tokio::io::AsyncWriteExt;
 
 /// Messages up to this size are read from disk in one call on tokio's blocking pool.
@@ -43,26 +40,24 @@ impl AsyncBackend for Session {
             ServerEvent::Size { msg } => AsyncAnswer::Size(self.msg(msg).size),
             ServerEvent::Uid { msg } => AsyncAnswer::Uid(self.msg(msg).uid.clone().into_bytes()),
             ServerEvent::Retrieve { msg, .. } => {
-                AsyncAnswer::Message(match &self.msg(msg).source {
-                    Source::Memory(bytes) => {
-                        Some(Box::pin(Cursor::new(bytes.clone())) as MessageReader)
-                    }
+                match &self.msg(msg).source {
+                    Source::Memory(bytes) => AsyncAnswer::MessageBytes(Box::new(bytes.clone())),
                     // tokio reads files on its blocking pool, a round trip per call: a
                     // message up to 1 MiB is opened and read in one (most mail), a
                     // larger one streamed in large reads (pages touched only as used).
                     Source::File(path, _) if self.msg(msg).size <= WHOLE_FILE => {
                         let path = path.clone();
-                        tokio::task::spawn_blocking(move || std::fs::read(path))
-                            .await
-                            .ok()
-                            .and_then(Result::ok)
-                            .map(|bytes| Box::pin(Cursor::new(bytes)) as MessageReader)
+                        match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
+                            Ok(Ok(bytes)) => AsyncAnswer::MessageBytes(Box::new(bytes)),
+                            _ => AsyncAnswer::Message(None),
+                        }
                     }
-                    Source::File(path, _) => tokio::fs::File::open(path)
-                        .await
-                        .ok()
-                        .map(|f| Box::pin(tokio::io::BufReader::with_capacity(256 * 1024, f)) as _),
-                })
+                    Source::File(path, _) => {
+                        AsyncAnswer::Message(tokio::fs::File::open(path).await.ok().map(|f| {
+                            Box::pin(tokio::io::BufReader::with_capacity(256 * 1024, f)) as _
+                        }))
+                    }
+                }
             }
             _ => AsyncAnswer::Verdict(false), // the credential checks: answered above
         }

@@ -204,6 +204,9 @@ pub enum AsyncAnswer {
     Uid(Vec<u8>),
     /// For Retrieve: the message bytes, as stored (`None`: unreadable).
     Message(Option<MessageReader>),
+    /// For Retrieve: the message, already in memory (a `Vec<u8>` read whole, an
+    /// `Arc<[u8]>`); encoded from there, without a copy into a read buffer first.
+    MessageBytes(Box<dyn AsRef<[u8]> + Send>),
 }
 
 /// What an async POP3 server application provides: answers to the server's
@@ -358,6 +361,12 @@ where
             AsyncAnswer::Size(size) => server.answer_size(size)?,
             AsyncAnswer::Uid(uid) => server.answer_uid(&uid)?,
             AsyncAnswer::Message(None) => server.body_failed()?,
+            AsyncAnswer::MessageBytes(bytes) => {
+                self.encode_piece((*bytes).as_ref()).await?;
+                if !self.driver.server_ref().is_closed() {
+                    self.driver.server().body_end()?;
+                }
+            }
             AsyncAnswer::Message(Some(mut reader)) => {
                 if self.chunk.is_empty() {
                     self.chunk = vec![0; READ_CHUNK];
@@ -387,18 +396,24 @@ where
                     return Ok(());
                 }
             };
-            let mut rest = &chunk[..n];
-            while !rest.is_empty() {
-                let taken = self.driver.body(rest)?;
-                if taken == 0 {
-                    // The transmit buffer is full: send it (what poll would say).
-                    self.flush().await?;
-                }
-                rest = &rest[taken.min(rest.len())..];
-            }
+            self.encode_piece(&chunk[..n]).await?;
         }
         if !self.driver.server_ref().is_closed() {
             self.driver.server().body_end()?;
+        }
+        Ok(())
+    }
+
+    /// Encodes `piece` of the message being sent, transmitting whenever the
+    /// transmit buffer is full.
+    async fn encode_piece(&mut self, mut piece: &[u8]) -> Result<(), Error> {
+        while !piece.is_empty() && !self.driver.server_ref().body_done() {
+            let taken = self.driver.body(piece)?;
+            if taken == 0 {
+                // The transmit buffer is full: send it (what poll would say).
+                self.flush().await?;
+            }
+            piece = &piece[taken.min(piece.len())..];
         }
         Ok(())
     }
