@@ -16,6 +16,10 @@
 //! nothing can be decoded, so a loop that follows the rule can never wait for the
 //! peer while owing it bytes (the deadlock of a lock-step client whose listing end
 //! was never flushed cannot happen), and never misses an event.
+//! One opt-in exception: a server driver with a write batch
+//! ([`ServerDriver::set_write_batch`]) hands out the event of a pipelined RETR or TOP
+//! before the bytes already pending, until the batch is full; it still transmits
+//! them before asking for input or handing out any other event.
 //!
 //! One client event asks something back: [`ClientEvent::NeedCredentials`], when a
 //! line that carries the login's credentials is due (USER, PASS, APOP, AUTH, the
