@@ -69,6 +69,14 @@ where
         self.tx.pending().len() < self.batch && !self.server.has_transmit()
     }
 
+    /// Pending output may wait while the next command is read: it may defer, the
+    /// session is open, and no event was handed out (a batch grows only by the next
+    /// command's message; an event already out is transmitted for first, as without
+    /// batching).
+    fn batch_grows(&self) -> bool {
+        self.may_defer() && !self.server.is_closed() && self.event().is_none()
+    }
+
     /// The state machine, to answer its events (`answer_*`) and read its state.
     pub fn server(&mut self) -> &mut Server<M> {
         &mut self.server
@@ -103,10 +111,8 @@ where
             }
             let n = self.server.poll_transmit(self.tx.spare());
             self.tx.commit(n);
-            // A batch may grow only by the next command's message (an event
-            // already handed out is transmitted for first, as without batching).
-            let batched = self.may_defer() && !self.server.is_closed() && self.event().is_none();
-            if !self.tx.pending().is_empty() && !batched {
+            // (The event is looked up only with bytes pending, not at every turn.)
+            if !self.tx.pending().is_empty() && !self.batch_grows() {
                 return Ok(Poll::Transmit);
             }
             if self.server.is_closed() {
