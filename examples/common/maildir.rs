@@ -19,6 +19,8 @@ pub struct Entry {
     pub uid: String,
     /// The file's length when listed (Maildir files do not change once delivered).
     pub len: u64,
+    /// Its modification time when listed (`None` where the platform has none).
+    pub modified: Option<SystemTime>,
 }
 
 /// Creates `dir/{tmp,new,cur}` if missing.
@@ -58,14 +60,15 @@ pub fn list(dir: &Path) -> io::Result<Vec<Entry>> {
                 continue;
             }
             let meta = e.metadata()?;
-            let mtime = meta.modified().unwrap_or(UNIX_EPOCH);
+            let modified = meta.modified().ok();
             entries.push((
-                mtime,
+                modified.unwrap_or(UNIX_EPOCH),
                 name.clone(),
                 Entry {
                     path: e.path(),
                     uid: uid_of(&name),
                     len: meta.len(),
+                    modified,
                 },
             ));
         }

@@ -53,14 +53,15 @@ fn wire_size_in_name(path: &std::path::Path) -> Option<u64> {
 impl Shared {
     /// A message's wire size without reading it where possible: from its name's
     /// `,W=` field, else from what this process computed before for the same file
-    /// (length and modification time unchanged), else by reading it once. Login
-    /// time then depends on the number of messages, not on their size.
-    fn wire_size(&self, path: &std::path::Path) -> io::Result<u64> {
+    /// (length and modification time unchanged, as the listing found them), else by
+    /// reading it once. Login time then depends on the number of messages, not on
+    /// their size.
+    fn wire_size(&self, e: &maildir::Entry) -> io::Result<u64> {
+        let path = &e.path;
         if let Some(size) = wire_size_in_name(path) {
             return Ok(size);
         }
-        let meta = std::fs::metadata(path)?;
-        let key = (meta.len(), meta.modified().ok());
+        let key = (e.len, e.modified);
         if let Some((k, size)) = self.sizes.lock().unwrap().get(path) {
             if *k == key {
                 return Ok(*size);
@@ -272,7 +273,7 @@ impl Session {
                 let dir = root.join(user);
                 let mut out = Vec::new();
                 for e in maildir::list(&dir)? {
-                    let size = self.shared.wire_size(&e.path)?;
+                    let size = self.shared.wire_size(&e)?;
                     out.push(Msg {
                         uid: e.uid,
                         size,

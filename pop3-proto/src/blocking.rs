@@ -255,8 +255,8 @@ pub enum Answer<'a> {
     Uid(Vec<u8>),
     /// For Retrieve: the message bytes, streamed (`None`: unreadable).
     Message(Option<Box<dyn Read + 'a>>),
-    /// For Retrieve: the message, already in memory (a demo mailbox, a message read
-    /// ahead); encoded from there, without a copy into a read buffer first.
+    /// For Retrieve: the message, already in memory (a demo mailbox, a store that
+    /// keeps messages); encoded from there, without a copy into a read buffer first.
     MessageBytes(&'a [u8]),
     /// For StartTls (the adapter runs the handshake).
     StartTls,
