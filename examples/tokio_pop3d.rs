@@ -13,6 +13,7 @@
 #[path = "common/mailstore.rs"]
 mod mailstore;
 
+use std::io::Read;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -21,8 +22,16 @@ use pop3_proto::server::{Server, ServerConfig, ServerEvent, Tls};
 use pop3_proto::tokio::{serve, AsyncAnswer, AsyncBackend, AsyncStartTls, TokioStream};
 use tokio::io::AsyncWriteExt;
 
-/// Messages up to this size are read from disk in one call on tokio's blocking pool.
+/// Messages up to this size are read from disk whole, in one call.
 const WHOLE_FILE: u64 = 1024 * 1024;
+
+/// The file at `path` up to the `len` bytes the listing saw: open, one read, close
+/// (`std::fs::read` would also ask the file's size and read once more to find its end).
+fn read_whole(path: &std::path::Path, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(len as usize);
+    std::fs::File::open(path)?.take(len).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
 
 impl AsyncBackend for Session {
     async fn answer(&mut self, event: ServerEvent<'_>) -> AsyncAnswer {
@@ -42,16 +51,20 @@ impl AsyncBackend for Session {
             ServerEvent::Retrieve { msg, .. } => {
                 match &self.msg(msg).source {
                     Source::Memory(bytes) => AsyncAnswer::MessageBytes(Box::new(bytes.clone())),
-                    // tokio reads files on its blocking pool, a round trip per call: a
-                    // message up to 1 MiB is opened and read in one (most mail), a
-                    // larger one streamed in large reads (pages touched only as used).
-                    Source::File(path, _) if self.msg(msg).size <= WHOLE_FILE => {
-                        let path = path.clone();
-                        match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
-                            Ok(Ok(bytes)) => AsyncAnswer::MessageBytes(Box::new(bytes)),
-                            _ => AsyncAnswer::Message(None),
+                    // A message up to 1 MiB (most mail) is read whole right here, in
+                    // `block_in_place`: the runtime hands this worker's other tasks to
+                    // another thread for the time of the read. A round trip to the
+                    // blocking pool (`spawn_blocking`) per message costs more than
+                    // reading it from the page cache: serve_bench 1,600 MB/s that way,
+                    // 2,250 reading the next message ahead there, 2,550 here.
+                    Source::File(path, len) if self.msg(msg).size <= WHOLE_FILE => {
+                        match tokio::task::block_in_place(|| read_whole(path, *len)) {
+                            Ok(bytes) => AsyncAnswer::MessageBytes(Box::new(bytes)),
+                            Err(_) => AsyncAnswer::Message(None),
                         }
                     }
+                    // A larger one is streamed in large reads (pages touched only as
+                    // used), on the blocking pool.
                     Source::File(path, _) => {
                         AsyncAnswer::Message(tokio::fs::File::open(path).await.ok().map(|f| {
                             Box::pin(tokio::io::BufReader::with_capacity(256 * 1024, f)) as _
