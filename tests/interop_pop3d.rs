@@ -158,6 +158,62 @@ p.quit()
     assert_eq!(got, messages());
 }
 
+/// Message files the page cache does not hold are served whole and intact (a
+/// tokio_pop3d read in the task finds them missing and goes to the blocking pool):
+/// after login the client evicts every file from the page cache, checks with
+/// `RWF_NOWAIT` that they are gone, and fetches them.
+fn serves_files_the_page_cache_does_not_hold(bin: &str) {
+    require("python3");
+    let mut sent = messages();
+    sent.push(b"Subject: 200 KB\n\n".repeat(12_000));
+    let p = start_server(bin, &sent, &["--allow-plaintext-auth"]);
+    let out_dir = temp_dir("poplib-cold");
+    let script = r#"
+import glob, os, poplib, sys
+poplib._MAXLINE = 1 << 20
+port, out, maildir = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+p = poplib.POP3('127.0.0.1', port, timeout=20)
+p.user('carol')
+p.pass_('pw of carol')
+n, _ = p.stat()
+cold = 0
+for path in glob.glob(maildir + "/*/*"):
+    fd = os.open(path, os.O_RDONLY)
+    os.fsync(fd)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    try:
+        os.preadv(fd, [bytearray(1)], 0, os.RWF_NOWAIT)
+    except BlockingIOError:
+        cold += 1
+    os.close(fd)
+print(cold)
+for i in range(1, n + 1):
+    lines = p.retr(i)[1]
+    with open(f"{out}/{i}", "wb") as f:
+        f.write(b"\n".join(lines) + b"\n")
+p.quit()
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(p.port.to_string())
+        .arg(&out_dir)
+        .arg(&p.maildir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cold = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(cold.trim(), sent.len().to_string(), "files evicted");
+    let got: Vec<Vec<u8>> = (1..=sent.len())
+        .map(|i| fs::read(out_dir.join(i.to_string())).unwrap())
+        .collect();
+    assert_eq!(got, sent);
+}
+
 /// Our own client library against pop3d: the maildrop lock, UPDATE only at QUIT,
 /// and UIDs stable across sessions.
 fn pop3d_locks_and_deletes_only_at_quit(bin: &str) {
@@ -297,6 +353,7 @@ for_both_servers!(
     curl_fetches_every_message_identically,
     mpop_fetches_every_message_identically,
     python_poplib_fetches_every_message_identically,
+    serves_files_the_page_cache_does_not_hold,
     pop3d_locks_and_deletes_only_at_quit,
     pop3d_serves_stls_and_pop3s,
 );
