@@ -41,7 +41,6 @@
 #[path = "common/mailstore.rs"]
 mod mailstore;
 
-use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
@@ -70,11 +69,10 @@ impl Backend for Session {
             ServerEvent::Uid { msg } => Answer::Uid(self.msg(msg).uid.clone().into_bytes()),
             ServerEvent::Retrieve { msg, .. } => match &self.msg(msg).source {
                 Source::Memory(bytes) => Answer::MessageBytes(bytes),
-                // Up to the listed length: the end is known without a read of 0.
                 Source::File(path, len) => Answer::Message(
-                    File::open(path)
+                    mailstore::open_listed(path, *len)
                         .ok()
-                        .map(|f| Box::new(f.take(*len)) as Box<dyn Read>),
+                        .map(|f| Box::new(f) as Box<dyn Read>),
                 ),
             },
             ServerEvent::StartTls => Answer::StartTls,

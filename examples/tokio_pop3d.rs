@@ -29,9 +29,7 @@ const WHOLE_FILE: u64 = 1024 * 1024;
 /// read, close (`std::fs::read` would also ask the size and read once more for the end).
 fn read_whole(path: &std::path::Path, len: u64) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(len as usize);
-    std::fs::File::open(path)?
-        .take(len)
-        .read_to_end(&mut bytes)?;
+    mailstore::open_listed(path, len)?.read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 

@@ -26,6 +26,13 @@ pub const DEMO: [&[u8]; 3] = [
     b"From: Bob <bob@example.org>\nTo: demo@example.org\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\nGr\xc3\xbc\xc3\x9fe aus dem Speicher.\n",
 ];
 
+/// Message file `path` for serving, read no further than the `len` bytes the listing
+/// recorded: a file that grew since is served as listed, and its end is known
+/// without a read of 0.
+pub fn open_listed(path: &std::path::Path, len: u64) -> io::Result<io::Take<File>> {
+    Ok(File::open(path)?.take(len))
+}
+
 /// A message a session can serve.
 #[derive(Clone)]
 pub enum Source {
