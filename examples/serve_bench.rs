@@ -56,7 +56,10 @@ fn fetch_all(port: u16, user: &str, password: &str, n: usize) -> (usize, Duratio
         carry.extend_from_slice(&buf[k.saturating_sub(4)..k]);
     }
     let elapsed = started.elapsed();
-    let _ = w.write_all(b"QUIT\r\n");
+    // Wait for QUIT's answer: the next round's login would find the mailbox locked.
+    w.write_all(b"QUIT\r\n").unwrap();
+    let mut rest = Vec::new();
+    let _ = r.read_to_end(&mut rest);
     (total, elapsed)
 }
 
@@ -158,16 +161,18 @@ fn main() {
     let limit_port = memory_server(retr_reply(&message));
     let expected = expected_bytes(&message);
     let messages = vec![message; MESSAGES];
-    // `serve_bench profile BIN`: only BIN, ten rounds, for a profiler.
+    // `serve_bench profile BIN [ROUNDS]`: only BIN, ten rounds (or ROUNDS), for a
+    // profiler.
     let args: Vec<String> = std::env::args().collect();
-    if let [_, mode, bin] = &args[..] {
+    if let [_, mode, bin, rest @ ..] = &args[..] {
         if mode == "profile" {
+            let rounds = rest.first().and_then(|r| r.parse().ok()).unwrap_or(10);
             let dir = temp_dir("serve-bench");
             fill_maildir(&dir.join("root/bench"), &messages);
             std::fs::write(dir.join("users"), "bench:pw\n").unwrap();
             let port = free_port();
             let _server = Running(spawn_server(bin, &dir, port, &["--allow-plaintext-auth"]));
-            for _ in 0..10 {
+            for _ in 0..rounds {
                 let (bytes, t) = fetch_all(port, "bench", "pw", MESSAGES);
                 assert!(
                     bytes >= expected,
