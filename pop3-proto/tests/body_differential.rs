@@ -2,8 +2,10 @@
 //! here verbatim as the reference: for arbitrary bytes split at arbitrary points, and
 //! for arbitrary output buffer sizes, both give the same results call for call (bytes
 //! consumed, chunks and where they are borrowed from, bytes written) and end in the
-//! same internal state (compared through `Debug`).
+//! same internal state (compared through `Debug`). And a message's wire size counted
+//! in pieces is that of the whole.
 
+use pop3_proto::codec::body::{wire_size, WireSize};
 use pop3_proto::{BareLf, BodyChunk, BodyDecoder, BodyEncoder};
 use proptest::prelude::*;
 
@@ -360,5 +362,35 @@ proptest! {
         let n = new.finish(&mut out_new).unwrap();
         let m = old.finish(&mut out_old).unwrap();
         prop_assert_eq!(&out_new[..n], &out_old[..m]);
+    }
+
+    /// Sizing: a message's wire size counted in pieces is its size counted whole, and
+    /// both are its length with every bare LF made CRLF and the line end it lacks.
+    #[test]
+    fn wire_size_in_pieces_is_the_size_of_the_whole(
+        raw in bytes(),
+        pieces in prop::collection::vec(1usize..100, 1..8),
+    ) {
+        let whole = wire_size(&raw);
+        let mut counted = WireSize::new();
+        let (mut offset, mut piece) = (0, pieces.iter().cycle());
+        while offset < raw.len() {
+            let end = (offset + *piece.next().unwrap()).min(raw.len());
+            // An empty piece changes nothing.
+            counted.add(&[]);
+            counted.add(&raw[offset..end]);
+            offset = end;
+        }
+        prop_assert_eq!(counted.total(), whole);
+        let mut crlf = 0u64;
+        for (i, &b) in raw.iter().enumerate() {
+            crlf += 1 + u64::from(b == b'\n' && (i == 0 || raw[i - 1] != b'\r'));
+        }
+        let end = match raw.last() {
+            None | Some(b'\n') => 0,
+            Some(b'\r') => 1,
+            Some(_) => 2,
+        };
+        prop_assert_eq!(whole, crlf + end);
     }
 }

@@ -550,17 +550,60 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
 
 /// The size a message has on the wire once line ends are CRLF (what `LIST` must
 /// report): stuffing excluded, the line end [`BodyEncoder::finish`] adds included.
+/// For a message read in pieces, [`WireSize`] gives the same without holding it.
 pub fn wire_size(message: &[u8]) -> u64 {
-    let mut size = message.len() as u64;
-    for lf in memchr::memchr_iter(b'\n', message) {
-        if lf == 0 || message[lf - 1] != b'\r' {
-            size += 1;
+    let mut size = WireSize::new();
+    size.add(message);
+    size.total()
+}
+
+/// [`wire_size`] of a message that arrives in pieces (a file read a buffer at a
+/// time), so that sizing a message takes a buffer's memory, not the message's: give
+/// [`add`](Self::add) every piece in order, then read [`total`](Self::total).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WireSize {
+    /// Bytes so far, plus one per bare LF so far.
+    size: u64,
+    /// The last byte so far (`None` before the first): whether an LF at the start of
+    /// the next piece is bare, and what the message's end needs.
+    last: Option<u8>,
+}
+
+impl WireSize {
+    /// Nothing counted yet (an empty message: 0).
+    pub const fn new() -> Self {
+        WireSize {
+            size: 0,
+            last: None,
         }
     }
-    match message.last() {
-        None | Some(b'\n') => {}
-        Some(b'\r') => size += 1,
-        Some(_) => size += 2,
+
+    /// Counts the next `piece` of the message.
+    pub fn add(&mut self, piece: &[u8]) {
+        let Some(&last) = piece.last() else {
+            return;
+        };
+        self.size += piece.len() as u64;
+        for lf in memchr::memchr_iter(b'\n', piece) {
+            let before = match lf {
+                0 => self.last,
+                _ => Some(piece[lf - 1]),
+            };
+            if before != Some(b'\r') {
+                self.size += 1;
+            }
+        }
+        self.last = Some(last);
     }
-    size
+
+    /// The wire size of everything added, with the line end the message lacks, if
+    /// any (CRLF, or LF after a final CR).
+    pub fn total(&self) -> u64 {
+        self.size
+            + match self.last {
+                None | Some(b'\n') => 0,
+                Some(b'\r') => 1,
+                Some(_) => 2,
+            }
+    }
 }
