@@ -3,7 +3,8 @@
 //! trickled TLS handshake is cut, connection caps turn clients away with
 //! `-ERR [SYS/TEMP]`, running out of descriptors neither spins nor floods the log, a
 //! failed mailbox open does not strand its lock, users-file names cannot point
-//! outside the Maildir root, and password guessing against one user name stops
+//! outside the Maildir root, login neither reads a message whose name has its size
+//! nor holds a whole one in memory, and password guessing against one user name stops
 //! after a few failures, whatever the connection or address. Every test is bounded
 //! in time.
 
@@ -437,6 +438,43 @@ fn login_reads_no_message_whose_name_has_its_size() {
             "{bin}"
         );
         assert_eq!(c.cmd("LIST 1"), "+OK 1 16\r\n", "{bin}");
+    });
+}
+
+/// Login memory does not grow with message sizes either: a 256 MiB message whose
+/// name has no `,W=` is sized at login a buffer at a time, and the server's peak
+/// resident memory stays under 64 MiB (the old servers read such a file whole into
+/// memory: 256 MiB and more at each login). The size is exact: the message's two
+/// bare LFs become CRLF, and its last line gets the CRLF it lacks.
+#[cfg(target_os = "linux")]
+#[test]
+fn login_sizes_a_large_message_in_bounded_memory() {
+    both(|bin| {
+        const LEN: u64 = 256 << 20;
+        let dir = temp_dir("wire-size-memory");
+        fill_maildir(&dir.join("root/alice"), &[]);
+        let file = fs::File::create(dir.join("root/alice/new/1600000000.M0P1.test")).unwrap();
+        (&file).write_all(b"Subject: big\n\n").unwrap();
+        // The rest a hole: zeros, read from no disk.
+        file.set_len(LEN).unwrap();
+        let (server, port) = start(bin, &dir, "alice:pw\n", &[]);
+        let mut c = Client::connect(port);
+        c.line();
+        let octets = LEN + 4;
+        assert_eq!(
+            c.login("alice", "pw"),
+            format!("+OK Logged in, 1 messages ({octets} octets)\r\n"),
+            "{bin}"
+        );
+        let status = fs::read_to_string(format!("/proc/{}/status", server.0.id())).unwrap();
+        let peak_kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap();
+        assert!(peak_kib < 64 * 1024, "{bin}: peak resident {peak_kib} KiB");
+        drop((c, server));
+        let _ = fs::remove_dir_all(&dir);
     });
 }
 

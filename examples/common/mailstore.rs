@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pop3_proto::codec::body::wire_size;
+use pop3_proto::codec::body::{wire_size, WireSize};
 use pop3_proto::sasl::cram::CramMd5Context;
 use pop3_proto::sasl::scram::{Hash, ScramVerifier};
 use pop3_proto::sasl::SaslMechanism;
@@ -61,8 +61,9 @@ impl Shared {
     /// A message's wire size without reading it where possible: from its name's
     /// `,W=` field, else from what this process computed before for the same file
     /// (length and modification time unchanged, as the listing found them), else by
-    /// reading it once. Login time then depends on the number of messages, not on
-    /// their size.
+    /// reading it once, 64 KiB at a time and no further than the listed length.
+    /// Login time then depends on the number of messages, not on their size, and
+    /// login memory on neither.
     fn wire_size(&self, e: &maildir::Entry) -> io::Result<u64> {
         let path = &e.path;
         if let Some(size) = wire_size_in_name(path) {
@@ -74,7 +75,18 @@ impl Shared {
                 return Ok(*size);
             }
         }
-        let size = wire_size(&std::fs::read(path)?);
+        let mut file = open_listed(path, e.len)?;
+        let room = usize::try_from(e.len).unwrap_or(usize::MAX).min(64 * 1024);
+        let (mut size, mut buf) = (WireSize::new(), vec![0; room]);
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => size.add(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let size = size.total();
         self.sizes
             .lock()
             .unwrap()
