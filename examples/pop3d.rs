@@ -69,8 +69,9 @@ impl Backend for Session {
             ServerEvent::Uid { msg } => Answer::Uid(self.msg(msg).uid.clone().into_bytes()),
             ServerEvent::Retrieve { msg, .. } => match &self.msg(msg).source {
                 Source::Memory(bytes) => Answer::MessageBytes(bytes),
-                Source::File(path, len) => Answer::Message(
-                    mailstore::open_listed(path, *len)
+                Source::File(file) => Answer::Message(
+                    file.open_listed()
+                        .map_err(|e| eprintln!("pop3d: {}: {e}", file.path().display()))
                         .ok()
                         .map(|f| Box::new(f) as Box<dyn Read>),
                 ),

@@ -17,6 +17,7 @@ use std::io::Read;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use mailstore::maildrop::MsgFile;
 use mailstore::{Check, Session, Setup, Source};
 use pop3_proto::server::{Server, ServerConfig, ServerEvent, Tls};
 use pop3_proto::tokio::{serve, AsyncAnswer, AsyncBackend, AsyncStartTls, TokioStream};
@@ -25,23 +26,22 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Messages up to this size are read from disk whole, in one call.
 const WHOLE_FILE: u64 = 1024 * 1024;
 
-/// The file at `path` up to the `len` bytes the listing saw, blocking: open, one
-/// read, close (`std::fs::read` would also ask the size and read once more for the end).
-fn read_whole(path: &std::path::Path, len: u64) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(len as usize);
-    mailstore::open_listed(path, len)?.read_to_end(&mut bytes)?;
+/// The message file up to the length the listing saw, blocking: open, one read,
+/// close (`std::fs::read` would also ask the size and read once more for the end).
+fn read_whole(file: &MsgFile) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(file.len as usize);
+    file.open_listed()?.read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
-/// The file at `path` (up to `len` bytes) if the kernel can hand it over from its
-/// caches without waiting for a disk: the path resolved from the dentry cache only
-/// (`openat2` with `RESOLVE_CACHED`, Linux 5.12) and the bytes read from the page
+/// The message file (up to its listed length) if the kernel can hand it over from
+/// its caches without waiting for a disk: the name resolved from the dentry cache
+/// only (`openat2` with `RESOLVE_CACHED`, Linux 5.12) and the bytes read from the page
 /// cache only (`preadv2` with `RWF_NOWAIT`); else None, and the blocking pool reads
 /// it. A round trip to the pool per message costs more than reading the message
 /// from the page cache (serve_bench: 1,600 MB/s that way, about 2,600 this way).
 #[cfg(target_os = "linux")]
-fn read_cached(path: &std::path::Path, len: u64) -> Option<Vec<u8>> {
-    use rustix::fs::{openat2, Mode, OFlags, ResolveFlags, CWD};
+fn read_cached(msg: &MsgFile) -> Option<Vec<u8>> {
     use rustix::io::{preadv2, Errno, ReadWriteFlags};
     use std::sync::atomic::{AtomicBool, Ordering};
     /// Set when the kernel or the file system turns either flag down: from then on
@@ -56,12 +56,11 @@ fn read_cached(path: &std::path::Path, len: u64) -> Option<Vec<u8>> {
     if UNSUPPORTED.load(Ordering::Relaxed) {
         return None;
     }
-    let flags = OFlags::RDONLY | OFlags::CLOEXEC;
-    let file = match openat2(CWD, path, flags, Mode::empty(), ResolveFlags::CACHED) {
+    let file = match msg.open_cached() {
         Ok(fd) => fd,
         Err(e) => return give_up(e),
     };
-    let mut bytes = vec![0; usize::try_from(len).ok()?];
+    let mut bytes = vec![0; usize::try_from(msg.len).ok()?];
     let mut at = 0;
     while at < bytes.len() {
         let piece = &mut [std::io::IoSliceMut::new(&mut bytes[at..])];
@@ -77,7 +76,7 @@ fn read_cached(path: &std::path::Path, len: u64) -> Option<Vec<u8>> {
 
 /// Without `RWF_NOWAIT` every file read goes to tokio's blocking pool.
 #[cfg(not(target_os = "linux"))]
-fn read_cached(_: &std::path::Path, _: u64) -> Option<Vec<u8>> {
+fn read_cached(_: &MsgFile) -> Option<Vec<u8>> {
     None
 }
 
@@ -102,26 +101,33 @@ impl AsyncBackend for Session {
                     // A message file up to 1 MiB (most mail) is read whole: right
                     // here if the kernel's caches hold it (Linux), which does not
                     // wait for a disk; else in one call on tokio's blocking pool.
-                    Source::File(path, len) if *len <= WHOLE_FILE => {
-                        let read = match read_cached(path, *len) {
+                    Source::File(file) if file.len <= WHOLE_FILE => {
+                        let read = match read_cached(file) {
                             Some(bytes) => Ok(bytes),
                             None => {
-                                let (path, len) = (path.clone(), *len);
-                                tokio::task::spawn_blocking(move || read_whole(&path, len))
+                                let file = file.clone();
+                                tokio::task::spawn_blocking(move || read_whole(&file))
                                     .await
                                     .unwrap_or_else(|e| Err(e.into()))
                             }
                         };
                         match read {
                             Ok(bytes) => AsyncAnswer::MessageBytes(Box::new(bytes)),
-                            Err(_) => AsyncAnswer::Message(None),
+                            Err(e) => {
+                                eprintln!("pop3d: {}: {e}", file.path().display());
+                                AsyncAnswer::Message(None)
+                            }
                         }
                     }
                     // A larger one is streamed in large reads (pages touched only as
                     // used, and no further than the length listed), on the pool.
-                    Source::File(path, len) => {
-                        AsyncAnswer::Message(tokio::fs::File::open(path).await.ok().map(|f| {
-                            let f = f.take(*len);
+                    Source::File(file) => {
+                        let f = file.clone();
+                        let opened = tokio::task::spawn_blocking(move || f.open())
+                            .await
+                            .unwrap_or_else(|e| Err(e.into()));
+                        AsyncAnswer::Message(opened.ok().map(|f| {
+                            let f = tokio::fs::File::from_std(f).take(file.len);
                             Box::pin(tokio::io::BufReader::with_capacity(256 * 1024, f)) as _
                         }))
                     }

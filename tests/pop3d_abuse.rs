@@ -605,3 +605,97 @@ fn the_failure_table_is_bounded_and_keeps_locked_names() {
         assert_eq!(batch(&[("x", "i")]), [locked], "{bin}: now x is locked");
     });
 }
+
+/// A user who can write their own Maildir makes `cur/` a symlink to another user's
+/// `new/`: the old servers listed, served and deleted bob's mail for alice. Now the
+/// symlinked folder is refused (`-ERR [SYS/TEMP]` at login) and bob's mail stays.
+#[test]
+fn a_symlinked_folder_does_not_reach_another_users_mail() {
+    both(|bin| {
+        let dir = temp_dir("symlinked-cur");
+        let root = dir.join("root");
+        fill_maildir(
+            &root.join("alice"),
+            &[b"Subject: alice's\n\nmine\n".to_vec()],
+        );
+        fill_maildir(&root.join("bob"), &[b"Subject: bob's\n\nsecret\n".to_vec()]);
+        fs::remove_dir(root.join("alice/cur")).unwrap();
+        std::os::unix::fs::symlink(root.join("bob/new"), root.join("alice/cur")).unwrap();
+        let (_server, port) = start(bin, &dir, "alice:pw\nbob:pw2\n", &[]);
+        let mut c = Client::connect(port);
+        c.line();
+        assert_eq!(
+            c.login("alice", "pw"),
+            "-ERR [SYS/TEMP] Maildrop unavailable, try again later\r\n",
+            "{bin}"
+        );
+        // Had she got in, DELE 1 and QUIT would have removed bob's message.
+        c.cmd("DELE 1");
+        c.cmd("QUIT");
+        assert_eq!(
+            read_maildir(&root.join("bob")),
+            vec![b"Subject: bob's\n\nsecret\n".to_vec()],
+            "{bin}"
+        );
+    });
+}
+
+/// A message file swapped for a symlink after login (to a file only the server can
+/// read) is not served, and a file swapped for another one is neither served nor
+/// removed at QUIT: only what was listed.
+#[test]
+fn a_message_swapped_after_login_is_neither_served_nor_removed() {
+    both(|bin| {
+        let dir = temp_dir("swapped-message");
+        let root = dir.join("root");
+        let listed = [
+            b"Subject: one\n\nfirst\n".to_vec(),
+            b"Subject: two\n\nsecond\n".to_vec(),
+        ];
+        fill_maildir(&root.join("alice"), &listed);
+        fs::write(dir.join("secret"), b"server-only secret\n").unwrap();
+        let (_server, port) = start(bin, &dir, "alice:pw\n", &[]);
+        let mut c = Client::connect(port);
+        c.line();
+        assert_eq!(
+            c.login("alice", "pw"),
+            "+OK Logged in, 2 messages (47 octets)\r\n",
+            "{bin}"
+        );
+        let mut files: Vec<_> = fs::read_dir(root.join("alice/new"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        fs::remove_file(&files[0]).unwrap();
+        std::os::unix::fs::symlink(dir.join("secret"), &files[0]).unwrap();
+        fs::remove_file(&files[1]).unwrap();
+        fs::write(&files[1], b"Subject: planted\n\nnot listed\n").unwrap();
+        assert_eq!(
+            c.cmd("RETR 1"),
+            "-ERR [SYS/TEMP] Message unavailable\r\n",
+            "{bin}"
+        );
+        assert_eq!(
+            c.cmd("RETR 2"),
+            "-ERR [SYS/TEMP] Message unavailable\r\n",
+            "{bin}"
+        );
+        assert_eq!(c.cmd("DELE 2"), "+OK Message 2 deleted\r\n", "{bin}");
+        c.send(b"QUIT\r\n");
+        assert!(
+            c.line().starts_with("-ERR"),
+            "{bin}: QUIT removed a file not listed"
+        );
+        assert_eq!(
+            fs::read(&files[1]).unwrap(),
+            b"Subject: planted\n\nnot listed\n",
+            "{bin}"
+        );
+        assert_eq!(
+            fs::read_link(&files[0]).unwrap(),
+            dir.join("secret"),
+            "{bin}"
+        );
+    });
+}

@@ -17,8 +17,8 @@ use pop3_proto::sasl::scram::{Hash, ScramVerifier};
 use pop3_proto::sasl::SaslMechanism;
 use pop3_proto::server::{MechanismSet, Open, ServerConfig, ServerEvent, Tls};
 
-#[path = "maildir.rs"]
-mod maildir;
+#[path = "maildrop.rs"]
+pub mod maildrop;
 
 pub const DEMO: [&[u8]; 3] = [
     b"From: Postmaster <postmaster@example.org>\nTo: demo@example.org\nSubject: Welcome to pop3d\n\nThis is the pop3-proto demo mailbox.\nTry RETR, TOP, UIDL, DELE and QUIT.\n",
@@ -26,19 +26,13 @@ pub const DEMO: [&[u8]; 3] = [
     b"From: Bob <bob@example.org>\nTo: demo@example.org\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\nGr\xc3\xbc\xc3\x9fe aus dem Speicher.\n",
 ];
 
-/// Message file `path` for serving, read no further than the `len` bytes the listing
-/// recorded: a file that grew since is served as listed, and its end is known
-/// without a read of 0.
-pub fn open_listed(path: &std::path::Path, len: u64) -> io::Result<io::Take<File>> {
-    Ok(File::open(path)?.take(len))
-}
-
 /// A message a session can serve.
 #[derive(Clone)]
 pub enum Source {
     Memory(Arc<[u8]>),
-    /// A Maildir file and its length when the maildrop was opened.
-    File(PathBuf, u64),
+    /// A Maildir file as listed when the maildrop was opened (opened and removed
+    /// without following symlinks, and only while it is the file listed).
+    File(maildrop::MsgFile),
 }
 
 #[derive(Clone)]
@@ -50,8 +44,8 @@ pub struct Msg {
 
 /// The `,W=` field of a Maildir name (`1600000000.M1P2.host,S=1000,W=1020:2,S`): the
 /// message's size with CRLF line ends, as Dovecot writes it.
-fn wire_size_in_name(path: &std::path::Path) -> Option<u64> {
-    let name = path.file_name()?.to_str()?;
+fn wire_size_in_name(name: &std::ffi::OsStr) -> Option<u64> {
+    let name = name.to_str()?;
     let base = name.split(':').next()?;
     base.split(',')
         .find_map(|f| f.strip_prefix("W=")?.parse().ok())
@@ -64,19 +58,19 @@ impl Shared {
     /// reading it once, 64 KiB at a time and no further than the listed length.
     /// Login time then depends on the number of messages, not on their size, and
     /// login memory on neither.
-    fn wire_size(&self, e: &maildir::Entry) -> io::Result<u64> {
-        let path = &e.path;
-        if let Some(size) = wire_size_in_name(path) {
+    fn wire_size(&self, e: &maildrop::Entry) -> io::Result<u64> {
+        let f = &e.file;
+        if let Some(size) = wire_size_in_name(f.name()) {
             return Ok(size);
         }
-        let key = (e.len, e.modified);
-        if let Some((k, size)) = self.sizes.lock().unwrap().get(path) {
+        let key = (f.len, f.modified);
+        if let Some((k, size)) = self.sizes.lock().unwrap().get(&f.id) {
             if *k == key {
                 return Ok(*size);
             }
         }
-        let mut file = open_listed(path, e.len)?;
-        let room = usize::try_from(e.len).unwrap_or(usize::MAX).min(64 * 1024);
+        let mut file = f.open_listed()?;
+        let room = usize::try_from(f.len).unwrap_or(usize::MAX).min(64 * 1024);
         let (mut size, mut buf) = (WireSize::new(), vec![0; room]);
         loop {
             match file.read(&mut buf) {
@@ -87,10 +81,7 @@ impl Shared {
             }
         }
         let size = size.total();
-        self.sizes
-            .lock()
-            .unwrap()
-            .insert(path.to_path_buf(), (key, size));
+        self.sizes.lock().unwrap().insert(f.id, (key, size));
         Ok(size)
     }
 }
@@ -249,8 +240,9 @@ pub struct Shared {
     /// The demo mailbox, shared by all sessions (deletions last as long as the process).
     demo: Mutex<Vec<(String, Arc<[u8]>)>>,
     locks: Mutex<HashSet<String>>,
-    /// Wire sizes computed by reading a file, by path (with its length and mtime).
-    sizes: Mutex<HashMap<PathBuf, SizeEntry>>,
+    /// Wire sizes computed by reading a file, by device and inode (with its length
+    /// and mtime).
+    sizes: Mutex<HashMap<(u64, u64), SizeEntry>>,
     /// Failed logins by user name (`--max-login-failures`, `--login-failure-window`).
     guesses: Guesses,
 }
@@ -289,14 +281,13 @@ impl Session {
                 })
                 .collect(),
             Some(root) => {
-                let dir = root.join(user);
                 let mut out = Vec::new();
-                for e in maildir::list(&dir)? {
+                for e in maildrop::list(root, user)? {
                     let size = self.shared.wire_size(&e)?;
                     out.push(Msg {
                         uid: e.uid,
                         size,
-                        source: Source::File(e.path, e.len),
+                        source: Source::File(e.file),
                     });
                 }
                 out
@@ -474,10 +465,10 @@ impl Session {
         let mut all = true;
         let gone: HashSet<&str> = deleted.iter().map(|n| self.msg(*n).uid.as_str()).collect();
         for n in deleted {
-            if let Source::File(path, _) = &self.msg(*n).source {
-                self.shared.sizes.lock().unwrap().remove(path);
-                if let Err(e) = std::fs::remove_file(path) {
-                    eprintln!("pop3d: cannot remove {}: {e}", path.display());
+            if let Source::File(file) = &self.msg(*n).source {
+                self.shared.sizes.lock().unwrap().remove(&file.id);
+                if let Err(e) = file.remove() {
+                    eprintln!("pop3d: cannot remove {}: {e}", file.path().display());
                     all = false;
                 }
             }
