@@ -1,5 +1,4 @@
-//! Just enough Maildir for the example programs: list a mailbox with stable
-//! unique-ids, read and remove messages, and deliver a message safely (tmp/, fsync,
+//! Just enough Maildir for the fetchers: deliver a message safely (tmp/, fsync,
 //! rename into new/, fsync the directory), one at a time or in groups
 //! ([`commit_batch`]: the same guarantee with one directory fsync per group).
 #![allow(dead_code)]
@@ -10,71 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// One message of a Maildir.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub path: PathBuf,
-    /// The Maildir unique name (file name up to `:`), usable as a POP3 UID when it
-    /// is 1–70 octets of 0x21–0x7E; otherwise a hash of it.
-    pub uid: String,
-    /// The file's length when listed (Maildir files do not change once delivered).
-    pub len: u64,
-    /// Its modification time when listed (`None` where the platform has none).
-    pub modified: Option<SystemTime>,
-}
-
 /// Creates `dir/{tmp,new,cur}` if missing.
 pub fn create(dir: &Path) -> io::Result<()> {
     for sub in ["tmp", "new", "cur"] {
         fs::create_dir_all(dir.join(sub))?;
     }
     Ok(())
-}
-
-fn uid_of(name: &str) -> String {
-    let base = name.split(':').next().unwrap_or(name);
-    if (1..=70).contains(&base.len()) && base.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        return base.to_string();
-    }
-    // FNV-1a, 64 bits, as hex: stable and within the UIDL alphabet.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in base.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("h{h:016x}")
-}
-
-/// Messages of `new/` and `cur/`, oldest first (by modification time, then name),
-/// so that message numbers are stable while the mailbox does not change.
-pub fn list(dir: &Path) -> io::Result<Vec<Entry>> {
-    let mut entries = Vec::new();
-    for sub in ["new", "cur"] {
-        let Ok(read) = fs::read_dir(dir.join(sub)) else {
-            continue;
-        };
-        for e in read {
-            let e = e?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || !e.file_type()?.is_file() {
-                continue;
-            }
-            let meta = e.metadata()?;
-            let modified = meta.modified().ok();
-            entries.push((
-                modified.unwrap_or(UNIX_EPOCH),
-                name.clone(),
-                Entry {
-                    path: e.path(),
-                    uid: uid_of(&name),
-                    len: meta.len(),
-                    modified,
-                },
-            ));
-        }
-    }
-    entries.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    Ok(entries.into_iter().map(|(_, _, e)| e).collect())
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
