@@ -23,11 +23,16 @@
 //!   --handshake-timeout SECS a TLS handshake taking longer ends the connection (30)
 //!   --max-connections N      sessions at once (1000); more get -ERR [SYS/TEMP]
 //!   --max-per-ip N           sessions at once from one address (10)
-//!   --max-login-failures N   failed logins of one user name (any connection or
-//!                            address) within the window, after which its logins
-//!                            get -ERR [SYS/TEMP] unchecked (10)
+//!   --max-login-failures N   failed logins of one user name from one address
+//!                            (IPv6: /64) within the window, after which its logins
+//!                            from there get -ERR [SYS/TEMP] unchecked (10); other
+//!                            addresses still log in
+//!   --max-user-failures N    failed logins of one user name from all addresses
+//!                            within the window, after which every address that
+//!                            failed for it is refused too (100)
 //!   --login-failure-window SECS   that window (60)
-//!   --login-failure-users N  user names remembered at most (10000)
+//!   --login-failure-users N  user names (and name, address pairs) remembered at
+//!                            most (10000)
 //!   --scram-verifier         print the SCRAM-SHA-256 verifier of the password on
 //!                            stdin, for the users file (`name:{SCRAM-SHA-256}…`)
 //!   --cram-md5-context       print the CRAM-MD5 context of the password on stdin,
@@ -92,6 +97,10 @@ impl Backend for Session {
 }
 
 fn serve(tcp: TcpStream, setup: Arc<Setup>, config: ServerConfig) {
+    let peer_ip = tcp
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
     let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let _ = tcp.set_read_timeout(Some(Duration::from_secs(30)));
     let _ = tcp.set_nodelay(true);
@@ -115,7 +124,7 @@ fn serve(tcp: TcpStream, setup: Arc<Setup>, config: ServerConfig) {
     if let Some(cb) = stream.channel_binding() {
         server.set_channel_binding(cb);
     }
-    let mut session = Session::new(setup.shared.clone());
+    let mut session = Session::new(setup.shared.clone(), peer_ip);
     if let Err(e) = ServerConn::new(stream, server).serve(&mut session) {
         eprintln!("pop3d: {peer}: {e}");
     }

@@ -147,6 +147,10 @@ impl AsyncBackend for Session {
 }
 
 async fn session(tcp: tokio::net::TcpStream, setup: Arc<Setup>, config: ServerConfig) {
+    let peer_ip = tcp
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
     let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let _ = tcp.set_nodelay(true);
     let stream = match (&setup.tls, config.tls) {
@@ -173,7 +177,13 @@ async fn session(tcp: tokio::net::TcpStream, setup: Arc<Setup>, config: ServerCo
     if let Some(cb) = stream.channel_binding() {
         server.set_channel_binding(cb);
     }
-    if let Err(e) = serve(stream, server, &mut Session::new(setup.shared.clone())).await {
+    if let Err(e) = serve(
+        stream,
+        server,
+        &mut Session::new(setup.shared.clone(), peer_ip),
+    )
+    .await
+    {
         eprintln!("pop3d: {peer}: {e}");
     }
 }

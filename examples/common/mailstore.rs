@@ -3,7 +3,7 @@
 //! Each server maps its adapter's events onto a [`Session`].
 #![allow(dead_code)]
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Read};
 use std::net::TcpListener;
@@ -17,8 +17,12 @@ use pop3_proto::sasl::scram::{Hash, ScramVerifier};
 use pop3_proto::sasl::SaslMechanism;
 use pop3_proto::server::{MechanismSet, Open, ServerConfig, ServerEvent, Tls};
 
+#[path = "guesses.rs"]
+pub mod guesses;
 #[path = "maildrop.rs"]
 pub mod maildrop;
+
+use guesses::Guesses;
 
 pub const DEMO: [&[u8]; 3] = [
     b"From: Postmaster <postmaster@example.org>\nTo: demo@example.org\nSubject: Welcome to pop3d\n\nThis is the pop3-proto demo mailbox.\nTry RETR, TOP, UIDL, DELE and QUIT.\n",
@@ -127,77 +131,6 @@ pub enum Check {
     TryLater,
 }
 
-/// Failed logins by user name, across sessions and addresses: after `max` failures
-/// of one name within `window`, logins of that name are refused without checking
-/// (so guessing stops) until the oldest of them leaves the window. Refusals are not
-/// failures: they do not extend the lock. Every name is counted, known or not (an
-/// unknown name is refused the same way: no tell). At most `capacity` names are
-/// kept: when full, names whose failures are all out of the window go first, then
-/// those with the fewest failures (the longest quiet first), so that spraying other
-/// names does not flush out a locked one.
-pub struct Guesses {
-    max: usize,
-    window: Duration,
-    capacity: usize,
-    /// Times of the recent failures (at most `max`) of each name.
-    failures: Mutex<HashMap<Vec<u8>, VecDeque<std::time::Instant>>>,
-}
-
-impl Guesses {
-    pub fn new(max: usize, window: Duration, capacity: usize) -> Guesses {
-        Guesses {
-            max: max.max(1),
-            window,
-            capacity: capacity.max(1),
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// A login of `user` is about to be checked: `false` if it must be refused
-    /// without checking. Otherwise the attempt counts as a failure until
-    /// [`succeeded`](Self::succeeded) says it was not one (counted first, under the
-    /// same lock as the check, so that parallel guesses cannot all slip through).
-    pub fn attempt(&self, user: &[u8]) -> bool {
-        let now = std::time::Instant::now();
-        let mut table = self.failures.lock().unwrap();
-        if let Some(times) = table.get_mut(user) {
-            while times.front().is_some_and(|t| now - *t >= self.window) {
-                times.pop_front();
-            }
-            if times.len() >= self.max {
-                return false;
-            }
-            times.push_back(now);
-            return true;
-        }
-        if table.len() >= self.capacity {
-            table.retain(|_, times| times.back().is_some_and(|t| now - *t < self.window));
-        }
-        if table.len() >= self.capacity {
-            let quietest = table
-                .iter()
-                .min_by_key(|(_, times)| (times.len(), times.back().copied()))
-                .map(|(name, _)| name.clone());
-            if let Some(name) = quietest {
-                table.remove(&name);
-            }
-        }
-        table.insert(user.to_vec(), VecDeque::from([now]));
-        true
-    }
-
-    /// `user` logged in: one attempt of its was no failure.
-    pub fn succeeded(&self, user: &[u8]) {
-        let mut table = self.failures.lock().unwrap();
-        if let Some(times) = table.get_mut(user) {
-            times.pop_back();
-            if times.is_empty() {
-                table.remove(user);
-            }
-        }
-    }
-}
-
 /// The line for the password on standard input, as `encode` makes it from the
 /// password (`pop3d --scram-verifier`, `pop3d --cram-md5-context`).
 fn print_stored(encode: impl FnOnce(&str) -> Result<String, String>) -> Result<(), String> {
@@ -243,7 +176,8 @@ pub struct Shared {
     /// Wire sizes computed by reading a file, by device and inode (with its length
     /// and mtime).
     sizes: Mutex<HashMap<(u64, u64), SizeEntry>>,
-    /// Failed logins by user name (`--max-login-failures`, `--login-failure-window`).
+    /// Failed logins by user name and source (`--max-login-failures`,
+    /// `--max-user-failures`, `--login-failure-window`).
     guesses: Guesses,
 }
 
@@ -253,6 +187,8 @@ type SizeEntry = ((u64, Option<std::time::SystemTime>), u64);
 /// One session's view of its mailbox.
 pub struct Session {
     shared: Arc<Shared>,
+    /// Where the client connects from, as failed logins are counted.
+    source: guesses::Source,
     locked: Option<String>,
     messages: Vec<Msg>,
     /// The user whose secret this session gave the server core (APOP, CRAM-MD5,
@@ -305,10 +241,11 @@ impl Session {
         &self.messages[n as usize - 1]
     }
 
-    /// A session of `shared`, nothing locked yet.
-    pub fn new(shared: Arc<Shared>) -> Session {
+    /// A session of `shared` for a client at `peer`, nothing locked yet.
+    pub fn new(shared: Arc<Shared>, peer: std::net::IpAddr) -> Session {
         Session {
             shared,
+            source: peer.into(),
             locked: None,
             messages: Vec::new(),
             checking: None,
@@ -405,7 +342,7 @@ impl Session {
         // An earlier digest login of this session that did not open the maildrop
         // stays a failure.
         self.checking = None;
-        if !self.shared.guesses.attempt(user) {
+        if !self.shared.guesses.attempt(user, self.source) {
             return Some(Check::TryLater);
         }
         Some(match *event {
@@ -435,7 +372,7 @@ impl Session {
     /// A verdict on `user`'s credentials: a good one was no failure.
     fn verdict(&self, user: &[u8], ok: bool) -> Check {
         if ok {
-            self.shared.guesses.succeeded(user);
+            self.shared.guesses.succeeded(user, self.source);
         }
         Check::Verdict(ok)
     }
@@ -443,7 +380,7 @@ impl Session {
     /// Locks and opens the mailbox of `user`, who just logged in.
     pub fn open(&mut self, user: &[u8]) -> Open {
         if self.checking.take().is_some_and(|u| u == user) {
-            self.shared.guesses.succeeded(user);
+            self.shared.guesses.succeeded(user, self.source);
         }
         let user = String::from_utf8_lossy(user).into_owned();
         match self.open_maildrop(&user) {
@@ -513,9 +450,13 @@ pub struct Options {
     /// Sessions at once, in all and from one address.
     pub max_connections: usize,
     pub max_per_ip: usize,
-    /// Failed logins of one user name, within `login_failure_window`, after which
-    /// its logins are refused unchecked (`-ERR [SYS/TEMP]`) until the window passes.
+    /// Failed logins of one user name from one address (IPv6: /64), within
+    /// `login_failure_window`, after which its logins from there are refused
+    /// unchecked (`-ERR [SYS/TEMP]`) until the window passes.
     pub max_login_failures: usize,
+    /// Failed logins of one user name from all addresses within the window, after
+    /// which every address that failed for it is refused (others still checked).
+    pub max_user_failures: usize,
     pub login_failure_window: Duration,
     /// User names whose failures are remembered at most (the table's bound).
     pub login_failure_users: usize,
@@ -552,6 +493,7 @@ pub fn parse_args() -> Result<Options, String> {
         max_connections: 1000,
         max_per_ip: 10,
         max_login_failures: 10,
+        max_user_failures: 100,
         login_failure_window: Duration::from_secs(60),
         login_failure_users: 10_000,
     };
@@ -572,6 +514,7 @@ pub fn parse_args() -> Result<Options, String> {
             "--max-connections" => o.max_connections = count(&value()?)?,
             "--max-per-ip" => o.max_per_ip = count(&value()?)?,
             "--max-login-failures" => o.max_login_failures = count(&value()?)?,
+            "--max-user-failures" => o.max_user_failures = count(&value()?)?,
             "--login-failure-window" => o.login_failure_window = seconds(&value()?)?,
             "--login-failure-users" => o.login_failure_users = count(&value()?)?,
             "-h" | "--help" => return Err(String::new()),
@@ -625,7 +568,7 @@ pub fn random32() -> [u8; 32] {
 }
 
 /// The usage line of both servers.
-pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--bearer-tokens FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth] [--send-timeout SECS (60)] [--handshake-timeout SECS (30)] [--max-connections N (1000)] [--max-per-ip N (10)] [--max-login-failures N (10)] [--login-failure-window SECS (60)] [--login-failure-users N (10000)]";
+pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--bearer-tokens FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth] [--send-timeout SECS (60)] [--handshake-timeout SECS (30)] [--max-connections N (1000)] [--max-per-ip N (10)] [--max-login-failures N (10)] [--max-user-failures N (100)] [--login-failure-window SECS (60)] [--login-failure-users N (10000)]";
 
 /// Everything a server needs from its options: the shared mailbox state, the TLS
 /// configuration and the session settings.
@@ -691,6 +634,7 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
         sizes: Mutex::new(HashMap::new()),
         guesses: Guesses::new(
             o.max_login_failures,
+            o.max_user_failures,
             o.login_failure_window,
             o.login_failure_users,
         ),
