@@ -21,6 +21,8 @@
 //!   --allow-plaintext-auth   allow USER/PASS, PLAIN, LOGIN without TLS
 //!   --send-timeout SECS      a write making no progress this long ends the session (60)
 //!   --handshake-timeout SECS a TLS handshake taking longer ends the connection (30)
+//!   --login-timeout SECS     a client not logged in this long after connecting is
+//!                            closed, whatever it sends meanwhile (180)
 //!   --max-connections N      sessions at once (1000); more get -ERR [SYS/TEMP]
 //!   --max-per-ip N           sessions at once from one address (10)
 //!   --max-login-failures N   failed logins of one user name from one address

@@ -269,6 +269,71 @@ fn connection_caps_turn_clients_away() {
     });
 }
 
+/// Connections that never log in hold slots only until the login deadline (2 s
+/// here), however often they send `CAPA` (the old servers kept them for the idle
+/// timer's 10 minutes, restarted by each command): then `-ERR Login took too long`
+/// and close, and a real client gets a slot and logs in.
+#[test]
+fn slots_held_before_login_are_freed_at_the_login_deadline() {
+    both(|bin| {
+        let dir = temp_dir("login-deadline");
+        fill_maildir(&dir.join("root/alice"), &messages());
+        let (_server, port) = start(
+            bin,
+            &dir,
+            "alice:pw\n",
+            &["--max-connections", "3", "--login-timeout", "2"],
+        );
+        std::thread::sleep(Duration::from_millis(300)); // the start-up probe leaves
+        let started = Instant::now();
+        let holders: Vec<_> = (0..3)
+            .map(|_| {
+                let mut c = Client::connect(port);
+                assert!(c.line().starts_with("+OK POP3 server ready"));
+                std::thread::spawn(move || {
+                    let mut last = String::new();
+                    for _ in 0..40 {
+                        std::thread::sleep(Duration::from_millis(250));
+                        let _ = c.tcp.write_all(b"CAPA\r\n");
+                        loop {
+                            let line = c.line();
+                            if line.is_empty() {
+                                return (last, started.elapsed());
+                            }
+                            last = line;
+                            if last == ".\r\n" || last.starts_with("-ERR") {
+                                break;
+                            }
+                        }
+                    }
+                    (last, started.elapsed())
+                })
+            })
+            .collect();
+        let mut turned = Client::connect(port);
+        assert_eq!(
+            turned.line(),
+            "-ERR [SYS/TEMP] Too many connections, try again later\r\n",
+            "{bin}"
+        );
+        for h in holders {
+            let (last, at) = h.join().unwrap();
+            assert_eq!(last, "-ERR Login took too long\r\n", "{bin}");
+            assert!(
+                at >= Duration::from_millis(1_900) && at < Duration::from_secs(5),
+                "{bin}: closed after {at:?}"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let mut real = Client::connect(port);
+        assert!(real.line().starts_with("+OK POP3 server ready"), "{bin}");
+        assert!(
+            real.login("alice", "pw").starts_with("+OK Logged in"),
+            "{bin}"
+        );
+    });
+}
+
 /// With only 40 descriptors and 60 idle clients, accept fails (EMFILE): the server
 /// logs it at most once a second and backs off (the old pop3d spun at 100% CPU and
 /// wrote 28 MB of log in 5 s); once clients leave, it serves again.

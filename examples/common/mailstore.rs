@@ -447,6 +447,8 @@ pub struct Options {
     pub send_timeout: Duration,
     /// A TLS handshake that takes longer ends the connection.
     pub handshake_timeout: Duration,
+    /// A client that has not logged in this long after connecting is closed.
+    pub login_timeout: Duration,
     /// Sessions at once, in all and from one address.
     pub max_connections: usize,
     pub max_per_ip: usize,
@@ -490,6 +492,7 @@ pub fn parse_args() -> Result<Options, String> {
         allow_plaintext: false,
         send_timeout: Duration::from_secs(60),
         handshake_timeout: Duration::from_secs(30),
+        login_timeout: Duration::from_secs(180),
         max_connections: 1000,
         max_per_ip: 10,
         max_login_failures: 10,
@@ -511,6 +514,7 @@ pub fn parse_args() -> Result<Options, String> {
             "--allow-plaintext-auth" => o.allow_plaintext = true,
             "--send-timeout" => o.send_timeout = seconds(&value()?)?,
             "--handshake-timeout" => o.handshake_timeout = seconds(&value()?)?,
+            "--login-timeout" => o.login_timeout = seconds(&value()?)?,
             "--max-connections" => o.max_connections = count(&value()?)?,
             "--max-per-ip" => o.max_per_ip = count(&value()?)?,
             "--max-login-failures" => o.max_login_failures = count(&value()?)?,
@@ -568,7 +572,7 @@ pub fn random32() -> [u8; 32] {
 }
 
 /// The usage line of both servers.
-pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--bearer-tokens FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth] [--send-timeout SECS (60)] [--handshake-timeout SECS (30)] [--max-connections N (1000)] [--max-per-ip N (10)] [--max-login-failures N (10)] [--max-user-failures N (100)] [--login-failure-window SECS (60)] [--login-failure-users N (10000)]";
+pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--bearer-tokens FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth] [--send-timeout SECS (60)] [--handshake-timeout SECS (30)] [--login-timeout SECS (180)] [--max-connections N (1000)] [--max-per-ip N (10)] [--max-login-failures N (10)] [--max-user-failures N (100)] [--login-failure-window SECS (60)] [--login-failure-users N (10000)]";
 
 /// Everything a server needs from its options: the shared mailbox state, the TLS
 /// configuration and the session settings.
@@ -656,6 +660,7 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
     // (RFC 4616 §2), as Dovecot does for PLAIN without master users.
     config.allow_authzid = false;
     config.send_timeout_ms = u64::try_from(o.send_timeout.as_millis()).unwrap_or(u64::MAX);
+    config.login_timeout_ms = u64::try_from(o.login_timeout.as_millis()).unwrap_or(u64::MAX);
     // Unknown users' made-up SCRAM salts come from a key as secret as the users file
     // and the same after a restart (a keyed hash of the file: one PBKDF2 round).
     let mock = ScramVerifier::compute(Hash::Sha256, users_text.as_bytes(), b"pop3d mock key", 1);

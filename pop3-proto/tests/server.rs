@@ -315,6 +315,46 @@ fn idle_timeout_closes_without_update_and_is_at_least_ten_minutes() {
     assert_eq!(app.updated, None);
 }
 
+/// Before login the session has a deadline from its start (3 minutes by default),
+/// which commands do not push back: a `CAPA` now and then no longer holds a slot
+/// for ever (the idle timer, 10 minutes from the last command, did). It answers
+/// `-ERR Login took too long` and closes; after login only the idle timer counts.
+#[test]
+fn a_session_that_does_not_log_in_is_closed_at_the_login_deadline() {
+    assert_eq!(config().login_timeout_ms, 180_000);
+    let mut s = server(config());
+    let mut app = App::demo();
+    let out = drive(&mut s, &mut app, b"CAPA\r\n", 100, T0);
+    assert!(out.starts_with(b"+OK POP3 server ready\r\n+OK"));
+    assert_eq!(s.poll_timeout(), Some(T0.plus_millis(180_000)));
+    // A command every 100 s: the deadline stays where it was.
+    for at in [100_000, 179_000] {
+        let out = drive(&mut s, &mut app, b"NOOP\r\n", 100, T0.plus_millis(at));
+        assert_eq!(out, b"-ERR Not allowed in AUTHORIZATION state\r\n");
+        assert_eq!(s.poll_timeout(), Some(T0.plus_millis(180_000)));
+    }
+    s.handle_timeout(T0.plus_millis(179_999));
+    assert!(!s.is_closed());
+    s.handle_timeout(T0.plus_millis(180_000));
+    assert!(s.is_closed());
+    let mut out = [0u8; 64];
+    let n = s.poll_transmit(&mut out);
+    assert_eq!(&out[..n], b"-ERR Login took too long\r\n");
+
+    // Logged in just before the deadline: only the idle timer is left.
+    let mut s = server(config());
+    drive(
+        &mut s,
+        &mut app,
+        b"USER alice\r\nPASS wonder land\r\n",
+        100,
+        T0.plus_millis(179_000),
+    );
+    assert_eq!(s.poll_timeout(), Some(T0.plus_millis(179_000 + 600_000)));
+    s.handle_timeout(T0.plus_millis(180_000));
+    assert!(!s.is_closed());
+}
+
 #[test]
 fn failed_login_reply_is_delayed() {
     let mut c = config();

@@ -17,8 +17,9 @@ pub enum Tls {
 pub use crate::sasl::MechanismSet;
 
 /// Server settings. Defaults follow the RFCs' safer choices: no plaintext
-/// authentication before TLS, a 10-minute idle timer, a 2-second delay after a failed
-/// login, 10 bad commands before the connection is closed.
+/// authentication before TLS, 3 minutes to log in, a 10-minute idle timer, a
+/// 2-second delay after a failed login, 10 bad commands before the connection is
+/// closed.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Host name in the greeting and the APOP timestamp. Default: the argument of
@@ -64,6 +65,14 @@ pub struct ServerConfig {
     /// requires at least 10 minutes; smaller values are raised to that. Default:
     /// 600,000 (10 minutes).
     pub idle_timeout_ms: u64,
+    /// Time from the connection's start (the `now` given to
+    /// [`Server::new`](crate::server::Server::new)) within which the client must
+    /// log in; then the server answers `-ERR Login took too long` and closes. Not
+    /// restarted by commands (a `CAPA` every few minutes does not hold a slot), and
+    /// over once a maildrop is open. The idle timer is about an authenticated
+    /// session (RFC 1939); this bounds the time before one, as Dovecot's login
+    /// processes do (3 minutes). Default: 180,000 (3 minutes).
+    pub login_timeout_ms: u64,
     /// Delay before answering a failed login (slows password guessing). Default:
     /// 2,000 (2 seconds).
     pub auth_failure_delay_ms: u64,
@@ -91,6 +100,9 @@ pub struct ServerConfig {
 /// token (Microsoft 365 issues tokens of several KiB) in base64 with its envelope.
 pub const DEFAULT_MAX_SASL_LINE: usize = 24 * 1024;
 
+/// The default [`ServerConfig::login_timeout_ms`]: 3 minutes.
+pub const DEFAULT_LOGIN_TIMEOUT_MS: u64 = 3 * 60 * 1000;
+
 /// The RFC 1939 minimum for the idle timer: 10 minutes.
 pub const MIN_IDLE_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 
@@ -117,6 +129,7 @@ impl ServerConfig {
             lang: true,
             max_bad_commands: 10,
             idle_timeout_ms: MIN_IDLE_TIMEOUT_MS,
+            login_timeout_ms: DEFAULT_LOGIN_TIMEOUT_MS,
             auth_failure_delay_ms: 2000,
             send_timeout_ms: 60_000,
             scram_mock_key: [0; 32],

@@ -298,6 +298,8 @@ pub struct Server<M: Marks = [u8; 512]> {
     utf8: bool,
     bad_commands: u32,
     last_activity: Instant,
+    /// Until when the client may log in (far future once a maildrop is open).
+    login_deadline: Instant,
     hold_until: Option<Instant>,
     /// Messages in the maildrop at open, and their total size.
     opened: (u32, u64),
@@ -319,6 +321,7 @@ impl<M: Marks> Server<M> {
     /// A server session with the given deletion-mark storage, greeting queued.
     pub fn with_marks(config: ServerConfig, now: Instant, random: [u8; 32], marks: M) -> Self {
         let tls_active = config.tls == Tls::Implicit;
+        let config_login_timeout = config.login_timeout_ms;
         let decoder = CommandDecoder::new().with_max_sasl_line(config.max_sasl_line);
         let mut server = Server {
             config,
@@ -335,6 +338,7 @@ impl<M: Marks> Server<M> {
             utf8: false,
             bad_commands: 0,
             last_activity: now,
+            login_deadline: now.plus_millis(config_login_timeout),
             hold_until: None,
             opened: (0, 0),
             current: (0, 0),
@@ -404,15 +408,19 @@ impl<M: Marks> Server<M> {
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next: the end of
-    /// a failed-login delay, or the idle deadline.
+    /// a failed-login delay, or the idle deadline, or before login the login
+    /// deadline if sooner.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if matches!(self.state, State::Closed) {
             // A last failed login closes the session, but its reply is still held.
             return self.hold_until;
         }
         Some(
-            self.hold_until
-                .unwrap_or(self.last_activity.plus_millis(self.idle_timeout())),
+            self.hold_until.unwrap_or(
+                self.last_activity
+                    .plus_millis(self.idle_timeout())
+                    .min(self.login_deadline),
+            ),
         )
     }
 
@@ -432,6 +440,10 @@ impl<M: Marks> Server<M> {
         if now >= self.last_activity.plus_millis(self.idle_timeout()) {
             self.state = State::Closed;
             self.tx.clear();
+        } else if now >= self.login_deadline && !matches!(self.state, State::Closed) {
+            self.tx.clear();
+            self.err(None, b"Login took too long");
+            self.state = State::Closed;
         }
     }
 
@@ -1201,6 +1213,7 @@ impl<M: Marks> Server<M> {
                 self.opened = (count, size);
                 self.current = (count, size);
                 self.state = State::Transaction;
+                self.login_deadline = Instant(u64::MAX);
                 self.stat_reply(b"Logged in, ");
             }
             Open::InUse => {
