@@ -111,7 +111,7 @@ impl Client {
     }
 }
 
-fn both(test: fn(&str)) {
+fn both(test: impl Fn(&str)) {
     for bin in ["pop3d", "tokio_pop3d"] {
         test(bin);
     }
@@ -478,6 +478,82 @@ fn users_outside_the_maildir_root_are_refused() {
                 "{bin} {name}: {err}"
             );
         }
+    });
+}
+
+/// A users-file entry that starts with `{SCHEME}` (or is in RFC 5803's SCRAM form)
+/// must parse as that scheme: a truncated `{CRAM-MD5}` or `{SCRAM-SHA-256}` entry,
+/// a damaged RFC 5803 one, or an unknown scheme stops pop3d at start with the
+/// file's line number. The old servers took such an entry for a literal password,
+/// and that string then logged in with USER/PASS. A good RFC 5803 entry is read.
+#[test]
+fn damaged_stored_secrets_are_refused_at_load() {
+    let scram =
+        "{SCRAM-SHA-256}4096,UVNYQ1IrUTZzZWs4YmY5Mg==,9o4cVcwbUCY1kXKpOV16xSyWeohyB56tfOcC5Pd9VZQ=";
+    let cram = "{CRAM-MD5}3e5c6c51b4f6e4e2d3e3b52e0c4f1f2f";
+    let rfc5803 = "SCRAM-SHA-256$4096:UVNYQ1IrUTZzZWs4YmY5Mg==$9o4cVcwbUCY1kX";
+    both(|bin| {
+        for (entry, says) in [
+            (scram, "line 2: a damaged SCRAM-SHA-256 entry"),
+            (cram, "line 2: a damaged CRAM-MD5 entry"),
+            (rfc5803, "line 2: a damaged RFC 5803 SCRAM entry"),
+            (
+                "{SHA512-CRYPT}$6$x$y",
+                "line 2: {SHA512-CRYPT} is a password scheme pop3d does not read",
+            ),
+        ] {
+            let dir = temp_dir("damaged-secret");
+            fs::create_dir_all(dir.join("root/alice")).unwrap();
+            fs::write(dir.join("users"), format!("# users\nalice:{entry}\n")).unwrap();
+            let out = Command::new("timeout")
+                .arg("10")
+                .arg(example(bin))
+                .args(["--listen", "127.0.0.1:0", "--maildir-root"])
+                .arg(dir.join("root"))
+                .arg("--users")
+                .arg(dir.join("users"))
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{bin} {entry}: {err}");
+            assert!(err.contains(says), "{bin} {entry}: {err}");
+        }
+    });
+    // A whole RFC 5803 entry is read: its password logs in, the entry's text does not.
+    let out = Command::new(example("pop3d"))
+        .arg("--scram-verifier")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(b"pencil\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let dovecot = String::from_utf8(out.stdout).unwrap();
+    let f: Vec<&str> = dovecot.trim_end()["{SCRAM-SHA-256}".len()..]
+        .split(',')
+        .collect();
+    let entry = format!("SCRAM-SHA-256${}:{}${}:{}", f[0], f[1], f[2], f[3]);
+    both(|bin| {
+        let dir = temp_dir("rfc5803");
+        fill_maildir(&dir.join("root/alice"), &messages());
+        let users = format!("alice:{entry}\n");
+        let (_server, port) = start(bin, &dir, &users, &[]);
+        let mut c = Client::connect(port);
+        c.line();
+        assert!(
+            c.login("alice", "pencil").starts_with("+OK Logged in"),
+            "{bin}"
+        );
+        c.cmd("QUIT");
+        let mut c = Client::connect(port);
+        c.line();
+        assert_eq!(
+            c.login("alice", &entry),
+            "-ERR [AUTH] Authentication failed\r\n",
+            "{bin}"
+        );
     });
 }
 

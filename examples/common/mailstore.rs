@@ -103,13 +103,31 @@ pub enum Credential {
 }
 
 impl Credential {
-    fn parse(text: &str) -> Credential {
-        if let Ok(v) = ScramVerifier::parse(text.as_bytes()) {
-            return Credential::Verifier(v);
-        }
-        match CramMd5Context::parse(text.as_bytes()) {
-            Ok(c) => Credential::CramMd5(c),
-            Err(_) => Credential::Password(text.to_string()),
+    /// A users-file entry's secret. One that starts with `{SCHEME}` (Dovecot's
+    /// form) or `SCRAM-SHA-…$` (RFC 5803's) must parse as that scheme, or it is
+    /// refused: a damaged stored secret never becomes a literal password that would
+    /// then log in with USER/PASS. `{PLAIN}` marks a literal password (one that
+    /// itself starts with `{`); anything else is a literal password.
+    fn parse(text: &str) -> Result<Credential, String> {
+        let scheme = match text.strip_prefix('{').and_then(|r| r.split_once('}')) {
+            Some((scheme, _)) => scheme,
+            None if text.starts_with("SCRAM-SHA-256$") || text.starts_with("SCRAM-SHA-1$") => {
+                "RFC 5803 SCRAM"
+            }
+            None => return Ok(Credential::Password(text.to_string())),
+        };
+        let damaged = |e: &dyn std::fmt::Debug| format!("a damaged {scheme} entry ({e:?})");
+        match scheme {
+            "PLAIN" => Ok(Credential::Password(text["{PLAIN}".len()..].to_string())),
+            "SCRAM-SHA-256" | "SCRAM-SHA-1" | "RFC 5803 SCRAM" => ScramVerifier::parse(text.as_bytes())
+                .map(Credential::Verifier)
+                .map_err(|e| damaged(&e)),
+            "CRAM-MD5" => CramMd5Context::parse(text.as_bytes())
+                .map(Credential::CramMd5)
+                .map_err(|e| damaged(&e)),
+            other => Err(format!(
+                "{{{other}}} is a password scheme pop3d does not read (it reads {{SCRAM-SHA-256}}, {{SCRAM-SHA-1}}, RFC 5803's SCRAM-SHA-256$…, {{CRAM-MD5}} and {{PLAIN}})"
+            )),
         }
     }
 }
@@ -595,16 +613,20 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
                 std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             users_text
                 .lines()
-            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-            .filter_map(|l| l.split_once(':'))
-            .map(|(u, p)| match is_mailbox_name(u) {
-                true => Ok((u.to_string(), Credential::parse(p))),
-                false => Err(format!(
-                    "{}: user name {u:?} is not one plain path component (its Maildir would be outside --maildir-root)",
-                    path.display()
-                )),
-            })
-            .collect::<Result<_, _>>()?
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+                .filter_map(|(n, l)| Some((n + 1, l.split_once(':')?)))
+                .map(|(n, (u, p))| {
+                    let at = format!("{}: line {n}", path.display());
+                    if !is_mailbox_name(u) {
+                        return Err(format!(
+                            "{at}: user name {u:?} is not one plain path component (its Maildir would be outside --maildir-root)"
+                        ));
+                    }
+                    let credential = Credential::parse(p).map_err(|e| format!("{at}: {e}"))?;
+                    Ok((u.to_string(), credential))
+                })
+                .collect::<Result<_, _>>()?
         }
     };
     let tokens: HashMap<String, String> = match &o.tokens {

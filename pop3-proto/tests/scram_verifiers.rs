@@ -83,6 +83,43 @@ fn verifier_text_form_and_password_check() {
     }
 }
 
+/// RFC 5803's form (`SCRAM-SHA-256$iterations:salt$StoredKey:ServerKey`, as LDAP
+/// stores verifiers) reads as the same verifier as Dovecot's form; damaged ones of
+/// either form (a field cut off, 0 iterations, a separator of the other form) are
+/// refused, never taken for something else.
+#[test]
+fn rfc_5803_form_reads_as_the_same_verifier() {
+    for (hash, name) in [(Hash::Sha256, "SCRAM-SHA-256"), (Hash::Sha1, "SCRAM-SHA-1")] {
+        let v = ScramVerifier::compute(hash, b"pencil", b"QSXCR+Q6sek8bf92", 4096);
+        let mut out = [0u8; 200];
+        let n = v.encode(&mut out).unwrap();
+        let dovecot = std::str::from_utf8(&out[..n]).unwrap();
+        let fields: Vec<&str> = dovecot[name.len() + 2..].split(',').collect();
+        let rfc5803 = format!(
+            "{name}${}:{}${}:{}",
+            fields[0], fields[1], fields[2], fields[3]
+        );
+        assert_eq!(
+            ScramVerifier::parse(rfc5803.as_bytes()),
+            Ok(v.clone()),
+            "{rfc5803}"
+        );
+        let cut = &rfc5803[..rfc5803.len() - 10];
+        let zero = rfc5803.replacen("$4096:", "$0:", 1);
+        let mixed = rfc5803.replacen(':', ",", 1);
+        let dovecot_zero = dovecot.replacen("}4096,", "}0,", 1);
+        for bad in [
+            cut,
+            &zero,
+            &mixed,
+            &dovecot_zero,
+            &dovecot[..dovecot.len() - 10],
+        ] {
+            assert!(ScramVerifier::parse(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+}
+
 /// The salt in the server-first message of a login attempt.
 fn salt_of(user: &[u8], key: u8) -> String {
     let (mut c, mut s) = plain_configs();

@@ -176,20 +176,36 @@ impl ScramVerifier {
         Ok(w.len())
     }
 
-    /// Reads the text form of [`encode`](Self::encode).
+    /// Reads the text form of [`encode`](Self::encode), or RFC 5803's
+    /// (`SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`, base64, as
+    /// LDAP directories store it). Anything else, a field missing or too long, or
+    /// 0 iterations is an error: a damaged verifier is never taken for anything else.
     pub fn parse(text: &[u8]) -> Result<ScramVerifier, VerifierFormatError> {
-        let (hash, rest) = if let Some(r) = text.strip_prefix(b"{SCRAM-SHA-256}") {
-            (Hash::Sha256, r)
+        let (hash, rest, rfc5803) = if let Some(r) = text.strip_prefix(b"{SCRAM-SHA-256}") {
+            (Hash::Sha256, r, false)
         } else if let Some(r) = text.strip_prefix(b"{SCRAM-SHA-1}") {
-            (Hash::Sha1, r)
+            (Hash::Sha1, r, false)
+        } else if let Some(r) = text.strip_prefix(b"SCRAM-SHA-256$") {
+            (Hash::Sha256, r, true)
+        } else if let Some(r) = text.strip_prefix(b"SCRAM-SHA-1$") {
+            (Hash::Sha1, r, true)
         } else {
             return Err(VerifierFormatError);
         };
-        let mut parts = rest.split(|b| *b == b',');
+        // Dovecot's form separates every field with `,`; RFC 5803's is
+        // `iterations:salt$StoredKey:ServerKey`.
+        let separators: &[u8] = if rfc5803 { b":$:" } else { b",,," };
+        let mut at = 0;
+        let mut parts = rest.split(|b| {
+            let hit = separators.get(at) == Some(b);
+            at += usize::from(hit);
+            hit
+        });
         let iterations = parts
             .next()
             .and_then(|p| core::str::from_utf8(p).ok())
             .and_then(|p| p.parse().ok())
+            .filter(|i| *i > 0)
             .ok_or(VerifierFormatError)?;
         let mut field = |max: usize| -> Result<heapless::Vec<u8, 64>, VerifierFormatError> {
             let b64 = parts.next().ok_or(VerifierFormatError)?;
