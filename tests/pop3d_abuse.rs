@@ -557,6 +557,65 @@ fn damaged_stored_secrets_are_refused_at_load() {
     });
 }
 
+/// The salt of SCRAM-SHA-256's server-first message for `user` (stored, plain or
+/// nobody), in a fresh session.
+fn scram_salt(port: u16, user: &str) -> String {
+    // base64 of `n,,n=USER,r=fyko+d2lbbFgONRv9qkxdawL`
+    let client_first = match user {
+        "stored" => "biwsbj1zdG9yZWQscj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0w=",
+        "plain" => "biwsbj1wbGFpbixyPWZ5a28rZDJsYmJGZ09OUnY5cWt4ZGF3TA==",
+        _ => "biwsbj1ub2JvZHkscj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0w=",
+    };
+    let mut c = Client::connect(port);
+    c.line();
+    assert_eq!(c.cmd("AUTH SCRAM-SHA-256"), "+ \r\n");
+    let reply = c.cmd(client_first);
+    let challenge = reply.strip_prefix("+ ").expect(&reply).trim_end();
+    let mut buf = [0u8; 512];
+    let n = pop3_proto::sasl::decode_base64(challenge.as_bytes(), &mut buf).unwrap();
+    let server_first = String::from_utf8(buf[..n].to_vec()).unwrap();
+    server_first
+        .split(',')
+        .find_map(|f| f.strip_prefix("s="))
+        .unwrap()
+        .to_string()
+}
+
+/// SCRAM does not tell which users exist in any configuration: a users file that
+/// mixes a stored verifier (stable salt) with a plain password, and a name that
+/// does not exist. Each one's salt is the same at every try. The old servers gave
+/// the password user and the unknown name a fresh salt each try, so two tries told
+/// an unknown name from a user stored as a verifier.
+#[test]
+fn every_users_scram_salt_is_stable() {
+    let out = Command::new(example("pop3d"))
+        .arg("--scram-verifier")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(b"pencil\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let verifier = String::from_utf8(out.stdout).unwrap();
+    both(|bin| {
+        let dir = temp_dir("scram-salts");
+        fs::create_dir_all(dir.join("root")).unwrap();
+        let users = format!("stored:{}plain:pencil\n", verifier);
+        let (_server, port) = start(bin, &dir, &users, &[]);
+        for user in ["stored", "plain", "nobody"] {
+            let (a, b) = (scram_salt(port, user), scram_salt(port, user));
+            assert_eq!(a, b, "{bin}: {user}'s salt changed between tries");
+        }
+        assert_ne!(
+            scram_salt(port, "plain"),
+            scram_salt(port, "nobody"),
+            "{bin}"
+        );
+    });
+}
+
 /// Login cost does not grow with message sizes: a message whose name carries its wire
 /// size (`,W=`, as Dovecot writes it) is not read at login. Here it
 /// cannot even be read, and the login still succeeds with the right STAT (the old

@@ -239,8 +239,11 @@ impl SaslServer {
         AuthStep::Event
     }
 
-    /// The application's answer to NeedSecret.
-    pub(crate) fn secret(&mut self, secret: Option<&[u8]>) -> AuthStep {
+    /// The application's answer to NeedSecret. SCRAM's salt is keyed by the
+    /// server's `mock_key` and the user name, known or not: the same at every try,
+    /// as a stored verifier's salt is, so that with passwords, verifiers or both no
+    /// user's salt behaves differently from an unknown name's.
+    pub(crate) fn secret(&mut self, secret: Option<&[u8]>, mock_key: &[u8; 32]) -> AuthStep {
         self.awaiting = Awaiting::Nothing;
         // An unknown user goes through the same steps, with a secret nobody knows:
         // SCRAM sends its server-first message (same salt length and iteration count,
@@ -263,7 +266,8 @@ impl SaslServer {
                 let Some(hash) = scram_hash(self.mechanism) else {
                     return AuthStep::Error("Unexpected secret");
                 };
-                let salt = &self.random[..16];
+                let keyed = Hash::Sha256.hmac(mock_key, &[b"salt", scram.user()]);
+                let salt = &keyed[..16];
                 let keys = Keys::derive(hash, secret, salt, SCRAM_ITERATIONS);
                 let mut nonce = [0u8; 24];
                 let mut w = Writer::new(&mut nonce);

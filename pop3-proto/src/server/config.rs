@@ -80,11 +80,14 @@ pub struct ServerConfig {
     /// the session (a client that stops reading must not hold its session and its
     /// maildrop lock). Default: 60,000 (1 minute).
     pub send_timeout_ms: u64,
-    /// A secret of this server for SCRAM with stored verifiers: the made-up salt of
-    /// an unknown user is derived from it, so that it is the same at every try (as
-    /// a stored salt is) and nobody else can compute it. Set it to random bytes,
-    /// kept across restarts, when answering with
-    /// [`answer_verifier`](crate::server::Server::answer_verifier). Default: zeros.
+    /// A secret of this server for SCRAM: the salt of a user answered with a
+    /// password ([`answer_secret`](crate::server::Server::answer_secret)) and the
+    /// made-up salt of an unknown user are derived from it and the user name, so
+    /// that each is the same at every try (as a stored verifier's salt is) and no
+    /// user, known or not, behaves differently across tries; and nobody else can
+    /// compute it. Set it to random bytes, kept across restarts, when answering
+    /// with [`answer_verifier`](crate::server::Server::answer_verifier). Default:
+    /// zeros.
     pub scram_mock_key: [u8; 32],
     /// The longest SASL line a client may send, CRLF included; a longer one is
     /// answered `-ERR Line too long` and ends the exchange. It is also capped by the

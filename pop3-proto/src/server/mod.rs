@@ -1108,7 +1108,7 @@ impl<M: Marks> Server<M> {
                 Ok(())
             }
             State::Sasl(sasl) if sasl.awaiting_secret() => {
-                let step = sasl.secret(secret);
+                let step = sasl.secret(secret, &self.config.scram_mock_key);
                 self.sasl_step(step, now);
                 Ok(())
             }
