@@ -348,10 +348,14 @@ impl<M: Marks> Server<M> {
             let mut stamp = [0u8; 96];
             let mut w = Writer::new(&mut stamp);
             let made = (|| {
+                // RFC 1939's form, `<process-id.clock@host>` (digits, as in its
+                // `<1896.697170952@dbc.mtview.ca.us>`): some clients (Perl's
+                // Mail::Box) take APOP only from a timestamp of that shape. 64
+                // random bits stand for the process id, the clock for the clock.
                 w.put(b"<")?;
-                let mut hexed = [0u8; 16];
-                crate::sasl::hex_into(&random[..8], &mut hexed);
-                w.put(&hexed)?;
+                let mut unique = [0u8; 8];
+                unique.copy_from_slice(&random[..8]);
+                w.put_u64(u64::from_le_bytes(unique))?;
                 w.put(b".")?;
                 w.put_u64(now.as_millis())?;
                 w.put(b"@")?;
