@@ -19,6 +19,9 @@
 //!   --tls-cert PEM --tls-key PEM   enable STLS (and --listen-tls)
 //!   --listen-tls ADDR        implicit TLS listener (pop3s)
 //!   --allow-plaintext-auth   allow USER/PASS, PLAIN, LOGIN without TLS
+//!   --no-scram-plus          do not offer SCRAM-SHA-*-PLUS, even over TLS (mutt
+//!                            2.2 and neomutt pick it, cancel it and then pair
+//!                            replies with the wrong commands)
 //!   --send-timeout SECS      a write making no progress this long ends the session (60)
 //!   --handshake-timeout SECS a TLS handshake taking longer ends the connection (30)
 //!   --login-timeout SECS     a client not logged in this long after connecting is

@@ -201,3 +201,42 @@ fn our_client_against_our_servers_over_stls_and_pop3s() {
         }
     }
 }
+
+/// `--no-scram-plus`: the servers do not offer SCRAM -PLUS even over TLS (mutt 2.2
+/// and neomutt pick -PLUS, cancel it and pipeline the next command, then pair every
+/// reply with the wrong command); plain SCRAM still logs in. Without the option
+/// -PLUS is offered over pop3s.
+#[test]
+fn no_scram_plus_keeps_plus_off_the_capabilities() {
+    for bin in ["pop3d", "tokio_pop3d"] {
+        for (extra, offered) in [(&[][..], true), (&["--no-scram-plus"][..], false)] {
+            let (_server, cert, tls_port) = start_server_tls_with(bin, &messages()[..2], extra);
+            let tls = client_config(Some(&cert.ca)).unwrap();
+            let tcp = TcpStream::connect(("127.0.0.1", tls_port)).unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            let stream = NetStream::client_tls(tcp, tls, "localhost").unwrap();
+            let mut conn = ClientConn::new(stream, Client::new(ClientConfig::default(), rand32()));
+            conn.run(|_| {}).unwrap();
+            let mechanisms = conn.client().capabilities().mechanisms;
+            for plus in PLUS {
+                assert_eq!(
+                    mechanisms.contains(plus.bit()),
+                    offered,
+                    "{bin} {extra:?} {plus:?}"
+                );
+            }
+            let mut logged_in = false;
+            conn.login(
+                Login::Sasl {
+                    mechanism: SaslMechanism::ScramSha256,
+                    authzid: b"",
+                    user: b"carol",
+                    secret: b"pw of carol",
+                },
+                |e| logged_in |= matches!(e, ClientEvent::LoggedIn),
+            )
+            .unwrap();
+            assert!(logged_in, "{bin} {extra:?}");
+        }
+    }
+}

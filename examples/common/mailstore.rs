@@ -461,6 +461,9 @@ pub struct Options {
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
     pub allow_plaintext: bool,
+    /// Do not offer SCRAM-SHA-1-PLUS and SCRAM-SHA-256-PLUS (for clients that
+    /// mishandle them: mutt 2.2, neomutt).
+    pub no_scram_plus: bool,
     /// A write that makes no progress this long ends the session.
     pub send_timeout: Duration,
     /// A TLS handshake that takes longer ends the connection.
@@ -508,6 +511,7 @@ pub fn parse_args() -> Result<Options, String> {
         cert: None,
         key: None,
         allow_plaintext: false,
+        no_scram_plus: false,
         send_timeout: Duration::from_secs(60),
         handshake_timeout: Duration::from_secs(30),
         login_timeout: Duration::from_secs(180),
@@ -530,6 +534,7 @@ pub fn parse_args() -> Result<Options, String> {
             "--tls-cert" => o.cert = Some(value()?.into()),
             "--tls-key" => o.key = Some(value()?.into()),
             "--allow-plaintext-auth" => o.allow_plaintext = true,
+            "--no-scram-plus" => o.no_scram_plus = true,
             "--send-timeout" => o.send_timeout = seconds(&value()?)?,
             "--handshake-timeout" => o.handshake_timeout = seconds(&value()?)?,
             "--login-timeout" => o.login_timeout = seconds(&value()?)?,
@@ -590,7 +595,7 @@ pub fn random32() -> [u8; 32] {
 }
 
 /// The usage line of both servers.
-pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--bearer-tokens FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth] [--send-timeout SECS (60)] [--handshake-timeout SECS (30)] [--login-timeout SECS (180)] [--max-connections N (1000)] [--max-per-ip N (10)] [--max-login-failures N (10)] [--max-user-failures N (100)] [--login-failure-window SECS (60)] [--login-failure-users N (10000)]";
+pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--bearer-tokens FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth] [--no-scram-plus] [--send-timeout SECS (60)] [--handshake-timeout SECS (30)] [--login-timeout SECS (180)] [--max-connections N (1000)] [--max-per-ip N (10)] [--max-login-failures N (10)] [--max-user-failures N (100)] [--login-failure-window SECS (60)] [--login-failure-users N (10000)]";
 
 /// Everything a server needs from its options: the shared mailbox state, the TLS
 /// configuration and the session settings.
@@ -675,6 +680,11 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
             .mechanisms
             .without(MechanismSet::XOAUTH2)
             .without(MechanismSet::OAUTHBEARER);
+    }
+    // mutt 2.2 and neomutt pick -PLUS, cancel it and send the next command before
+    // reading the -ERR, which pairs every later reply with the wrong command.
+    if o.no_scram_plus {
+        config.mechanisms = config.mechanisms.without(MechanismSet::PLUS);
     }
     // The demo serves loopback without TLS: plaintext logins must work there.
     config.allow_plaintext_auth = o.allow_plaintext || (demo && tls.is_none());

@@ -344,20 +344,28 @@ pub fn start_server(bin: &str, messages: &[Vec<u8>], extra: &[&str]) -> Pop3d {
 /// `start_server` with a test certificate: STLS on the plain port and implicit TLS
 /// (pop3s) on the returned port, listening on return.
 pub fn start_server_tls(bin: &str, messages: &[Vec<u8>]) -> (Pop3d, TestCert, u16) {
+    start_server_tls_with(bin, messages, &[])
+}
+
+/// [`start_server_tls`] with `extra` options.
+pub fn start_server_tls_with(
+    bin: &str,
+    messages: &[Vec<u8>],
+    extra: &[&str],
+) -> (Pop3d, TestCert, u16) {
     let cert = test_cert(&temp_dir(&format!("{bin}-cert")));
     let tls_port = free_port();
-    let p = start_server(
-        bin,
-        messages,
-        &[
-            "--tls-cert",
-            cert.cert.to_str().unwrap(),
-            "--tls-key",
-            cert.key.to_str().unwrap(),
-            "--listen-tls",
-            &format!("127.0.0.1:{tls_port}"),
-        ],
-    );
+    let listen_tls = format!("127.0.0.1:{tls_port}");
+    let mut args = vec![
+        "--tls-cert",
+        cert.cert.to_str().unwrap(),
+        "--tls-key",
+        cert.key.to_str().unwrap(),
+        "--listen-tls",
+        &listen_tls,
+    ];
+    args.extend_from_slice(extra);
+    let p = start_server(bin, messages, &args);
     wait_for_port(tls_port);
     (p, cert, tls_port)
 }
