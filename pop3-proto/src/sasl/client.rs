@@ -85,6 +85,8 @@ pub(crate) struct SaslClient {
     /// SCRAM client-final (the proof) was sent: the next challenge is server-final.
     #[cfg(feature = "scram")]
     proof_sent: bool,
+    /// The last challenge was empty (`+` alone): CRAM-MD5 answers it as it is.
+    empty_challenge: bool,
 }
 
 /// Refuses a NUL in a credential (it would end the field in PLAIN).
@@ -135,6 +137,7 @@ impl SaslClient {
             failed: false,
             #[cfg(feature = "scram")]
             proof_sent: false,
+            empty_challenge: false,
         })
     }
 
@@ -292,6 +295,7 @@ impl SaslClient {
         let data = &data[..len];
         #[cfg(not(feature = "scram"))]
         let _ = (data, len);
+        self.empty_challenge = b64.is_empty();
         self.step = self.step.saturating_add(1);
         let first = self.step == 1 && !self.sent_initial;
         self.next = match self.mechanism {
@@ -313,7 +317,9 @@ impl SaslClient {
                 if too_long {
                     return Err(scram_error(ScramError::TooLong));
                 }
-                if scram.is_verified() {
+                if scram.is_verified() || (!self.proof_sent && data.is_empty()) {
+                    // Verified already, or an empty server-first message that
+                    // cannot be answered: RFC 5034's `*`, the server's reply decides.
                     Next::Cancel
                 } else if !self.proof_sent {
                     // Server-first: client-final is computed with the password.
@@ -369,9 +375,11 @@ impl SaslClient {
             Next::User => write_base64(&mut w, creds.user)?,
             Next::Password => write_base64(&mut w, creds.secret)?,
             Next::Answer => {
-                if b64.is_empty() {
-                    // CRAM-MD5 and SCRAM answers are computed from the challenge,
-                    // which is never empty: the caller lost it.
+                // CRAM-MD5 answers an empty challenge too (its digest is of the
+                // empty string; older servers send a bare `+`); SCRAM's empty one
+                // was cancelled above. Otherwise an answer is computed from the
+                // challenge received: a caller that lost it gets an error.
+                if b64.is_empty() && !self.empty_challenge {
                     return Err(ClientError::Sasl("the challenge to answer is missing"));
                 }
                 let mut data = [0u8; MAX_CHALLENGE];
