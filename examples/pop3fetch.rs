@@ -846,7 +846,15 @@ fn login(o: &Options, conn: &mut Conn) -> Res<()> {
     let mut refused: Option<Failure> = None;
     // The client keeps no credentials: they are handed over when their line is due.
     let result = conn.run_with_credentials(&login, |ev| {
-        if let ClientEvent::Error { code, text: t, .. } = ev {
+        // The CAPA re-sent after login may be refused (RFC 1939-only servers): that
+        // means no capabilities, not a failed login.
+        if let ClientEvent::Error {
+            command: CommandKind::User | CommandKind::Pass | CommandKind::Apop | CommandKind::Auth,
+            code,
+            text: t,
+            ..
+        } = ev
+        {
             let busy = matches!(
                 code,
                 Some(ResponseCode::InUse | ResponseCode::LoginDelay | ResponseCode::SysTemp)

@@ -21,7 +21,7 @@ mod url;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
+use pop3_proto::client::{Client, ClientConfig, ClientEvent, CommandKind, Login};
 use pop3_proto::tokio::{AsyncStartTls, ClientConn, TokioStream};
 use tokio::io::AsyncWriteExt;
 
@@ -107,6 +107,12 @@ async fn settle_with(
                 conn.credentials(login).map_err(|e| e.to_string())?;
             }
             ClientEvent::StartTls => start_tls = true,
+            // A refused CAPA (RFC 1939-only servers, before or after login) means no
+            // capabilities, not a failure.
+            ClientEvent::Error {
+                command: CommandKind::Capa,
+                ..
+            } => {}
             ClientEvent::Error { command, text, .. } => {
                 return Err(format!(
                     "{command:?}: -ERR {}",

@@ -1112,3 +1112,30 @@ fn utf8_when_offered() {
     assert!(position(c, "UTF8").is_some());
     assert!(position(&sessions[1].commands, "UTF8").is_none());
 }
+
+// --- Round 3 ---------------------------------------------------------------------------
+
+/// An RFC 1939-only server (popa3d, solid-pop3d) answers CAPA with `-ERR` before and
+/// after login: a refused CAPA means "no capabilities", never a failed login; both
+/// fetchers fetch the mailbox. (Was: `login failed: -ERR Unknown command` after a
+/// successful PASS, nothing fetched.)
+#[test]
+fn a_server_without_capa_is_fetched_from() {
+    for bin in ["pop3fetch", "tokio_fetch"] {
+        let server = serve_script(b"+OK POP3 ready.\r\n", |_, c| match c {
+            "CAPA" => Reply::Send(b"-ERR Unknown command.\r\n".to_vec()),
+            c => mailbox(c, "old", &["a", "b"], "").unwrap_or_else(unknown),
+        });
+        let local = temp_dir("hostile-no-capa");
+        let url = format!("pop3://alice@127.0.0.1:{}", server.port);
+        let (ok, out, err) = support::fetcher(bin, &url, &local, "secret", &["--allow-plaintext"]);
+        let sessions = server.sessions();
+        assert!(ok, "{bin}: {out}{err}");
+        assert_eq!(
+            delivered(&local),
+            [stored("old", 1), stored("old", 2)],
+            "{bin}"
+        );
+        assert!(count(&sessions[0].commands, "CAPA") >= 1, "{bin}");
+    }
+}
