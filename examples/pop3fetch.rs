@@ -651,6 +651,9 @@ fn committer(
     state
 }
 
+/// The longest LOGIN-DELAY honoured (and kept in the journal), in seconds: a day.
+const MAX_LOGIN_DELAY: u32 = 86_400;
+
 /// Most messages a run takes on (each costs memory for its UID and size).
 const MAX_MESSAGES: u32 = 1_000_000;
 /// RETRs in flight at once.
@@ -725,7 +728,8 @@ fn run(o: &Options, stats: &mut Stats) -> Res<()> {
     }
     if let Some((at, delay)) = state.last_login {
         let now = unix_now();
-        let next = at.saturating_add(u64::from(delay));
+        // A journal written before the cap may hold more than a day.
+        let next = at.saturating_add(u64::from(delay.min(MAX_LOGIN_DELAY)));
         if now < next {
             stats.login_delayed = Some(next - now);
             return Ok(());
@@ -817,6 +821,15 @@ fn run(o: &Options, stats: &mut Stats) -> Res<()> {
     login(o, &mut conn)?;
     let caps = *conn.client().capabilities();
     if let Some(delay) = caps.login_delay.filter(|d| *d > 0) {
+        // A hostile or broken LOGIN-DELAY (4294967295 s is 136 years) must not stop
+        // this account's fetching for ever: at most a day is honoured or kept.
+        if delay > MAX_LOGIN_DELAY {
+            eprintln!(
+                "pop3fetch: the server's LOGIN-DELAY of {delay} s is over a day: \
+                 honouring {MAX_LOGIN_DELAY} s"
+            );
+        }
+        let delay = delay.min(MAX_LOGIN_DELAY);
         state
             .record_login(unix_now(), delay)
             .map_err(|e| local(state.path(), e))?;

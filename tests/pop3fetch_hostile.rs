@@ -1139,3 +1139,39 @@ fn a_server_without_capa_is_fetched_from() {
         assert!(count(&sessions[0].commands, "CAPA") >= 1, "{bin}");
     }
 }
+
+/// A hostile `LOGIN-DELAY 4294967295` (136 years): pop3fetch says it honours a day
+/// at most, keeps no more than that in the account's journal, and the next run says
+/// when it will log in again, within a day. (Was: the value stored as it came, and
+/// pop3fetch never logged in again, exiting 0 each time.)
+#[test]
+fn a_hostile_login_delay_is_capped_at_a_day() {
+    let server = serve_script(b"+OK POP3 ready.\r\n", |_, c| {
+        mailbox(c, "m", &["a"], "USER\r\nUIDL\r\nLOGIN-DELAY 4294967295\r\n")
+            .unwrap_or_else(unknown)
+    });
+    let local = temp_dir("hostile-login-delay-cap");
+    let (ok, out, err) = fetch(server.port, &local, &[]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        err.contains("the server's LOGIN-DELAY of 4294967295 s is over a day: honouring 86400 s"),
+        "{err}"
+    );
+    let journal: String = state_files(&local)
+        .iter()
+        .map(|p| fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(!journal.contains("4294967295"), "{journal}");
+    let login = journal.lines().find(|l| l.starts_with("L ")).unwrap();
+    assert_eq!(login.split(' ').nth(2), Some("86400"), "{journal}");
+    let (ok, out, err) = fetch(server.port, &local, &[]);
+    assert!(ok, "{out}{err}");
+    let secs: u64 = out
+        .split("next login in ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect(&out);
+    assert!((86_390..=86_400).contains(&secs), "{out}");
+    assert_eq!(server.sessions().len(), 1);
+}
