@@ -526,7 +526,7 @@ fn listing_numbers_are_checked_against_stat() {
     let mut s = logged_in(b"+OK POP3 ready\r\n");
     s.reply(b"LIST\r\n", b"+OK\r\n0 100\r\n1 100\r\n.\r\n")
         .reply(b"STAT\r\n", b"+OK 2 320\r\n")
-        .reply(b"LIST\r\n", b"+OK\r\n1 120\r\n2 200\r\n50000000 1\r\n.\r\n")
+        .reply(b"LIST\r\n", b"+OK\r\n1 120\r\n50000000 1\r\n.\r\n")
         .reply(b"UIDL\r\n", b"+OK\r\n1 a\r\n4294967295 z\r\n.\r\n")
         .reply(b"DELE 1\r\n", b"+OK\r\n")
         .reply(b"STAT\r\n", b"+OK 1 200\r\n")
@@ -550,7 +550,6 @@ fn listing_numbers_are_checked_against_stat() {
             "Invalid { command: List, msg: None, reason: NumberOutOfRange { msg: 0 } }",
             "Stat(Stat { count: 2, size: 320 })",
             "List(ListEntry { msg: 1, size: 120 })",
-            "List(ListEntry { msg: 2, size: 200 })",
             "Invalid { command: List, msg: None, reason: NumberOutOfRange { msg: 50000000 } }",
             "Uidl(1 a)",
             "Invalid { command: Uidl, msg: None, reason: NumberOutOfRange { msg: 4294967295 } }",
@@ -561,6 +560,43 @@ fn listing_numbers_are_checked_against_stat() {
             "Invalid { command: List, msg: Some(3), reason: NumberOutOfRange { msg: 3 } }",
         ]
     );
+}
+
+/// A whole LIST or UIDL may have no more lines than STAT allows messages, whatever
+/// they say (valid, out of range, or after an invalid one): one more ends the session
+/// (`Protocol`), so that a listing that never ends cannot keep the client reading.
+/// A CAPA listing past 256 lines likewise. (Was: read to the end, which may never
+/// come.)
+#[test]
+fn listings_longer_than_they_can_be_end_the_session() {
+    let mut s = logged_in(b"+OK POP3 ready\r\n");
+    s.reply(b"STAT\r\n", b"+OK 2 320\r\n")
+        .reply(b"UIDL\r\n", b"+OK\r\n1 a\r\n3 c\r\n2 b\r\n2 b\r\n");
+    s.client().stat().unwrap();
+    s.client().uidl(None).unwrap();
+    assert_eq!(
+        s.run(),
+        [
+            "Stat(Stat { count: 2, size: 320 })",
+            "Uidl(1 a)",
+            "Err(Protocol(\"listing longer than STAT's count\"))",
+        ]
+    );
+    assert!(s.driver.client_ref().is_closed());
+
+    let mut s = Scripted::new(plain(), b"+OK POP3 ready\r\n");
+    s.run();
+    let capa: &'static [u8] = Box::leak(
+        [&b"+OK\r\n"[..], &b"X-LINE\r\n".repeat(300)]
+            .concat()
+            .into_boxed_slice(),
+    );
+    s.reply(b"CAPA\r\n", capa);
+    s.client().capa().unwrap();
+    let log = s.run();
+    assert_eq!(log.len(), 257, "{:?}", &log[log.len() - 2..]);
+    assert_eq!(log[256], "Err(Protocol(\"CAPA listing too long\"))");
+    assert!(s.driver.client_ref().is_closed());
 }
 
 // --- 5. Servers that end lines with a bare LF -----------------------------------------

@@ -68,6 +68,11 @@ use crate::sasl::client::{Creds, SaslClient};
 /// Commands that can be queued or in flight at once.
 pub const MAX_QUEUED: usize = 32;
 
+/// Most lines a CAPA listing may have (Dovecot's has about ten): the client did not
+/// ask for a stream, so a longer one is a server that never ends it, and fatal
+/// ([`ClientError::Protocol`]).
+pub const MAX_CAPA_LINES: u32 = 256;
+
 /// Client settings. `ClientConfig::default()` is the safe choice for an
 /// unencrypted connection that will be upgraded with STLS; set `tls` for port 995.
 #[derive(Debug, Clone)]
@@ -545,6 +550,10 @@ pub struct Client {
     /// The listing being received failed: its remaining lines are skipped, and this
     /// is reported at its end.
     invalid: Option<InvalidReply>,
+    /// Lines of the multi-line reply being received, to bound those the caller did
+    /// not ask to stream: CAPA ([`MAX_CAPA_LINES`]), and a whole LIST or UIDL past
+    /// the highest message number STAT allows.
+    lines: u32,
     /// The highest message number, from the last STAT (count + deleted before it).
     max_msg: Option<u32>,
     /// DELE accepted since login or the last RSET.
@@ -573,6 +582,7 @@ impl Client {
             creds_blocked: false,
             awaiting_tls: false,
             invalid: None,
+            lines: 0,
             max_msg: None,
             deleted: 0,
             channel_binding: None,
@@ -1167,6 +1177,7 @@ impl Client {
 
     fn finish_front(&mut self) {
         self.queue.pop_front();
+        self.lines = 0;
     }
 
     fn reply(
@@ -1225,6 +1236,14 @@ impl Client {
                 self.sasl_line_ready = true;
                 // The answer is computed from the challenge, which the event points at.
                 Ok(needs_credentials.then(|| token(Shape::NeedCredentials, challenge)))
+            }
+            // A listing longer than it can be ends the session (else a server that
+            // never ends it keeps the client reading for ever, failed or not).
+            ResponseEvent::Line(_) if self.too_many_lines(pending) => {
+                Err(ClientError::Protocol(match pending {
+                    Pending::Capa => "CAPA listing too long",
+                    _ => "listing longer than STAT's count",
+                }))
             }
             // The rest of a listing that already failed.
             ResponseEvent::Line(_) if self.invalid.is_some() => Ok(None),
@@ -1291,6 +1310,17 @@ impl Client {
                 Ok(Some(token(shape, &[])))
             }
         }
+    }
+
+    /// Counts a line of the reply to `pending`: true when it is one too many.
+    fn too_many_lines(&mut self, pending: Pending) -> bool {
+        self.lines = self.lines.saturating_add(1);
+        let bound = match pending {
+            Pending::Capa => Some(MAX_CAPA_LINES),
+            Pending::List(None) | Pending::Uidl(None) => self.max_msg,
+            _ => None,
+        };
+        bound.is_some_and(|max| self.lines > max)
     }
 
     /// A message number the server named: the one asked for (`asked`), and within
