@@ -172,6 +172,7 @@ fn run_pop3fetch(prefix: &[&str], args: &[&str]) -> (Option<i32>, String, String
         .arg(pop3fetch_exe())
         .args(args)
         .env("POP3_PASSWORD", "secret")
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -1230,4 +1231,54 @@ fn an_endless_listing_after_an_invalid_entry_is_cut() {
     assert!(s.streamed < 4 << 20, "read {} bytes of listing", s.streamed);
     assert_eq!(count(&s.commands, "RETR") + count(&s.commands, "DELE"), 0);
     assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+/// A --password-command that never ends is killed at --password-timeout (1 s here),
+/// with what it started, and the run fails with the reason; nothing connects. (Was:
+/// pop3fetch waited for it for ever.)
+#[test]
+fn a_password_command_that_never_ends_is_killed() {
+    let server = serve(b"+OK POP3 ready.\r\n", |c| {
+        login_and_stat(c).unwrap_or_else(|| b"-ERR Unknown command\r\n".to_vec())
+    });
+    let local = temp_dir("hostile-password-hangs");
+    let pid_file = local.join("sleeper.pid");
+    let command = format!("sleep 300 & echo $! > {}; wait", pid_file.display());
+    let started = Instant::now();
+    let (code, out, err) = fetch_code(
+        server.port,
+        &local,
+        &["--password-command", &command, "--password-timeout", "1"],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, Some(3), "{out}{err}");
+    assert!(
+        err.contains("--password-command did not finish within 1 s: killed"),
+        "{err}"
+    );
+    // Gone, or a zombie waiting for init: not running.
+    let sleeper = fs::read_to_string(&pid_file).unwrap();
+    let stat = Path::new("/proc").join(sleeper.trim()).join("stat");
+    let running = || {
+        fs::read_to_string(&stat).is_ok_and(|s| {
+            s.rsplit(") ")
+                .next()
+                .is_some_and(|rest| !rest.starts_with('Z'))
+        })
+    };
+    for _ in 0..100 {
+        if !running() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !running(),
+        "the command's own child {sleeper} is still running"
+    );
+    assert!(server.sessions().is_empty());
 }
