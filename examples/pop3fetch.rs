@@ -67,6 +67,8 @@ enum Exit {
     Protocol = 5,
     Local = 6,
     Busy = 7,
+    /// Another run holds this account.
+    Locked = 8,
 }
 
 const EXIT_CODES: &str = "\
@@ -85,6 +87,7 @@ Exit codes:
      a message growing past --max-size, a malformed reply)
   6  local: the Maildir, the state file or the MDA failed
   7  server busy: [IN-USE], [LOGIN-DELAY] or [SYS/TEMP] at login; try later
+  8  another pop3fetch run is fetching this account (its process id is said)
 Messages delivered before an error stay delivered and recorded: the next run deletes
 them from the server (unless kept) without fetching them again.";
 
@@ -771,8 +774,10 @@ fn run(o: &Options, stats: &mut Stats) -> Res<()> {
         }
     }
     std::fs::create_dir_all(&o.state_dir).map_err(|e| local(&o.state_dir, e))?;
-    let mut state = State::open(&o.state_dir, &account)
-        .map_err(|e| local(&fetch_state::path_for(&o.state_dir, &account), e))?;
+    let mut state = State::open(&o.state_dir, &account).map_err(|e| match e.kind() {
+        io::ErrorKind::WouldBlock => fail(Exit::Locked, e),
+        _ => local(&fetch_state::path_for(&o.state_dir, &account), e),
+    })?;
     if state.repaired {
         eprintln!(
             "pop3fetch: {}: dropped a partial last line (an interrupted run)",

@@ -482,17 +482,15 @@ fn unknown() -> Reply {
     Reply::Send(b"-ERR Unknown command\r\n".to_vec())
 }
 
-/// The state files pop3fetch keeps in a Maildir (whatever their format).
+/// The state files pop3fetch keeps in a Maildir (whatever their format; not the run
+/// lock beside them).
 fn state_files(dir: &Path) -> Vec<std::path::PathBuf> {
     fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
-            p.is_file()
-                && p.file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with(".pop3fetch")
+            let name = p.file_name().unwrap().to_string_lossy();
+            p.is_file() && name.starts_with(".pop3fetch") && !name.ends_with(".lock")
         })
         .collect()
 }
@@ -1281,4 +1279,47 @@ fn a_password_command_that_never_ends_is_killed() {
         "the command's own child {sleeper} is still running"
     );
     assert!(server.sessions().is_empty());
+}
+
+/// Two runs on one account at once, against a server without a maildrop lock: the
+/// second is refused before it connects (exit 8, naming the first run's process),
+/// and the mailbox is fetched once. (Was: both fetched, 16 files for 8 messages.)
+#[test]
+fn a_second_run_on_the_same_account_is_refused() {
+    let server = serve_script(b"+OK POP3 ready.\r\n", |_, c| {
+        if c == "RETR 1" {
+            // The first run is mid-fetch while the second starts.
+            std::thread::sleep(Duration::from_millis(1_500));
+        }
+        mailbox(c, "m", &["a", "b"], CAPA).unwrap_or_else(unknown)
+    });
+    let local = temp_dir("hostile-two-runs");
+    let url = format!("pop3://alice@127.0.0.1:{}", server.port);
+    let first = Command::new(pop3fetch_exe())
+        .args([
+            &url,
+            "--maildir",
+            local.to_str().unwrap(),
+            "--allow-plaintext",
+        ])
+        .env("POP3_PASSWORD", "secret")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first_pid = first.id();
+    std::thread::sleep(Duration::from_millis(700));
+    let (code, out, err) = fetch_code(server.port, &local, &[]);
+    assert_eq!(code, Some(8), "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "another pop3fetch (process {first_pid}) is fetching this account"
+        )),
+        "{err}"
+    );
+    let (status, out, err, _) = wait_bounded(first, "pop3fetch");
+    assert!(status.success(), "{out}{err}");
+    assert_eq!(delivered(&local), [stored("m", 1), stored("m", 2)]);
+    assert_eq!(server.sessions().len(), 1, "the second run connected");
 }

@@ -128,9 +128,37 @@ fn retain_rewrites_the_file_atomically() {
     assert_eq!(s.len(), 3);
     assert!(s.has(b"1", None) && !s.has(b"2", None) && s.has(b"4", None));
     assert_eq!(s.last_login, Some((1_767_225_600, 900)));
-    let leftovers: Vec<_> = fs::read_dir(&dir)
+    // The state file and its run lock, no temporary file.
+    let mut leftovers: Vec<_> = fs::read_dir(&dir)
         .unwrap()
-        .map(|e| e.unwrap().file_name())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    leftovers.sort();
+    assert_eq!(
+        leftovers,
+        [
+            ".pop3fetch-state-bob@mail.example.org:110",
+            ".pop3fetch-state-bob@mail.example.org:110.lock"
+        ]
+    );
+}
+
+/// The state is the account's run lock: while one is open, a second open of the
+/// same account fails with `WouldBlock` naming this process; once dropped, it opens.
+#[test]
+fn an_open_state_locks_the_account() {
+    let dir = temp_dir("state-lock");
+    let a = account("carol", 995);
+    let s = State::open(&dir, &a).unwrap();
+    let second = State::open(&dir, &a).err().expect("opened twice");
+    assert_eq!(second.kind(), std::io::ErrorKind::WouldBlock);
+    assert_eq!(
+        second.to_string(),
+        format!(
+            "another pop3fetch (process {}) is fetching this account",
+            std::process::id()
+        )
+    );
+    drop(s);
+    State::open(&dir, &a).unwrap();
 }

@@ -140,10 +140,47 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Takes the account's run lock, `<state file>.lock` (never renamed, unlike the
+/// state file when it is compacted), and writes this process's id into it; or says
+/// which process holds it.
+fn lock_run(state: &Path) -> io::Result<File> {
+    use rustix::fs::{flock, FlockOperation};
+    let mut name = state.as_os_str().to_owned();
+    name.push(".lock");
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&name)?;
+    match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => {
+            file.set_len(0)?;
+            file.write_all(format!("{}\n", std::process::id()).as_bytes())?;
+            Ok(file)
+        }
+        Err(rustix::io::Errno::WOULDBLOCK) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!(
+                    "another pop3fetch (process {}) is fetching this account",
+                    if holder.is_empty() { "unknown" } else { holder }
+                ),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// An account's journal, open for appending.
 pub struct State {
     path: PathBuf,
     file: File,
+    /// `<state>.lock`, locked (`flock`) while this run holds the account.
+    _run_lock: File,
     account: String,
     delivered: HashMap<Vec<u8>, Delivered>,
     /// The last login (UNIX seconds) and the LOGIN-DELAY the server announced then.
@@ -158,8 +195,13 @@ pub struct State {
 impl State {
     /// Opens (or creates) the state of `account` in `dir`, for appending: a state
     /// that cannot be written fails here, before anything is fetched.
+    ///
+    /// The account is locked for as long as the state is open: a second run on it
+    /// at the same time fails here ([`io::ErrorKind::WouldBlock`], naming the
+    /// process that holds it) instead of fetching the same messages again.
     pub fn open(dir: &Path, account: &Account) -> io::Result<State> {
         let path = path_for(dir, account);
+        let run_lock = lock_run(&path)?;
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
@@ -171,6 +213,7 @@ impl State {
         let mut state = State {
             path,
             file,
+            _run_lock: run_lock,
             account: key.clone(),
             delivered: HashMap::new(),
             last_login: None,
