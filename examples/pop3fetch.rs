@@ -49,7 +49,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 use pop3_proto::blocking::{self, ClientConn, StartTls};
-use pop3_proto::client::{Client, ClientConfig, ClientError, ClientEvent, CommandKind};
+use pop3_proto::client::{Client, ClientConfig, ClientError, ClientEvent, CommandKind, Login};
 use pop3_proto::response::code::ResponseCode;
 use pop3_proto::tls::{self, NetStream};
 use pop3_proto::BareLf;
@@ -914,41 +914,91 @@ fn login(o: &Options, conn: &mut Conn) -> Res<()> {
     let tls_active = conn.client().tls_active();
     let login = url::choose_login(&o.url, &caps, tls_active, o.allow_plaintext, &o.password)
         .map_err(|e| fail(Exit::Auth, e))?;
-    conn.client().login(login).map_err(|e| match e {
+    match try_login(conn, &login) {
+        Err((refused, challenged)) => match url::plus_fallback(&o.url, &login, challenged) {
+            Some(plain) => {
+                if o.trace {
+                    eprintln!(
+                        "-- {} refused before the proof ({}): trying {} once, without \
+                         channel binding",
+                        mechanism_name(&login),
+                        refused.msg,
+                        mechanism_name(&plain)
+                    );
+                }
+                try_login(conn, &plain).map_err(|(f, _)| f)
+            }
+            None => Err(refused),
+        },
+        Ok(()) => Ok(()),
+    }
+}
+
+/// The SASL mechanism of a login, for messages.
+fn mechanism_name(login: &Login<'_>) -> String {
+    match login {
+        Login::Sasl { mechanism, .. } => mechanism.name().to_string(),
+        _ => "USER/PASS".into(),
+    }
+}
+
+/// Queues `login` and runs it; on failure also whether a SASL challenge came (a
+/// refusal before any challenge is one before the proof).
+fn try_login(conn: &mut Conn, login: &Login<'_>) -> Result<(), (Failure, bool)> {
+    let early = |f| (f, false);
+    conn.client().login(*login).map_err(|e| match e {
         ClientError::PlaintextRefused
         | ClientError::ApopUnavailable
         | ClientError::MechanismUnavailable
-        | ClientError::CredentialTooLong => fail(Exit::Auth, e),
-        e => queue_err(e),
+        | ClientError::CredentialTooLong => early(fail(Exit::Auth, e)),
+        e => early(queue_err(e)),
     })?;
     let mut refused: Option<Failure> = None;
+    let mut challenged = false;
     // The client keeps no credentials: they are handed over when their line is due.
-    let result = conn.run_with_credentials(&login, |ev| {
-        // The CAPA re-sent after login may be refused (RFC 1939-only servers): that
-        // means no capabilities, not a failed login.
-        if let ClientEvent::Error {
-            command: CommandKind::User | CommandKind::Pass | CommandKind::Apop | CommandKind::Auth,
-            code,
-            text: t,
-            ..
-        } = ev
-        {
-            let busy = matches!(
+    loop {
+        let asked = conn.next(|ev| match ev {
+            ClientEvent::NeedCredentials { challenge } => {
+                challenged |= !challenge.is_empty();
+                true
+            }
+            // The CAPA re-sent after login may be refused (RFC 1939-only servers):
+            // that means no capabilities, not a failed login.
+            ClientEvent::Error {
+                command:
+                    CommandKind::User | CommandKind::Pass | CommandKind::Apop | CommandKind::Auth,
                 code,
-                Some(ResponseCode::InUse | ResponseCode::LoginDelay | ResponseCode::SysTemp)
-            );
-            refused.get_or_insert(fail(
-                if busy { Exit::Busy } else { Exit::Auth },
-                format!("login failed: -ERR {}", text(t)),
-            ));
+                text: t,
+                ..
+            } => {
+                let busy = matches!(
+                    code,
+                    Some(ResponseCode::InUse | ResponseCode::LoginDelay | ResponseCode::SysTemp)
+                );
+                refused.get_or_insert(fail(
+                    if busy { Exit::Busy } else { Exit::Auth },
+                    format!("login failed: -ERR {}", text(t)),
+                ));
+                false
+            }
+            _ => false,
+        });
+        match asked {
+            Ok(None) => break,
+            Ok(Some(true)) => {
+                if let Err(e) = conn.credentials(login) {
+                    return Err((wire_err(e), challenged));
+                }
+            }
+            Ok(Some(false)) => {}
+            Err(e) => return Err((refused.unwrap_or_else(|| wire_err(e)), challenged)),
         }
-    });
-    if let Some(f) = refused {
-        return Err(f);
     }
-    result.map_err(wire_err)?;
+    if let Some(f) = refused {
+        return Err((f, challenged));
+    }
     if !conn.client().is_logged_in() {
-        return Err(fail(Exit::Auth, "login failed"));
+        return Err((fail(Exit::Auth, "login failed"), challenged));
     }
     Ok(())
 }

@@ -128,6 +128,38 @@ async fn settle_with(
     Ok(start_tls)
 }
 
+/// Queues `login` and runs it; on failure the error and whether a SASL challenge
+/// came first (a refusal before any is one before the proof).
+async fn login_once(
+    conn: &mut ClientConn<TokioStream>,
+    login: &Login<'_>,
+) -> Result<(), (String, bool)> {
+    conn.client()
+        .login(*login)
+        .map_err(|e| (e.to_string(), false))?;
+    let mut challenged = false;
+    loop {
+        let event = conn.next().await.map_err(|e| (e.to_string(), challenged))?;
+        match event {
+            None => return Ok(()),
+            Some(ClientEvent::NeedCredentials { challenge }) => {
+                challenged |= !challenge.is_empty();
+                conn.credentials(login)
+                    .map_err(|e| (e.to_string(), challenged))?;
+            }
+            Some(ClientEvent::Error {
+                command: CommandKind::Capa,
+                ..
+            }) => {}
+            Some(ClientEvent::Error { command, text, .. }) => {
+                let text = String::from_utf8_lossy(text);
+                return Err((format!("{command:?}: -ERR {text}"), challenged));
+            }
+            Some(_) => {}
+        }
+    }
+}
+
 /// RETR `msg` (queued) into `tmp`, then renamed into new/; DELE after if `delete`.
 async fn fetch_one(
     conn: &mut ClientConn<TokioStream>,
@@ -217,8 +249,13 @@ async fn run(o: &Options) -> Result<Fetched, String> {
     let caps = url::usable_capabilities(conn.client());
     let tls_active = conn.client().tls_active();
     let login = url::login(&o.url, &caps, tls_active, o.allow_plaintext, &o.password);
-    conn.client().login(login).map_err(|e| e.to_string())?;
-    settle_with(&mut conn, Some(&login)).await?;
+    if let Err((refused, challenged)) = login_once(&mut conn, &login).await {
+        // SCRAM -PLUS refused before the proof (a server that knows an older binding
+        // only): the same SCRAM once more, without -PLUS.
+        let plain = url::plus_fallback(&o.url, &login, challenged).ok_or(refused.clone())?;
+        eprintln!("tokio_fetch: {refused}: trying {plain:?} once, without channel binding");
+        login_once(&mut conn, &plain).await.map_err(|(e, _)| e)?;
+    }
     conn.client().stat().map_err(|e| e.to_string())?;
     let mut count = None;
     while let Some(event) = conn.next().await.map_err(|e| e.to_string())? {

@@ -240,3 +240,56 @@ fn no_scram_plus_keeps_plus_off_the_capabilities() {
         }
     }
 }
+
+/// A server that offers SCRAM-SHA-256-PLUS but refuses our `tls-exporter` exchange
+/// at its first message, as Cyrus 3.6 does under TLS 1.3 (it knows `tls-unique`
+/// only): pop3fetch and tokio_fetch fall back once to SCRAM-SHA-256 (`n,,`, no
+/// binding) and fetch; pop3fetch's --trace says so. (Was: `login failed: -ERR [AUTH]
+/// authenticating: bad protocol / cancel` over STLS and pop3s by default.)
+#[test]
+fn plus_refused_before_the_proof_falls_back_once() {
+    require("python3");
+    require("openssl");
+    let dir = temp_dir("scram-plus-cyrus");
+    let cert = test_cert(&dir);
+    for bin in ["pop3fetch", "tokio_fetch"] {
+        let port = free_port();
+        let mut server = Command::new("timeout")
+            .args(["60", "python3", &script("scram_plus_server.py")])
+            .arg(port.to_string())
+            .arg(&cert.cert)
+            .arg(&cert.key)
+            .args(["alice", "wonder land", "cyrus"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(server.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "listening");
+        let maildir = dir.join(bin);
+        let url = format!("pop3s://alice@localhost:{port}");
+        let ca = cert.ca.to_str().unwrap().to_string();
+        let mut extra = vec!["--ca-file", &ca];
+        if bin == "pop3fetch" {
+            extra.push("--trace");
+        }
+        let (ok, stdout, stderr) = fetcher(bin, &url, &maildir, "wonder land", &extra);
+        assert!(ok, "{bin}: {stdout}{stderr}");
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+        assert!(server.wait().unwrap().success(), "{bin}: {rest}");
+        assert_eq!(
+            rest.trim(),
+            "refused SCRAM-SHA-256-PLUS\nlogged in",
+            "{bin}"
+        );
+        let said = if bin == "pop3fetch" {
+            "-- SCRAM-SHA-256-PLUS refused before the proof (login failed: -ERR authenticating: bad protocol / cancel): trying SCRAM-SHA-256 once, without channel binding"
+        } else {
+            "trying Sasl { mechanism: ScramSha256"
+        };
+        assert!(stderr.contains(said), "{bin}: {stderr}");
+    }
+}

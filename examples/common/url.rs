@@ -203,3 +203,31 @@ pub fn login<'a>(
         password: secret,
     })
 }
+
+/// The login to try once more when `tried` was SCRAM -PLUS and the server refused it
+/// before the proof (`challenged`: whether a server-first message came): the same
+/// SCRAM without -PLUS. Some servers offer -PLUS but know only an older binding
+/// than RFC 9266's `tls-exporter` (Cyrus 3.6 under TLS 1.3: `-ERR [AUTH]
+/// authenticating: bad protocol / cancel` to the first message). The retry
+/// binds nothing (`n`), so it gives up the protection -PLUS adds against a relay
+/// with a trusted certificate; a refusal after the proof (a wrong password) is
+/// never retried, and neither is a mechanism the URL names (`;AUTH=…`).
+pub fn plus_fallback<'a>(url: &Url, tried: &Login<'a>, challenged: bool) -> Option<Login<'a>> {
+    if !matches!(url.auth, Auth::Any) {
+        return None;
+    }
+    match *tried {
+        Login::Sasl {
+            mechanism,
+            authzid,
+            user,
+            secret,
+        } if mechanism.is_plus() && !challenged => Some(Login::Sasl {
+            mechanism: mechanism.scram_pair()?,
+            authzid,
+            user,
+            secret,
+        }),
+        _ => None,
+    }
+}

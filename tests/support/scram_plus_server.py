@@ -2,10 +2,16 @@
 testing a client: TLS and the tls-exporter value from `openssl s_server
 -keymatexport`, the SCRAM arithmetic from Python's hashlib/hmac. Usage:
 
-    scram_plus_server.py PORT CERT KEY USER PASSWORD
+    scram_plus_server.py PORT CERT KEY USER PASSWORD [cyrus]
 
 Prints `listening` once it accepts connections, serves one session, and exits 0 if
 the client logged in with a proof bound to this TLS session (1 otherwise).
+
+With `cyrus` it behaves as Cyrus 3.6 does under TLS 1.3: it offers SCRAM-SHA-256
+and SCRAM-SHA-256-PLUS but knows only `tls-unique`, so it refuses every -PLUS
+exchange at its first message (`-ERR [AUTH] authenticating: bad protocol /
+cancel`); plain SCRAM (gs2 header `n,,`: `y,,` would be a downgrade, since -PLUS
+was offered) logs in, and an empty mailbox is served (STAT, UIDL, LIST).
 """
 import base64
 import hashlib
@@ -15,6 +21,7 @@ import subprocess
 import sys
 
 port, cert, key, user, password = sys.argv[1:6]
+cyrus = sys.argv[6:7] == ["cyrus"]
 tls = subprocess.Popen(
     ["openssl", "s_server", "-accept", port, "-cert", cert, "-key", key, "-naccept", "1",
      "-keymatexport", "EXPORTER-Channel-Binding", "-keymatexportlen", "32"],
@@ -53,13 +60,18 @@ logged_in = False
 while True:
     line = recv()
     word = line.split(" ")[0].upper()
-    if word == "CAPA":
+    if word == "CAPA" and cyrus:
+        send("+OK\r\nSASL SCRAM-SHA-256 SCRAM-SHA-256-PLUS\r\nUIDL\r\nUSER\r\n.")
+    elif word == "CAPA":
         send("+OK\r\nSASL SCRAM-SHA-1-PLUS SCRAM-SHA-256-PLUS\r\nUSER\r\n.")
+    elif word == "AUTH" and cyrus and line.split(" ")[1].upper().endswith("-PLUS"):
+        print(f"refused {line.split(' ')[1]}", flush=True)
+        send("-ERR [AUTH] authenticating: bad protocol / cancel")
     elif word == "AUTH":
         _, mechanism, initial = line.split(" ")
         hash_name = "sha256" if "SHA-256" in mechanism else "sha1"
         client_first = base64.b64decode(initial).decode()
-        gs2 = "p=tls-exporter,,"
+        gs2 = "n,," if cyrus else "p=tls-exporter,,"
         if not client_first.startswith(gs2):
             print(f"not bound: {client_first}", flush=True)
             send("-ERR [AUTH] channel binding required")
@@ -78,7 +90,7 @@ while True:
         auth_message = f"{first_bare},{server_first},{without_proof}".encode()
         signature = hmac.new(stored_key, auth_message, hash_name).digest()
         recovered = bytes(a ^ b for a, b in zip(base64.b64decode(proof), signature))
-        if final["c"] != b64(gs2.encode() + binding):
+        if final["c"] != b64(gs2.encode() + (b"" if cyrus else binding)):
             print("channel bindings do not match", flush=True)
             send("-ERR [AUTH] channel bindings do not match")
         elif final["r"] != nonce or attrs["n"] != user:
@@ -95,6 +107,10 @@ while True:
                 continue
             logged_in = True
             send("+OK logged in")
+    elif word == "STAT" and logged_in:
+        send("+OK 0 0")
+    elif word in ("UIDL", "LIST") and logged_in:
+        send("+OK\r\n.")
     elif word == "QUIT":
         send("+OK bye")
         break
