@@ -14,6 +14,8 @@ const T0: Instant = Instant::from_millis(1_000);
 
 fn config() -> ServerConfig {
     let mut c = ServerConfig::new("pop.example.org");
+    c.mechanisms =
+        pop3_proto::server::MechanismSet::ALL.without(pop3_proto::server::MechanismSet::EXTERNAL);
     c.allow_plaintext_auth = true;
     c.auth_failure_delay_ms = 0;
     c

@@ -45,8 +45,36 @@ pub struct ServerConfig {
     pub allow_authzid: bool,
     /// Offer APOP (an APOP timestamp in the greeting). Default: `false`.
     pub apop: bool,
-    /// SASL mechanisms offered with AUTH. Default: every mechanism but EXTERNAL
-    /// (plaintext ones only once TLS is active or plaintext is allowed).
+    /// SASL mechanisms offered with AUTH (plaintext ones only once TLS is active
+    /// or plaintext is allowed). Default: [`MechanismSet::PASSWORD`] (PLAIN and
+    /// LOGIN, as Dovecot's `auth_mechanisms = plain`): what a server that answers
+    /// only [`ServerEvent::CheckPassword`] serves, with USER/PASS. Offer the others
+    /// once the application answers what they ask:
+    ///
+    /// - CRAM-MD5 ([`MechanismSet::CRAM_MD5`]) and SCRAM ([`MechanismSet::SCRAM`],
+    ///   -PLUS only over TLS with a channel binding): [`ServerEvent::NeedSecret`],
+    ///   answered with the password ([`Server::answer_secret`]), a stored verifier
+    ///   ([`Server::answer_verifier`]) or a stored CRAM-MD5 context
+    ///   ([`Server::answer_cram_context`]);
+    /// - XOAUTH2 and OAUTHBEARER ([`MechanismSet::TOKENS`]): [`ServerEvent::CheckToken`];
+    /// - EXTERNAL ([`MechanismSet::EXTERNAL`], only over TLS): [`ServerEvent::CheckExternal`].
+    ///
+    /// ```
+    /// use pop3_proto::server::{MechanismSet, ServerConfig};
+    ///
+    /// let mut config = ServerConfig::new("pop.example.org");
+    /// assert_eq!(config.mechanisms, MechanismSet::PASSWORD);
+    /// // This application stores SCRAM verifiers and CRAM-MD5 contexts:
+    /// config.mechanisms = config.mechanisms.with(MechanismSet::SCRAM).with(MechanismSet::CRAM_MD5);
+    /// ```
+    ///
+    /// [`ServerEvent::CheckPassword`]: crate::server::ServerEvent::CheckPassword
+    /// [`ServerEvent::NeedSecret`]: crate::server::ServerEvent::NeedSecret
+    /// [`ServerEvent::CheckToken`]: crate::server::ServerEvent::CheckToken
+    /// [`ServerEvent::CheckExternal`]: crate::server::ServerEvent::CheckExternal
+    /// [`Server::answer_secret`]: crate::server::Server::answer_secret
+    /// [`Server::answer_verifier`]: crate::server::Server::answer_verifier
+    /// [`Server::answer_cram_context`]: crate::server::Server::answer_cram_context
     pub mechanisms: MechanismSet,
     /// `LOGIN-DELAY` seconds to advertise (enforced by the application when opening
     /// the maildrop). Default: `None`.
@@ -110,7 +138,7 @@ impl ServerConfig {
             allow_plaintext_auth: false,
             allow_authzid: false,
             apop: false,
-            mechanisms: MechanismSet::ALL.without(MechanismSet::EXTERNAL),
+            mechanisms: MechanismSet::PASSWORD,
             login_delay: None,
             expire: None,
             utf8: true,
