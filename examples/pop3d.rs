@@ -115,7 +115,11 @@ fn serve(tcp: TcpStream, setup: Arc<Setup>, config: ServerConfig) {
         server.set_channel_binding(cb);
     }
     let mut session = Session::new(setup.shared.clone());
-    if let Err(e) = ServerConn::new(stream, server).serve(&mut session) {
+    if let Err(e) = ServerConn::new(stream, server)
+        .with_start_tls()
+        .with_timeouts()
+        .serve(&mut session)
+    {
         eprintln!("pop3d: {peer}: {e}");
     }
 }

@@ -82,7 +82,9 @@ fn start(cert: &TestCert) -> u16 {
                 let mut backend = PasswordOnly {
                     messages: messages(),
                 };
-                let _ = ServerConn::new(stream, server).serve(&mut backend);
+                let _ = ServerConn::new(stream, server)
+                    .with_timeouts()
+                    .serve(&mut backend);
             });
         }
     });

@@ -68,10 +68,17 @@ impl<E> From<ClientError> for Error<E> {
 /// [`ClientDriver`] loop over fixed buffers of `RX` and `TX` bytes. `RX` must hold a
 /// status line (512 octets; message bodies stream through any size), `TX` the longest
 /// command (255 octets, more for long SASL responses).
+///
+/// The client's greeting and reply timeouts need a clock: give one with
+/// [`with_clock`](Self::with_clock) (without it the client has no timeouts), and a
+/// transport whose reads end with `ErrorKind::TimedOut` now and then, so that the
+/// adapter can look at the time: past the deadline [`next`](Self::next) fails with
+/// [`ClientError::GreetingTimeout`] or [`ClientError::ReplyTimeout`].
 #[cfg(feature = "embedded-io")]
 pub struct ClientConn<S, const RX: usize, const TX: usize> {
     driver: ClientDriver<[u8; RX], [u8; TX]>,
     stream: S,
+    clock: Option<fn() -> Instant>,
 }
 
 #[cfg(feature = "embedded-io")]
@@ -84,7 +91,14 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
         ClientConn {
             driver: ClientDriver::new(client, [0; RX], [0; TX]),
             stream,
+            clock: None,
         }
+    }
+
+    /// The clock of the client's timeouts (milliseconds, monotonic).
+    pub fn with_clock(mut self, now: fn() -> Instant) -> Self {
+        self.clock = Some(now);
+        self
     }
 
     /// The state machine, to queue commands.
@@ -99,7 +113,8 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
         f: impl FnOnce(ClientEvent<'_>) -> R,
     ) -> Result<Option<R>, Error<S::Error>> {
         loop {
-            match self.driver.poll()? {
+            let now = self.clock.map_or(Instant::from_millis(0), |now| now());
+            match self.driver.poll(now)? {
                 Poll::Transmit => {
                     let out = self.driver.transmit();
                     self.stream.write_all(out).map_err(Error::Io)?;
@@ -108,13 +123,16 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
                     self.driver.transmitted(n);
                 }
                 Poll::Event => break,
-                Poll::NeedInput { .. } => {
-                    let n = self.stream.read(self.driver.input()).map_err(Error::Io)?;
-                    if n == 0 {
-                        return Err(Error::Eof);
+                Poll::NeedInput { .. } => match self.stream.read(self.driver.input()) {
+                    Ok(0) => return Err(Error::Eof),
+                    Ok(n) => self.driver.received(n),
+                    // A read timeout: the next poll looks at the deadline.
+                    Err(e)
+                        if self.clock.is_some()
+                            && embedded_io::Error::kind(&e) == embedded_io::ErrorKind::TimedOut => {
                     }
-                    self.driver.received(n);
-                }
+                    Err(e) => return Err(Error::Io(e)),
+                },
                 Poll::Idle | Poll::Closed => return Ok(None),
             }
         }
@@ -173,10 +191,20 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
 
 /// A [`Client`] over an `embedded_io_async` transport (embassy, or tokio through
 /// `embedded-io-adapters`): the [`ClientDriver`] loop over fixed buffers.
+///
+/// The client's greeting and reply timeouts need a clock
+/// ([`with_clock`](Self::with_clock); without one the client has no timeouts):
+/// then [`next`](Self::next) is cancel-safe, so race it against the executor's
+/// timer until [`deadline`](Self::deadline) (`embassy_futures::select` with
+/// `embassy_time::Timer::at`, `tokio::time::timeout`) and call it again: past the
+/// deadline it fails with [`ClientError::GreetingTimeout`] or
+/// [`ClientError::ReplyTimeout`].
 #[cfg(feature = "embedded-io-async")]
 pub struct AsyncClientConn<S, const RX: usize, const TX: usize> {
     driver: ClientDriver<[u8; RX], [u8; TX]>,
     stream: S,
+    clock: Option<fn() -> Instant>,
+    deadline: Option<Instant>,
 }
 
 #[cfg(feature = "embedded-io-async")]
@@ -189,7 +217,21 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
         AsyncClientConn {
             driver: ClientDriver::new(client, [0; RX], [0; TX]),
             stream,
+            clock: None,
+            deadline: None,
         }
+    }
+
+    /// The clock of the client's timeouts (milliseconds, monotonic).
+    pub fn with_clock(mut self, now: fn() -> Instant) -> Self {
+        self.clock = Some(now);
+        self
+    }
+
+    /// While [`next`](Self::next) waits for the server: when it gives up (the
+    /// greeting or reply timeout); `None` without a clock or when nothing is due.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
     }
 
     /// The state machine, to queue commands.
@@ -200,18 +242,32 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
     /// Sends what is queued and returns the next event, reading as needed: the
     /// event borrows the receive buffer until the next call, and the caller may
     /// `.await` anything in between. `Ok(None)` once nothing is queued or in flight.
+    ///
+    /// Cancel-safe: each `.await` is one read or one write whose result is recorded
+    /// before the next, so the future may be dropped (a timeout) and `next` called
+    /// again without losing or repeating a byte.
     pub async fn next(&mut self) -> Result<Option<ClientEvent<'_>>, Error<S::Error>> {
         loop {
-            match self.driver.poll()? {
+            let now = self.clock.map_or(Instant::from_millis(0), |now| now());
+            self.deadline = None;
+            match self.driver.poll(now)? {
                 Poll::Transmit => {
-                    let out = self.driver.transmit();
-                    self.stream.write_all(out).await.map_err(Error::Io)?;
-                    self.stream.flush().await.map_err(Error::Io)?;
-                    let n = out.len();
+                    let n = self
+                        .stream
+                        .write(self.driver.transmit())
+                        .await
+                        .map_err(Error::Io)?;
+                    if n == 0 {
+                        return Err(Error::Eof);
+                    }
                     self.driver.transmitted(n);
+                    if self.driver.transmit().is_empty() {
+                        self.stream.flush().await.map_err(Error::Io)?;
+                    }
                 }
                 Poll::Event => break,
-                Poll::NeedInput { .. } => {
+                Poll::NeedInput { deadline } => {
+                    self.deadline = deadline.filter(|_| self.clock.is_some());
                     let n = self
                         .stream
                         .read(self.driver.input())

@@ -74,7 +74,7 @@
 //!     }
 //!     // The client's turn: until it needs input.
 //!     loop {
-//!         match client.poll().unwrap() {
+//!         match client.poll(now).unwrap() {
 //!             Poll::Transmit => {
 //!                 to_server.extend_from_slice(client.transmit());
 //!                 let n = client.transmit().len();

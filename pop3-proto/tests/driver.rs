@@ -208,7 +208,7 @@ fn client_loop(
 ) -> Vec<String> {
     let mut events = Vec::new();
     for _ in 0..10_000 {
-        match driver.poll().unwrap() {
+        match driver.poll(T0).unwrap() {
             Poll::Transmit => {
                 let bytes = driver.transmit().to_vec();
                 driver.transmitted(bytes.len());
@@ -228,7 +228,8 @@ fn client_loop(
                 events.push(format!("{:?}", driver.event().unwrap()))
             }
             Poll::NeedInput { deadline } => {
-                assert_eq!(deadline, None);
+                // The reply timeout (nothing arrived since T0).
+                assert_eq!(deadline, Some(T0.plus_millis(120_000)));
                 let reply = replies.remove(0);
                 driver.input()[..reply.len()].copy_from_slice(reply);
                 driver.received(reply.len());

@@ -91,7 +91,22 @@ pub struct ClientConfig {
     pub host: heapless::String<64>,
     /// Port the client connected to (OAUTHBEARER sends it). Default: 110.
     pub port: u16,
+    /// How long the server may take to send its greeting, in milliseconds from the
+    /// driver's first [`poll`](crate::driver::ClientDriver::poll) (0: no limit).
+    /// Past it the driver fails with [`ClientError::GreetingTimeout`]. Default:
+    /// [`DEFAULT_TIMEOUT_MS`] (120 s, curl's response timeout; mpop waits 180 s).
+    pub greeting_timeout_ms: u64,
+    /// How long the server may send nothing while a reply is due, in milliseconds
+    /// since the last byte sent or received (0: no limit): a long message that
+    /// keeps arriving never times out, a server that stops does. Past it the driver
+    /// fails with [`ClientError::ReplyTimeout`]. Default: [`DEFAULT_TIMEOUT_MS`].
+    pub reply_timeout_ms: u64,
 }
+
+/// The default [`ClientConfig::greeting_timeout_ms`] and
+/// [`ClientConfig::reply_timeout_ms`]: 120 s, as curl's response timeout (mpop's
+/// default is 180 s).
+pub const DEFAULT_TIMEOUT_MS: u64 = 120_000;
 
 impl Default for ClientConfig {
     fn default() -> Self {
@@ -103,6 +118,8 @@ impl Default for ClientConfig {
             min_scram_iterations: 4096,
             host: heapless::String::new(),
             port: 110,
+            greeting_timeout_ms: DEFAULT_TIMEOUT_MS,
+            reply_timeout_ms: DEFAULT_TIMEOUT_MS,
         }
     }
 }
@@ -370,6 +387,11 @@ pub enum ClientError {
     BufferTooSmall,
     /// The SASL exchange failed on our side (bad server signature, nonce, …) (fatal).
     Sasl(&'static str),
+    /// No greeting within [`ClientConfig::greeting_timeout_ms`] (fatal).
+    GreetingTimeout,
+    /// A reply was due and the server sent nothing for
+    /// [`ClientConfig::reply_timeout_ms`] (fatal).
+    ReplyTimeout,
 }
 
 impl fmt::Display for ClientError {
@@ -398,6 +420,8 @@ impl fmt::Display for ClientError {
             ClientError::InvalidArgument => f.write_str("invalid argument"),
             ClientError::BufferTooSmall => f.write_str("output buffer too small"),
             ClientError::Sasl(what) => write!(f, "SASL: {what}"),
+            ClientError::GreetingTimeout => f.write_str("no greeting from the server in time"),
+            ClientError::ReplyTimeout => f.write_str("no reply from the server in time"),
         }
     }
 }
@@ -589,6 +613,26 @@ impl Client {
     /// True once logged in (TRANSACTION state).
     pub fn is_logged_in(&self) -> bool {
         self.phase == Phase::Transaction
+    }
+
+    /// How long the server may be silent now, in milliseconds (`None`: no limit):
+    /// the greeting timeout before the greeting, else the reply timeout.
+    pub(crate) fn silence_limit_ms(&self) -> Option<u64> {
+        let ms = if self.phase == Phase::Greeting {
+            self.config.greeting_timeout_ms
+        } else {
+            self.config.reply_timeout_ms
+        };
+        (ms > 0).then_some(ms)
+    }
+
+    /// The error for a server silent past [`silence_limit_ms`](Self::silence_limit_ms).
+    pub(crate) fn timeout_error(&self) -> ClientError {
+        if self.phase == Phase::Greeting {
+            ClientError::GreetingTimeout
+        } else {
+            ClientError::ReplyTimeout
+        }
     }
 
     /// True after QUIT was answered or a fatal error.

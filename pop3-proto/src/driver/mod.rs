@@ -58,7 +58,9 @@
 //!     /// The next event, awaiting I/O between events; `None` when idle or closed.
 //!     async fn next(&mut self) -> Option<ClientEvent<'_>> {
 //!         loop {
-//!             match self.driver.poll().ok()? {
+//!             // Your clock (the client's greeting and reply timeouts count on it).
+//!             let now = pop3_proto::time::Instant::from_millis(0);
+//!             match self.driver.poll(now).ok()? {
 //!                 Poll::Transmit => {
 //!                     let n = self.wire.write(self.driver.transmit()).await;
 //!                     self.driver.transmitted(n);

@@ -1,0 +1,148 @@
+//! The adapters run over any stream of their kind, so that a backend can be tested
+//! in memory: the blocking server and client over a `UnixStream` pair (no TLS,
+//! optional timeouts), the tokio server and client over `tokio::io::duplex`.
+
+use std::os::unix::net::UnixStream;
+
+use pop3_proto::blocking::{self, Answer, Backend};
+use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
+use pop3_proto::server::{Open, Server, ServerConfig, ServerEvent, Tls};
+
+const MESSAGE: &[u8] = b"Subject: hi\r\n\r\n.dot\r\n";
+
+struct OneMessage;
+
+impl Backend for OneMessage {
+    fn answer(&mut self, event: ServerEvent<'_>) -> Answer<'_> {
+        match event {
+            ServerEvent::CheckPassword { user, password, .. } => {
+                Answer::Verdict(user == b"alice" && password == b"secret")
+            }
+            ServerEvent::OpenMaildrop { .. } => Answer::Open(Open::Opened {
+                count: 1,
+                size: MESSAGE.len() as u64,
+            }),
+            ServerEvent::Retrieve { .. } => Answer::MessageBytes(MESSAGE),
+            ServerEvent::Size { .. } => Answer::Size(MESSAGE.len() as u64),
+            _ => Answer::Verdict(false),
+        }
+    }
+
+    fn update(&mut self, _deleted: &[u32]) -> bool {
+        true
+    }
+}
+
+fn server_config() -> ServerConfig {
+    let mut c = ServerConfig::new("pop.example.org");
+    c.allow_plaintext_auth = true; // in memory, not the Internet
+    c
+}
+
+fn client() -> Client {
+    let config = ClientConfig {
+        allow_plaintext: true,
+        ..ClientConfig::default()
+    };
+    Client::new(config, [5; 32])
+}
+
+/// Logs in, fetches message 1 and quits through the blocking client.
+fn fetch(conn: &mut blocking::ClientConn<UnixStream>) -> Vec<u8> {
+    let login = Login::UserPass {
+        user: b"alice",
+        password: b"secret",
+    };
+    conn.login(login, |_| {}).unwrap();
+    conn.client().retr(1).unwrap();
+    conn.client().quit().unwrap();
+    let mut body = Vec::new();
+    conn.run(|e| {
+        if let ClientEvent::MessageData { data, .. } = e {
+            body.extend_from_slice(data)
+        }
+    })
+    .unwrap();
+    body
+}
+
+#[test]
+fn blocking_server_and_client_over_a_unix_stream() {
+    for timeouts in [false, true] {
+        let (a, b) = UnixStream::pair().unwrap();
+        let session = std::thread::spawn(move || {
+            let server = Server::new(server_config(), blocking::now(), [6; 32]);
+            let conn = blocking::ServerConn::new(a, server);
+            let mut conn = if timeouts { conn.with_timeouts() } else { conn };
+            conn.serve(&mut OneMessage)
+        });
+        let mut conn = blocking::ClientConn::new(b, client());
+        if timeouts {
+            conn = conn.with_timeouts();
+        }
+        assert_eq!(fetch(&mut conn), MESSAGE);
+        session.join().unwrap().unwrap();
+    }
+}
+
+#[test]
+fn a_server_that_offers_stls_over_a_stream_without_tls_is_refused_at_once() {
+    let (a, _b) = UnixStream::pair().unwrap();
+    let mut config = server_config();
+    config.tls = Tls::StartTls;
+    let server = Server::new(config, blocking::now(), [6; 32]);
+    let e = blocking::ServerConn::new(a, server)
+        .serve(&mut OneMessage)
+        .unwrap_err();
+    assert!(e.to_string().contains("STLS"), "{e}");
+}
+
+struct AsyncOneMessage;
+
+impl pop3_proto::tokio::AsyncBackend for AsyncOneMessage {
+    async fn answer(&mut self, event: ServerEvent<'_>) -> pop3_proto::tokio::AsyncAnswer {
+        use pop3_proto::tokio::AsyncAnswer;
+        match event {
+            ServerEvent::CheckPassword { user, password, .. } => {
+                AsyncAnswer::Verdict(user == b"alice" && password == b"secret")
+            }
+            ServerEvent::OpenMaildrop { .. } => AsyncAnswer::Open(Open::Opened {
+                count: 1,
+                size: MESSAGE.len() as u64,
+            }),
+            ServerEvent::Retrieve { .. } => AsyncAnswer::MessageBytes(Box::new(MESSAGE)),
+            ServerEvent::Size { .. } => AsyncAnswer::Size(MESSAGE.len() as u64),
+            _ => AsyncAnswer::Verdict(false),
+        }
+    }
+
+    async fn update(&mut self, _deleted: &[u32]) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+async fn tokio_server_and_client_over_duplex() {
+    let (a, b) = tokio::io::duplex(1024);
+    let server = Server::new(server_config(), pop3_proto::tokio::now(), [6; 32]);
+    let session =
+        tokio::spawn(
+            async move { pop3_proto::tokio::serve(a, server, &mut AsyncOneMessage).await },
+        );
+    let mut conn = pop3_proto::tokio::ClientConn::new(b, client());
+    let login = Login::UserPass {
+        user: b"alice",
+        password: b"secret",
+    };
+    conn.login(login, |_| {}).await.unwrap();
+    conn.client().retr(1).unwrap();
+    conn.client().quit().unwrap();
+    let mut body = Vec::new();
+    while let Some(e) = conn.next().await.unwrap() {
+        if let ClientEvent::MessageData { data, .. } = e {
+            body.extend_from_slice(data)
+        }
+    }
+    assert_eq!(body, MESSAGE);
+    session.await.unwrap().unwrap();
+}
