@@ -387,6 +387,10 @@ pub enum ClientError {
     BufferTooSmall,
     /// The SASL exchange failed on our side (bad server signature, nonce, …) (fatal).
     Sasl(&'static str),
+    /// The driver's receive or transmit buffer is smaller than the role needs
+    /// ([`MIN_CLIENT_RECEIVE`](crate::driver::MIN_CLIENT_RECEIVE),
+    /// [`MIN_CLIENT_TRANSMIT`](crate::driver::MIN_CLIENT_TRANSMIT)) (fatal).
+    BuffersTooSmall,
     /// No greeting within [`ClientConfig::greeting_timeout_ms`] (fatal).
     GreetingTimeout,
     /// A reply was due and the server sent nothing for
@@ -420,6 +424,9 @@ impl fmt::Display for ClientError {
             ClientError::InvalidArgument => f.write_str("invalid argument"),
             ClientError::BufferTooSmall => f.write_str("output buffer too small"),
             ClientError::Sasl(what) => write!(f, "SASL: {what}"),
+            ClientError::BuffersTooSmall => {
+                f.write_str("driver buffers smaller than a protocol line")
+            }
             ClientError::GreetingTimeout => f.write_str("no greeting from the server in time"),
             ClientError::ReplyTimeout => f.write_str("no reply from the server in time"),
         }

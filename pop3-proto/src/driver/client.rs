@@ -9,9 +9,14 @@ use crate::time::Instant;
 /// A [`Client`] with a receive buffer `R` and a transmit buffer `T` of the caller's
 /// choosing (`[u8; N]`, `&mut [u8]`, `Vec<u8>`, …), driven by [`poll`](Self::poll).
 ///
-/// `R` must hold the longest status or listing line (512 octets); message bodies
-/// stream through a buffer of any size. `T` must hold the longest command (255
-/// octets, more for long SASL responses such as OAuth tokens).
+/// `R` must hold the longest status or listing line ([`MIN_CLIENT_RECEIVE`]: 512
+/// octets); message bodies stream through it whatever their size. `T` must hold
+/// the longest command ([`MIN_CLIENT_TRANSMIT`]: 255 octets, more for long SASL
+/// responses such as OAuth tokens). Smaller buffers make every
+/// [`poll`](Self::poll) fail with [`ClientError::BuffersTooSmall`].
+///
+/// [`MIN_CLIENT_RECEIVE`]: super::MIN_CLIENT_RECEIVE
+/// [`MIN_CLIENT_TRANSMIT`]: super::MIN_CLIENT_TRANSMIT
 #[derive(Debug, Clone)]
 pub struct ClientDriver<R, T> {
     client: Client,
@@ -87,6 +92,11 @@ where
     pub fn poll(&mut self, now: Instant) -> Result<Poll, ClientError> {
         if let Some((_, consumed)) = self.held.take() {
             self.rx.consume(consumed);
+        }
+        if self.rx.capacity() < super::MIN_CLIENT_RECEIVE
+            || self.tx.capacity() < super::MIN_CLIENT_TRANSMIT
+        {
+            return Err(self.client.fail(ClientError::BuffersTooSmall));
         }
         if core::mem::take(&mut self.progressed) || self.since.is_none() {
             self.since = Some(now);

@@ -1,8 +1,9 @@
 //! The one loop that drives either role over any transport.
 //!
 //! [`ClientDriver`] and [`ServerDriver`] wrap the state machines with the caller's
-//! receive and transmit buffers (any size, any storage: `[u8; N]`, `Vec<u8>`,
-//! `&mut [u8]`) and answer a single question, [`poll`](ClientDriver::poll): *what
+//! receive and transmit buffers (any storage: `[u8; N]`, `Vec<u8>`, `&mut [u8]`; any
+//! size from the role's minimum up: [`MIN_CLIENT_RECEIVE`], [`MIN_CLIENT_TRANSMIT`],
+//! [`MIN_SERVER_RECEIVE`], [`MIN_SERVER_TRANSMIT`], checked at every `poll`) and answer a single question, [`poll`](ClientDriver::poll): *what
 //! now?* The answer is a [`Poll`], and the rule is the same for both roles:
 //!
 //! > Call `poll` and do what it says — write [`Transmit`](Poll::Transmit) bytes,
@@ -105,6 +106,24 @@ mod server;
 
 pub use client::ClientDriver;
 pub use server::ServerDriver;
+
+/// The smallest receive buffer of a [`ClientDriver`]: one status or listing line
+/// (512 octets, RFC 2449); message bodies stream through it whatever their size.
+/// A smaller one makes `poll` fail with
+/// [`ClientError::BuffersTooSmall`](crate::client::ClientError::BuffersTooSmall).
+pub const MIN_CLIENT_RECEIVE: usize = crate::limits::MAX_STATUS_LINE;
+/// The smallest transmit buffer of a [`ClientDriver`]: one command line (255
+/// octets); a SASL response longer than the buffer is
+/// [`ClientError::BufferTooSmall`](crate::client::ClientError::BufferTooSmall) when due.
+pub const MIN_CLIENT_TRANSMIT: usize = crate::limits::MAX_COMMAND_LINE;
+/// The smallest receive buffer of a [`ServerDriver`]: one command line (255
+/// octets); SASL lines longer than the buffer are refused. A smaller one makes
+/// `poll` fail with [`ServerError::BuffersTooSmall`](crate::server::ServerError::BuffersTooSmall).
+pub const MIN_SERVER_RECEIVE: usize = crate::limits::MAX_COMMAND_LINE;
+/// The smallest transmit buffer of a [`ServerDriver`]: 32 octets (replies are
+/// copied out in pieces; a message's `+OK` line, 21 octets, must fit whole). Its
+/// size is the size of the writes while a message is sent.
+pub const MIN_SERVER_TRANSMIT: usize = 32;
 
 use crate::time::Instant;
 

@@ -199,6 +199,10 @@ pub enum ServerError {
     /// The transmit buffer cannot hold even the `+OK` line of a message (21 octets)
     /// when empty: give the driver a larger one.
     BufferTooSmall,
+    /// The driver's receive or transmit buffer is smaller than the role needs
+    /// ([`MIN_SERVER_RECEIVE`](crate::driver::MIN_SERVER_RECEIVE),
+    /// [`MIN_SERVER_TRANSMIT`](crate::driver::MIN_SERVER_TRANSMIT)).
+    BuffersTooSmall,
 }
 
 impl fmt::Display for ServerError {
@@ -209,6 +213,7 @@ impl fmt::Display for ServerError {
             ServerError::InvalidUid => "invalid unique-id",
             ServerError::TooManyMessages => "maildrop larger than the deletion-mark storage",
             ServerError::BufferTooSmall => "transmit buffer too small for a reply line",
+            ServerError::BuffersTooSmall => "driver buffers smaller than a protocol line",
         })
     }
 }
