@@ -169,6 +169,7 @@ pub mod tls;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
+mod debug;
 mod encode;
 mod txbuf;
 

@@ -279,9 +279,9 @@ fn pipelined_refusals_name_their_message() {
     assert_eq!(
         events,
         [
-            "Error { command: Retr, msg: Some(2), code: Some(SysTemp), text: [110, 111, 32, 115, 117, 99, 104, 32, 109, 101, 115, 115, 97, 103, 101] }",
+            "Error { command: Retr, msg: Some(2), code: Some(SysTemp), text: b\"no such message\" }",
             "Deleted { msg: 2 }",
-            "Error { command: Dele, msg: Some(3), code: None, text: [77, 101, 115, 115, 97, 103, 101, 32, 51, 32, 105, 115, 32, 97, 108, 114, 101, 97, 100, 121, 32, 100, 101, 108, 101, 116, 101, 100] }",
+            "Error { command: Dele, msg: Some(3), code: None, text: b\"Message 3 is already deleted\" }",
         ]
     );
 }

@@ -451,7 +451,7 @@ fn nothing_leaves_between_stls_ok_and_the_handshake() {
         log,
         [
             "Capability(User)",
-            "Capability(Sasl(SaslMechanisms([80, 76, 65, 73, 78])))",
+            "Capability(Sasl(SaslMechanisms(b\"PLAIN\")))",
             "CapabilitiesEnd"
         ]
     );

@@ -133,7 +133,7 @@ impl Default for ClientConfig {
 /// any length can be sent, and the credentials stay where the caller keeps them.
 ///
 /// [`ClientDriver::credentials`]: crate::driver::ClientDriver::credentials
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Login<'a> {
     /// USER and PASS (cleartext).
     UserPass {
@@ -163,8 +163,41 @@ pub enum Login<'a> {
     },
 }
 
-/// What the server said, typed by the command it answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Passwords, secrets and tokens print as `<redacted N bytes>`, names as byte
+/// strings.
+impl fmt::Debug for Login<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::debug::{Bytes, Redacted};
+        match *self {
+            Login::UserPass { user, password } => f
+                .debug_struct("UserPass")
+                .field("user", &Bytes(user))
+                .field("password", &Redacted(password.len()))
+                .finish(),
+            Login::Apop { user, secret } => f
+                .debug_struct("Apop")
+                .field("user", &Bytes(user))
+                .field("secret", &Redacted(secret.len()))
+                .finish(),
+            Login::Sasl {
+                mechanism,
+                authzid,
+                user,
+                secret,
+            } => f
+                .debug_struct("Sasl")
+                .field("mechanism", &mechanism)
+                .field("authzid", &Bytes(authzid))
+                .field("user", &Bytes(user))
+                .field("secret", &Redacted(secret.len()))
+                .finish(),
+        }
+    }
+}
+
+/// What the server said, typed by the command it answers. `Debug` prints byte
+/// fields as byte strings (`b"000001"`).
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ClientEvent<'a> {
     /// The next line carries the login's credentials (USER, PASS, APOP, AUTH with
@@ -265,6 +298,74 @@ pub enum ClientEvent<'a> {
         /// The server's text.
         text: &'a [u8],
     },
+}
+
+impl fmt::Debug for ClientEvent<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::debug::Bytes;
+        match *self {
+            ClientEvent::NeedCredentials { challenge } => f
+                .debug_struct("NeedCredentials")
+                .field("challenge", &Bytes(challenge))
+                .finish(),
+            ClientEvent::Greeting { text, apop } => f
+                .debug_struct("Greeting")
+                .field("text", &Bytes(text))
+                .field("apop", &apop)
+                .finish(),
+            ClientEvent::Capability(c) => f.debug_tuple("Capability").field(&c).finish(),
+            ClientEvent::CapabilitiesEnd => f.write_str("CapabilitiesEnd"),
+            ClientEvent::StartTls => f.write_str("StartTls"),
+            ClientEvent::LoggedIn => f.write_str("LoggedIn"),
+            ClientEvent::Stat(s) => f.debug_tuple("Stat").field(&s).finish(),
+            ClientEvent::List(e) => f.debug_tuple("List").field(&e).finish(),
+            ClientEvent::ListEnd => f.write_str("ListEnd"),
+            ClientEvent::Uidl(e) => f.debug_tuple("Uidl").field(&e).finish(),
+            ClientEvent::UidlEnd => f.write_str("UidlEnd"),
+            ClientEvent::Lang(e) => f.debug_tuple("Lang").field(&e).finish(),
+            ClientEvent::LangEnd => f.write_str("LangEnd"),
+            ClientEvent::MessageStart { msg } => {
+                f.debug_struct("MessageStart").field("msg", &msg).finish()
+            }
+            ClientEvent::MessageData { msg, data } => f
+                .debug_struct("MessageData")
+                .field("msg", &msg)
+                .field("data", &Bytes(data))
+                .finish(),
+            ClientEvent::MessageEnd { msg } => {
+                f.debug_struct("MessageEnd").field("msg", &msg).finish()
+            }
+            ClientEvent::Deleted { msg } => f.debug_struct("Deleted").field("msg", &msg).finish(),
+            ClientEvent::Ok { command, text } => f
+                .debug_struct("Ok")
+                .field("command", &command)
+                .field("text", &Bytes(text))
+                .finish(),
+            ClientEvent::Closed => f.write_str("Closed"),
+            ClientEvent::Invalid {
+                command,
+                msg,
+                reason,
+            } => f
+                .debug_struct("Invalid")
+                .field("command", &command)
+                .field("msg", &msg)
+                .field("reason", &reason)
+                .finish(),
+            ClientEvent::Error {
+                command,
+                msg,
+                code,
+                text,
+            } => f
+                .debug_struct("Error")
+                .field("command", &command)
+                .field("msg", &msg)
+                .field("code", &code)
+                .field("text", &Bytes(text))
+                .finish(),
+        }
+    }
 }
 
 /// Why a reply framed correctly was not believed ([`ClientEvent::Invalid`]).
