@@ -146,3 +146,13 @@ async fn tokio_server_and_client_over_duplex() {
     assert_eq!(body, MESSAGE);
     session.await.unwrap().unwrap();
 }
+
+/// The embedded adapters' error is an error type (`?` into `Box<dyn Error>`).
+#[test]
+fn embedded_errors_are_errors() {
+    let e: pop3_proto::embedded::Error<std::io::ErrorKind> =
+        pop3_proto::embedded::Error::Client(pop3_proto::client::ClientError::ReplyTimeout);
+    let boxed: Box<dyn std::error::Error> = Box::new(e);
+    assert_eq!(boxed.to_string(), "no reply from the server in time");
+    assert!(boxed.source().is_some());
+}

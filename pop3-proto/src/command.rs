@@ -166,8 +166,7 @@ impl fmt::Display for CommandError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for CommandError {}
+impl core::error::Error for CommandError {}
 
 /// Bytes allowed inside an argument (everything but SP and control characters).
 fn is_arg_byte(b: u8) -> bool {

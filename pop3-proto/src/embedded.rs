@@ -52,6 +52,16 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
     }
 }
 
+impl<E: fmt::Debug> core::error::Error for Error<E> {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Error::Client(e) => Some(e),
+            Error::Server(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 impl<E> From<ServerError> for Error<E> {
     fn from(e: ServerError) -> Self {
         Error::Server(e)

@@ -389,6 +389,8 @@ pub enum InvalidReply {
     },
 }
 
+impl core::error::Error for InvalidReply {}
+
 impl fmt::Display for InvalidReply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -534,8 +536,7 @@ impl fmt::Display for ClientError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ClientError {}
+impl core::error::Error for ClientError {}
 
 impl From<DecodeError> for ClientError {
     fn from(e: DecodeError) -> Self {

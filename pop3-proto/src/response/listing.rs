@@ -30,8 +30,7 @@ impl fmt::Display for ListingError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ListingError {}
+impl core::error::Error for ListingError {}
 
 fn parse_u64(field: &[u8]) -> Option<u64> {
     if field.is_empty() || field.len() > 20 || !field.iter().all(u8::is_ascii_digit) {

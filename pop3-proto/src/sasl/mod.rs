@@ -34,6 +34,17 @@ pub enum Base64Error {
     TooLong,
 }
 
+impl core::fmt::Display for Base64Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Base64Error::Invalid => "invalid base64",
+            Base64Error::TooLong => "base64 data too long for the buffer",
+        })
+    }
+}
+
+impl core::error::Error for Base64Error {}
+
 /// Decodes strict, padded base64 (RFC 4648 §4) into `out`; returns the length.
 /// An empty input is empty data.
 pub fn decode_base64(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {

@@ -51,6 +51,26 @@ pub enum ScramError {
     TooLong,
 }
 
+impl core::fmt::Display for ScramError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            ScramError::Malformed => "malformed SCRAM message",
+            ScramError::NonceMismatch => "SCRAM nonce mismatch",
+            ScramError::UnsupportedExtension => "unsupported mandatory SCRAM extension",
+            ScramError::WeakIterationCount => "SCRAM iteration count below the minimum",
+            ScramError::ExcessiveIterationCount => "SCRAM iteration count above the maximum",
+            ScramError::ChannelBinding => "unsupported SCRAM channel binding",
+            ScramError::ChannelBindingMismatch => "SCRAM channel binding mismatch",
+            ScramError::Downgrade => "SCRAM downgrade from -PLUS",
+            ScramError::BadProof => "wrong SCRAM proof or server signature",
+            ScramError::ServerError => "the server sent a SCRAM error",
+            ScramError::TooLong => "SCRAM message too long",
+        })
+    }
+}
+
+impl core::error::Error for ScramError {}
+
 const MAX_MSG: usize = 384;
 
 /// The highest SCRAM iteration count a client accepts (PBKDF2 cost bound).
@@ -163,6 +183,14 @@ impl core::fmt::Debug for ScramVerifier {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct VerifierFormatError;
+
+impl core::fmt::Display for VerifierFormatError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("malformed SCRAM verifier")
+    }
+}
+
+impl core::error::Error for VerifierFormatError {}
 
 impl ScramVerifier {
     /// The verifier of `password` (salt at most 64 octets: longer is cut).

@@ -264,8 +264,7 @@ impl fmt::Display for ServerError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ServerError {}
+impl core::error::Error for ServerError {}
 
 /// What the server waits for or works on.
 ///

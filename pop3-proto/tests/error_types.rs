@@ -1,0 +1,28 @@
+//! Every public error type is a `core::error::Error` with a `Display`, also without
+//! `std` (the embedded adapters' `Error<E>` included).
+
+use core::error::Error;
+
+fn is_error<E: Error>(e: E) -> String {
+    let text = e.to_string();
+    assert!(!text.is_empty());
+    text
+}
+
+#[test]
+fn every_error_type_is_an_error() {
+    use pop3_proto::sasl::{
+        cram::ContextFormatError, scram::ScramError, scram::VerifierFormatError,
+    };
+    is_error(pop3_proto::client::ClientError::ReplyTimeout);
+    is_error(pop3_proto::client::InvalidReply::NumberOutOfRange { msg: 0 });
+    is_error(pop3_proto::server::ServerError::Unexpected);
+    is_error(pop3_proto::DecodeError::LineTooLong { limit: 512 });
+    is_error(pop3_proto::CommandError::Empty);
+    is_error(pop3_proto::EncodeError::BufferTooSmall);
+    is_error(pop3_proto::ListingError::MissingField);
+    is_error(pop3_proto::sasl::Base64Error::Invalid);
+    is_error(ScramError::Malformed);
+    is_error(VerifierFormatError);
+    is_error(ContextFormatError);
+}
