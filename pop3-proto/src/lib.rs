@@ -186,3 +186,28 @@ pub use response::listing::{LangEntry, ListEntry, ListingError, Stat, UidlEntry}
 pub use response::status::{Status, StatusLine};
 
 pub mod command;
+
+/// The `heapless` crate this crate's bounded strings come from
+/// ([`ClientConfig::host`](client::ClientConfig::host),
+/// [`ServerConfig::hostname`](server::ServerConfig::hostname),
+/// [`ServerConfig::implementation`](server::ServerConfig::implementation)), re-exported so
+/// that no caller needs to depend on the same version of it. The `&str` setters
+/// ([`ClientConfig::with_host`](client::ClientConfig::with_host),
+/// [`ServerConfig::new`](server::ServerConfig::new),
+/// [`ServerConfig::with_implementation`](server::ServerConfig::with_implementation)) need
+/// neither.
+pub use heapless;
+
+/// A string of at most 64 bytes, as the configuration's names are.
+pub type ShortString = heapless::String<64>;
+
+/// `text` as a [`ShortString`], cut at the last whole character that fits 64 bytes.
+pub fn short_string(text: &str) -> ShortString {
+    let mut s = ShortString::new();
+    for c in text.chars() {
+        if s.push(c).is_err() {
+            break;
+        }
+    }
+    s
+}

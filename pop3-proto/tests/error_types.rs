@@ -26,3 +26,19 @@ fn every_error_type_is_an_error() {
     is_error(VerifierFormatError);
     is_error(ContextFormatError);
 }
+
+/// The configuration's names are set from `&str`, no `heapless` needed; a long
+/// one is cut at a character boundary.
+#[test]
+fn config_names_from_str() {
+    use pop3_proto::client::ClientConfig;
+    use pop3_proto::server::ServerConfig;
+    let c = ClientConfig::default().with_host("mail.example.org", 995);
+    assert_eq!((c.host.as_str(), c.port), ("mail.example.org", 995));
+    let s = ServerConfig::new("pop.example.org").with_implementation("pop3-proto 1");
+    assert_eq!(s.implementation.as_str(), "pop3-proto 1");
+    let long = "é".repeat(40); // 80 bytes
+    let s = ServerConfig::new(&long);
+    assert_eq!(s.hostname.as_str(), "é".repeat(32));
+    let _: pop3_proto::ShortString = pop3_proto::short_string("x");
+}

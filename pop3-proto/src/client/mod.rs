@@ -88,7 +88,8 @@ pub struct ClientConfig {
     /// recommendation); counts above 1,000,000 are always refused.
     pub min_scram_iterations: u32,
     /// Host name the client connected to (OAUTHBEARER sends it). Default: empty.
-    pub host: heapless::String<64>,
+    /// Set it from a `&str` with [`with_host`](Self::with_host).
+    pub host: crate::ShortString,
     /// Port the client connected to (OAUTHBEARER sends it). Default: 110.
     pub port: u16,
     /// How long the server may take to send its greeting, in milliseconds from the
@@ -107,6 +108,24 @@ pub struct ClientConfig {
 /// [`ClientConfig::reply_timeout_ms`]: 120 s, as curl's response timeout (mpop's
 /// default is 180 s).
 pub const DEFAULT_TIMEOUT_MS: u64 = 120_000;
+
+impl ClientConfig {
+    /// Sets [`host`](Self::host) (cut to 64 bytes at a character boundary) and
+    /// [`port`](Self::port).
+    ///
+    /// ```
+    /// use pop3_proto::client::ClientConfig;
+    ///
+    /// let config = ClientConfig { tls: true, ..ClientConfig::default() }
+    ///     .with_host("mail.example.org", 995);
+    /// assert_eq!(config.host, "mail.example.org");
+    /// ```
+    pub fn with_host(mut self, host: &str, port: u16) -> Self {
+        self.host = crate::short_string(host);
+        self.port = port;
+        self
+    }
+}
 
 impl Default for ClientConfig {
     fn default() -> Self {

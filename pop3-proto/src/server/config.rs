@@ -23,9 +23,10 @@ pub use crate::sasl::MechanismSet;
 pub struct ServerConfig {
     /// Host name in the greeting and the APOP timestamp. Default: the argument of
     /// [`ServerConfig::new`].
-    pub hostname: heapless::String<64>,
+    pub hostname: crate::ShortString,
     /// The `IMPLEMENTATION` capability text (empty: not advertised). Default: empty.
-    pub implementation: heapless::String<64>,
+    /// Set it from a `&str` with [`with_implementation`](Self::with_implementation).
+    pub implementation: crate::ShortString,
     /// What the transport offers. Default: [`Tls::None`].
     pub tls: Tls,
     /// Allow USER/PASS, PLAIN, LOGIN and bearer tokens without TLS (RFC 2595 wants a
@@ -123,17 +124,26 @@ pub const DEFAULT_MAX_SASL_LINE: usize = 24 * 1024;
 pub const MIN_IDLE_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 
 impl ServerConfig {
-    /// Defaults for a server called `hostname` (truncated to 64 bytes).
+    /// Sets [`implementation`](Self::implementation) (cut to 64 bytes at a
+    /// character boundary).
+    ///
+    /// ```
+    /// use pop3_proto::server::ServerConfig;
+    ///
+    /// let config = ServerConfig::new("pop.example.org").with_implementation("pop3-proto");
+    /// assert_eq!(config.implementation, "pop3-proto");
+    /// ```
+    pub fn with_implementation(mut self, text: &str) -> Self {
+        self.implementation = crate::short_string(text);
+        self
+    }
+
+    /// Defaults for a server called `hostname` (cut to 64 bytes at a character
+    /// boundary).
     pub fn new(hostname: &str) -> Self {
-        let mut host = heapless::String::new();
-        for c in hostname.chars() {
-            if host.push(c).is_err() {
-                break;
-            }
-        }
         ServerConfig {
-            hostname: host,
-            implementation: heapless::String::new(),
+            hostname: crate::short_string(hostname),
+            implementation: crate::ShortString::new(),
             tls: Tls::None,
             allow_plaintext_auth: false,
             allow_authzid: false,
