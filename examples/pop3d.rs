@@ -75,8 +75,8 @@ impl Backend for Session {
                         .map(|f| Box::new(f) as Box<dyn Read>),
                 ),
             },
-            ServerEvent::StartTls => Answer::StartTls,
-            // Update goes to `update`; the credential checks were answered above.
+            // StartTls is the adapter's, Update goes to `update`; the credential
+            // checks were answered above.
             _ => Answer::Verdict(false),
         }
     }

@@ -317,14 +317,12 @@ pub enum Answer<'a> {
     /// For Retrieve: the message, already in memory (a demo mailbox, a store that
     /// keeps messages); encoded from there, without a copy into a read buffer first.
     MessageBytes(&'a [u8]),
-    /// For StartTls (the adapter runs the handshake).
-    StartTls,
 }
 
 /// What a POP3 server application provides: answers to the server's questions.
 pub trait Backend {
-    /// Answers one event (all but [`ServerEvent::Update`], which goes to
-    /// [`update`](Self::update)).
+    /// Answers one event (all but [`ServerEvent::StartTls`], which the adapter
+    /// handles, and [`ServerEvent::Update`], which goes to [`update`](Self::update)).
     fn answer(&mut self, event: ServerEvent<'_>) -> Answer<'_>;
 
     /// UPDATE: remove these messages (numbers of this session), release the lock;
@@ -481,7 +479,18 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
         let Some(event) = self.driver.event() else {
             return Ok(());
         };
-        let is_start_tls = matches!(event, ServerEvent::StartTls);
+        if matches!(event, ServerEvent::StartTls) {
+            // `+OK` was sent before the event was handed out.
+            let start_tls = self.start_tls.ok_or_else(|| {
+                io::Error::new(io::ErrorKind::Unsupported, "the stream has no TLS")
+            })?;
+            let binding = start_tls(&mut self.stream)?;
+            self.driver.tls_started()?;
+            if let Some(cb) = binding {
+                self.driver.server().set_channel_binding(cb);
+            }
+            return Ok(());
+        }
         if matches!(event, ServerEvent::Update) {
             let deleted: Vec<u32> = self.driver.server_ref().deleted().collect();
             let ok = backend.update(&deleted);
@@ -499,18 +508,6 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
             Answer::Open(open) => server.answer_open(open)?,
             Answer::Size(size) => server.answer_size(size)?,
             Answer::Uid(uid) => server.answer_uid(&uid)?,
-            Answer::StartTls if is_start_tls => {
-                // `+OK` was sent before the event was handed out.
-                let start_tls = self.start_tls.ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::Unsupported, "the stream has no TLS")
-                })?;
-                let binding = start_tls(&mut self.stream)?;
-                self.driver.tls_started()?;
-                if let Some(cb) = binding {
-                    self.driver.server().set_channel_binding(cb);
-                }
-            }
-            Answer::StartTls => return Err(Error::Server(ServerError::Unexpected)),
             Answer::Message(None) => server.body_failed()?,
             Answer::MessageBytes(bytes) => {
                 self.encode_piece(bytes)?;

@@ -9,7 +9,7 @@
 //!   twin of [`blocking::Backend`](crate::blocking::Backend); the session's timers
 //!   (idle timer, failed-login delay) run on tokio's clock: create the [`Server`] with
 //!   [`now`] (so `tokio::time::pause` works in tests).
-//! - With the feature `tokio-rustls`, [`TokioStream`] is a TCP stream that can be
+//! - With the feature `tokio-rustls`, `TokioStream` is a TCP stream that can be
 //!   plain, TLS from the first byte (port 995) or switched to TLS by STLS.
 
 use core::future::Future;
@@ -328,7 +328,7 @@ where
     serve_with(stream, server, backend, NoTls).await
 }
 
-/// [`serve`] over a stream that can start TLS ([`AsyncStartTls`]: [`TokioStream`]
+/// [`serve`] over a stream that can start TLS ([`AsyncStartTls`]: `TokioStream`
 /// with the feature `tokio-rustls`), so that the server may offer STLS.
 ///
 /// The [`ServerDriver`] loop with a

@@ -134,7 +134,10 @@ pub enum Poll {
     /// Write `transmit()` to the connection (all of it or a part), then call
     /// `transmitted(n)`.
     Transmit,
-    /// An event is ready: `event()`. It stays available until the next `poll`.
+    /// An event is ready: `event()`. A client event stays available until the next
+    /// `poll` (or `input()`); a server event until it is answered (its `answer_*`
+    /// call, or for [`Retrieve`](crate::server::ServerEvent::Retrieve) `body_end`):
+    /// polled again unanswered, the server hands out the same event again.
     Event,
     /// Read from the connection into `input()` and call `received(n)`. If
     /// `deadline` passes first, call `poll` again anyway (the server's timers: the
@@ -143,7 +146,8 @@ pub enum Poll {
         /// When to call `poll` again even if nothing was received.
         deadline: Option<Instant>,
     },
-    /// Client only: nothing is queued or in flight. Queue commands and poll again.
+    /// Client only (a server never says it: a server `match` may fold it into
+    /// `Closed`): nothing is queued or in flight. Queue commands and poll again.
     Idle,
     /// The session is over and everything was transmitted: close the connection.
     Closed,
