@@ -65,7 +65,67 @@ pub use caps::Capabilities;
 
 use crate::sasl::client::{Creds, SaslClient};
 
-/// Commands that can be queued or in flight at once.
+/// Commands that can be queued or in flight at once; one more is
+/// [`ClientError::QueueFull`].
+///
+/// To fetch more messages than that (a RETR per message of a 40-message mailbox),
+/// queue while there is room and refill as replies come in: at each event, while
+/// [`Client::queue_room`] allows (it grows as each reply ends), and at
+/// [`Poll::Idle`](crate::driver::Poll::Idle) (nothing queued or in flight: then
+/// also QUIT once everything was queued). With PIPELINING the queue keeps up to 32
+/// commands on the wire; without, they leave one at a time.
+///
+/// ```
+/// use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
+/// use pop3_proto::driver::{ClientDriver, Poll};
+/// use pop3_proto::time::Instant;
+///
+/// /// A server in memory: the reply to each command line.
+/// fn reply(line: &[u8]) -> Vec<u8> {
+///     match line.strip_prefix(b"RETR ") {
+///         Some(n) => [b"+OK\r\nmessage ", n, b"\r\n.\r\n"].concat(),
+///         None => b"+OK\r\n".to_vec(),
+///     }
+/// }
+///
+/// let config = ClientConfig { allow_plaintext: true, auto_capa: false, ..ClientConfig::default() };
+/// let mut c = ClientDriver::new(Client::new(config, [1; 32]), [0u8; 1024], [0u8; 512]);
+/// let login = Login::UserPass { user: b"alice", password: b"secret" };
+/// let (now, count) = (Instant::from_millis(0), 40);
+/// let (mut wire, mut next, mut fetched) = (b"+OK ready\r\n".to_vec(), 1, 0);
+/// loop {
+///     // Refill whenever there is room, from login on.
+///     while c.client_ref().is_logged_in() && next <= count && c.client_ref().queue_room() > 0 {
+///         c.client().retr(next).unwrap();
+///         next += 1;
+///     }
+///     match c.poll(now).unwrap() {
+///         Poll::Transmit => {
+///             let sent = c.transmit().to_vec();
+///             c.transmitted(sent.len());
+///             for line in sent.split_inclusive(|b| *b == b'\n') {
+///                 wire.extend(reply(line.trim_ascii_end()));
+///             }
+///         }
+///         Poll::NeedInput { .. } => {
+///             let n = wire.len().min(c.input().len());
+///             c.input()[..n].copy_from_slice(&wire[..n]);
+///             c.received(n);
+///             wire.drain(..n);
+///         }
+///         Poll::Event => match c.event().unwrap() {
+///             ClientEvent::Greeting { .. } => c.client().login(login).unwrap(),
+///             ClientEvent::NeedCredentials { .. } => c.credentials(&login).unwrap(),
+///             ClientEvent::MessageEnd { .. } => fetched += 1,
+///             _ => {}
+///         },
+///         // Everything queued was answered: all fetched, time to go.
+///         Poll::Idle => c.client().quit().unwrap(),
+///         Poll::Closed => break,
+///     }
+/// }
+/// assert_eq!(fetched, 40);
+/// ```
 pub const MAX_QUEUED: usize = 32;
 
 /// Client settings. `ClientConfig::default()` is the safe choice for an
@@ -769,7 +829,8 @@ impl Client {
     }
 
     /// How many more commands can be queued now (at most [`MAX_QUEUED`] are
-    /// queued or in flight at once; a login takes up to two).
+    /// queued or in flight at once; a login takes up to two). Queue more as it
+    /// grows (see [`MAX_QUEUED`] for the refill loop).
     pub fn queue_room(&self) -> usize {
         self.queue.capacity() - self.queue.len()
     }
