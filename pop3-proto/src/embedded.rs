@@ -85,6 +85,7 @@ impl<E> From<ClientError> for Error<E> {
 /// adapter can look at the time: past the deadline [`next`](Self::next) fails with
 /// [`ClientError::GreetingTimeout`] or [`ClientError::ReplyTimeout`].
 #[cfg(feature = "embedded-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embedded-io")))]
 pub struct ClientConn<S, const RX: usize, const TX: usize> {
     driver: ClientDriver<[u8; RX], [u8; TX]>,
     stream: S,
@@ -210,6 +211,7 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
 /// deadline it fails with [`ClientError::GreetingTimeout`] or
 /// [`ClientError::ReplyTimeout`].
 #[cfg(feature = "embedded-io-async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embedded-io-async")))]
 pub struct AsyncClientConn<S, const RX: usize, const TX: usize> {
     driver: ClientDriver<[u8; RX], [u8; TX]>,
     stream: S,
@@ -479,6 +481,7 @@ where
 /// reading loses its session; [`AsyncServerConn`] bounds its writes itself with
 /// [`ServerConfig::send_timeout_ms`](crate::server::ServerConfig::send_timeout_ms).
 #[cfg(feature = "embedded-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embedded-io")))]
 pub struct ServerConn<S, M: Marks, const RX: usize, const TX: usize> {
     driver: ServerDriver<M, [u8; RX], [u8; TX]>,
     stream: S,
@@ -545,6 +548,7 @@ where
 /// A [`Server`] session over an `embedded_io_async` transport (embassy-net): the same
 /// loop as [`ServerConn`], awaiting the transport.
 #[cfg(feature = "embedded-io-async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embedded-io-async")))]
 pub struct AsyncServerConn<S, M: Marks, const RX: usize, const TX: usize> {
     driver: ServerDriver<M, [u8; RX], [u8; TX]>,
     stream: S,

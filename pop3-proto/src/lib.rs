@@ -146,6 +146,7 @@
 //! assert_eq!(body, b".dot\r\n");
 //! ```
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -153,11 +154,13 @@
 extern crate std;
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod blocking;
 pub mod client;
 pub mod codec;
 pub mod driver;
 #[cfg(any(feature = "embedded-io", feature = "embedded-io-async"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "embedded-io", feature = "embedded-io-async"))))]
 pub mod embedded;
 pub mod limits;
 pub mod response;
@@ -165,8 +168,10 @@ pub mod sasl;
 pub mod server;
 pub mod time;
 #[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub mod tls;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
 
 mod debug;

@@ -584,6 +584,7 @@ where
 }
 
 #[cfg(feature = "tokio-rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-rustls")))]
 pub use self::tls::TokioStream;
 
 #[cfg(feature = "tokio-rustls")]
