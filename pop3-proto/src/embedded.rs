@@ -2,6 +2,12 @@
 //! UART, an embassy-net socket, or tokio through `embedded-io-adapters`. Generic over
 //! the traits, fixed buffers, no allocator; both roles.
 //!
+//! They are also the adapters for runtimes this crate has none for: smol and
+//! async-std streams implement the `futures` 0.3 `AsyncRead` / `AsyncWrite`, and
+//! `embedded-io-adapters` (feature `futures-03`) makes them `embedded-io-async`
+//! ones: `AsyncClientConn::new(FromFutures::new(tcp), client)`. `examples/smol_fetch.rs`
+//! in the repository is a complete fetcher on smol.
+//!
 //! Each is the [`crate::driver`] loop over [`ClientDriver`] or [`ServerDriver`]: each
 //! adapter is only its I/O. The server adapters ask a [`Backend`] (answers borrowed
 //! from the backend, messages read in chunks: no allocator anywhere) and take the

@@ -160,7 +160,10 @@ pub mod client;
 pub mod codec;
 pub mod driver;
 #[cfg(any(feature = "embedded-io", feature = "embedded-io-async"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "embedded-io", feature = "embedded-io-async"))))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "embedded-io", feature = "embedded-io-async")))
+)]
 pub mod embedded;
 pub mod limits;
 pub mod response;
