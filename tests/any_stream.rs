@@ -156,3 +156,47 @@ fn embedded_errors_are_errors() {
     assert_eq!(boxed.to_string(), "no reply from the server in time");
     assert!(boxed.source().is_some());
 }
+
+/// The embedded client's timeouts run on the clock it is given: a transport whose
+/// reads time out and a server that never greets end `next()` with the typed error.
+#[test]
+fn embedded_client_gives_up_on_a_silent_server() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CLOCK: AtomicU64 = AtomicU64::new(0);
+    struct Silent;
+    impl embedded_io::ErrorType for Silent {
+        type Error = embedded_io::ErrorKind;
+    }
+    impl embedded_io::Read for Silent {
+        fn read(&mut self, _: &mut [u8]) -> Result<usize, Self::Error> {
+            CLOCK.fetch_add(1_000, Ordering::Relaxed); // a 1 s read timeout
+            Err(embedded_io::ErrorKind::TimedOut)
+        }
+    }
+    impl embedded_io::Write for Silent {
+        fn write(&mut self, b: &[u8]) -> Result<usize, Self::Error> {
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+    let config = ClientConfig {
+        greeting_timeout_ms: 5_000,
+        ..ClientConfig::default()
+    };
+    let mut conn: pop3_proto::embedded::ClientConn<_, 512, 256> =
+        pop3_proto::embedded::ClientConn::new(Silent, Client::new(config, [1; 32]))
+            .with_clock(|| pop3_proto::time::Instant::from_millis(CLOCK.load(Ordering::Relaxed)));
+    let r = conn.next(|_| ());
+    assert!(
+        matches!(
+            r,
+            Err(pop3_proto::embedded::Error::Client(
+                pop3_proto::client::ClientError::GreetingTimeout
+            ))
+        ),
+        "{r:?}"
+    );
+    assert_eq!(CLOCK.load(Ordering::Relaxed), 5_000);
+}
