@@ -9,7 +9,7 @@ use std::vec;
 use std::vec::Vec;
 
 use crate::client::{Client, ClientError, ClientEvent, Login};
-use crate::driver::{ClientDriver, Poll, ServerDriver};
+use crate::driver::{ClientDriver, Poll, ServerDriver, ServerPoll};
 use crate::server::{Marks, Open, Server, ServerError, ServerEvent};
 use crate::time::Instant;
 
@@ -440,9 +440,9 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
         loop {
             let now = now();
             match self.driver.poll(now)? {
-                Poll::Transmit => self.flush()?,
-                Poll::Closed | Poll::Idle => return Ok(()),
-                Poll::NeedInput { deadline } => {
+                ServerPoll::Transmit => self.flush()?,
+                ServerPoll::Closed => return Ok(()),
+                ServerPoll::NeedInput { deadline } => {
                     // Waiting for the client: a session between commands holds no
                     // read buffer (pipelined RETRs share one).
                     self.chunk = Vec::new();
@@ -469,7 +469,7 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
                         Err(e) => return Err(e.into()),
                     }
                 }
-                Poll::Event => self.answer(backend, now)?,
+                ServerPoll::Event => self.answer(backend, now)?,
             }
         }
     }

@@ -23,7 +23,7 @@ use core::future::Future;
 use core::time::Duration;
 
 use crate::client::{Client, ClientError, ClientEvent, Login};
-use crate::driver::{ClientDriver, Poll, ServerDriver};
+use crate::driver::{ClientDriver, Poll, ServerDriver, ServerPoll};
 use crate::server::{Marks, Open, Server, ServerError, ServerEvent};
 use crate::time::Instant;
 
@@ -408,7 +408,7 @@ pub trait Backend {
 
 /// Answers the pending event. A message is streamed into the transmit buffer until
 /// the buffer is full; `sending` keeps the message and offset, and the next
-/// [`Poll::Event`] (the Retrieve is still pending) goes on after the transmit.
+/// [`ServerPoll::Event`] (the Retrieve is still pending) goes on after the transmit.
 fn answer_event<M, B, const RX: usize, const TX: usize>(
     driver: &mut ServerDriver<M, [u8; RX], [u8; TX]>,
     backend: &mut B,
@@ -519,15 +519,15 @@ where
         loop {
             let now = backend.now();
             match self.driver.poll(now)? {
-                Poll::Transmit => {
+                ServerPoll::Transmit => {
                     let out = self.driver.transmit();
                     self.stream.write_all(out).map_err(Error::Io)?;
                     self.stream.flush().map_err(Error::Io)?;
                     let n = out.len();
                     self.driver.transmitted(n);
                 }
-                Poll::Event => answer_event(&mut self.driver, backend, now, &mut sending)?,
-                Poll::NeedInput { deadline } => {
+                ServerPoll::Event => answer_event(&mut self.driver, backend, now, &mut sending)?,
+                ServerPoll::NeedInput { deadline } => {
                     let holding = self.driver.server_ref().holds_output();
                     let input = self.driver.input();
                     if holding || input.is_empty() {
@@ -545,7 +545,7 @@ where
                         Err(e) => return Err(Error::Io(e)),
                     }
                 }
-                Poll::Idle | Poll::Closed => return Ok(()),
+                ServerPoll::Closed => return Ok(()),
             }
         }
     }
@@ -628,9 +628,9 @@ where
         loop {
             let now = backend.now();
             match self.driver.poll(now)? {
-                Poll::Transmit => self.flush(sleep).await?,
-                Poll::Event => answer_event(&mut self.driver, backend, now, &mut sending)?,
-                Poll::NeedInput { deadline } => {
+                ServerPoll::Transmit => self.flush(sleep).await?,
+                ServerPoll::Event => answer_event(&mut self.driver, backend, now, &mut sending)?,
+                ServerPoll::NeedInput { deadline } => {
                     let wait = deadline.map(|d| d.saturating_duration_since(now));
                     let holding = self.driver.server_ref().holds_output();
                     let input = self.driver.input();
@@ -651,7 +651,7 @@ where
                         n => self.driver.received(n),
                     }
                 }
-                Poll::Idle | Poll::Closed => return Ok(()),
+                ServerPoll::Closed => return Ok(()),
             }
         }
     }

@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
-//! use pop3_proto::driver::{ClientDriver, Poll, ServerDriver};
+//! use pop3_proto::driver::{ClientDriver, Poll, ServerDriver, ServerPoll};
 //! use pop3_proto::server::{Open, Server, ServerConfig, ServerEvent};
 //! use pop3_proto::time::Instant;
 //!
@@ -37,13 +37,13 @@
 //!     // The server's turn: until it needs input.
 //!     loop {
 //!         match server.poll(now).unwrap() {
-//!             Poll::Transmit => {
+//!             ServerPoll::Transmit => {
 //!                 let n = server.transmit().len();
 //!                 client.input()[..n].copy_from_slice(server.transmit());
 //!                 client.received(n);
 //!                 server.transmitted(n);
 //!             }
-//!             Poll::Event => match server.event() {
+//!             ServerPoll::Event => match server.event() {
 //!                 Some(ServerEvent::CheckPassword { user, password, .. }) => {
 //!                     let ok = user == b"alice" && password == b"secret";
 //!                     server.server().answer_password(ok, now).unwrap();
@@ -60,7 +60,7 @@
 //!                 Some(ServerEvent::Update) => server.server().answer_update(true).unwrap(),
 //!                 other => panic!("not in this demo: {other:?}"),
 //!             },
-//!             Poll::NeedInput { .. } => {
+//!             ServerPoll::NeedInput { .. } => {
 //!                 let n = to_server.len();
 //!                 server.input()[..n].copy_from_slice(&to_server);
 //!                 server.received(n);
@@ -69,7 +69,7 @@
 //!                     break;
 //!                 }
 //!             }
-//!             Poll::Idle | Poll::Closed => break,
+//!             ServerPoll::Closed => break,
 //!         }
 //!     }
 //!     // The client's turn: until it needs input.

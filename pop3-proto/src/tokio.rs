@@ -36,7 +36,7 @@ pub fn now() -> Instant {
     Instant::from_millis(*epoch_ms).plus_millis(Instant::from_duration(base.elapsed()).as_millis())
 }
 use crate::client::{Client, ClientEvent, Login};
-use crate::driver::{ClientDriver, Poll, ServerDriver};
+use crate::driver::{ClientDriver, Poll, ServerDriver, ServerPoll};
 use crate::server::{Marks, Open, Server, ServerEvent};
 
 /// A stream whose transport can be switched to TLS in place (for STLS).
@@ -456,12 +456,12 @@ where
         loop {
             let now = now();
             match self.driver.poll(now)? {
-                Poll::Transmit => self.flush().await?,
-                Poll::Closed | Poll::Idle => {
+                ServerPoll::Transmit => self.flush().await?,
+                ServerPoll::Closed => {
                     let _ = self.stream.shutdown().await;
                     return Ok(());
                 }
-                Poll::NeedInput { deadline } => {
+                ServerPoll::NeedInput { deadline } => {
                     // Waiting for the client: a session between commands holds no
                     // read buffer (pipelined RETRs share one).
                     self.chunk = Vec::new();
@@ -482,7 +482,7 @@ where
                         Ok(Err(e)) => return Err(e.into()),
                     }
                 }
-                Poll::Event => self.answer(backend, now).await?,
+                ServerPoll::Event => self.answer(backend, now).await?,
             }
         }
     }

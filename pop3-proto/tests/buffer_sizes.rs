@@ -4,8 +4,8 @@
 
 use pop3_proto::client::{Client, ClientConfig, ClientError};
 use pop3_proto::driver::{
-    ClientDriver, Poll, ServerDriver, MIN_CLIENT_RECEIVE, MIN_CLIENT_TRANSMIT, MIN_SERVER_RECEIVE,
-    MIN_SERVER_TRANSMIT,
+    ClientDriver, Poll, ServerDriver, ServerPoll, MIN_CLIENT_RECEIVE, MIN_CLIENT_TRANSMIT,
+    MIN_SERVER_RECEIVE, MIN_SERVER_TRANSMIT,
 };
 use pop3_proto::server::{Server, ServerConfig, ServerError};
 use pop3_proto::time::Instant;
@@ -18,13 +18,13 @@ fn client(rx: usize, tx: usize) -> Result<Poll, ClientError> {
     d.poll(T0)
 }
 
-fn server(rx: usize, tx: usize) -> Result<Poll, ServerError> {
+fn server(rx: usize, tx: usize) -> Result<ServerPoll, ServerError> {
     let s = Server::new(ServerConfig::new("pop.example.org"), T0, [1; 32]);
     let mut d = ServerDriver::new(s, vec![0u8; rx], vec![0u8; tx]);
     // At most a few polls: a driver that spins would never return an error.
     for _ in 0..10 {
         match d.poll(T0)? {
-            Poll::Transmit => {
+            ServerPoll::Transmit => {
                 let n = d.transmit().len();
                 d.transmitted(n);
             }
@@ -66,5 +66,5 @@ fn a_server_with_a_small_buffer_fails_at_the_first_poll() {
             "receive {rx}, transmit {tx}"
         );
     }
-    assert!(matches!(server(255, 32), Ok(Poll::NeedInput { .. })));
+    assert!(matches!(server(255, 32), Ok(ServerPoll::NeedInput { .. })));
 }

@@ -6,7 +6,7 @@
 mod common;
 
 use common::app::{App, OwnedEvent};
-use pop3_proto::driver::{Poll, ServerDriver};
+use pop3_proto::driver::{ServerDriver, ServerPoll as Poll};
 use pop3_proto::server::{Server, ServerConfig};
 use pop3_proto::time::Instant;
 

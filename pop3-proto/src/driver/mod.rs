@@ -127,28 +127,50 @@ pub const MIN_SERVER_TRANSMIT: usize = 32;
 
 use crate::time::Instant;
 
-/// What a driver needs next. After doing it, call `poll` again.
+/// What a [`ClientDriver`] needs next (a [`ServerDriver`] answers [`ServerPoll`]).
+/// After doing it, call `poll` again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Poll {
     /// Write `transmit()` to the connection (all of it or a part), then call
     /// `transmitted(n)`.
     Transmit,
-    /// An event is ready: `event()`. A client event stays available until the next
-    /// `poll` (or `input()`); a server event until it is answered (its `answer_*`
-    /// call, or for [`Retrieve`](crate::server::ServerEvent::Retrieve) `body_end`):
-    /// polled again unanswered, the server hands out the same event again.
+    /// An event is ready: `event()`. It stays available until the next `poll` (or
+    /// `input()`).
     Event,
     /// Read from the connection into `input()` and call `received(n)`. If
-    /// `deadline` passes first, call `poll` again anyway (the server's timers: the
-    /// failed-login delay, the idle timer); `None`: no deadline.
+    /// `deadline` passes first, call `poll` again anyway (it then fails with the
+    /// greeting or reply timeout); `None`: no deadline.
     NeedInput {
         /// When to call `poll` again even if nothing was received.
         deadline: Option<Instant>,
     },
-    /// Client only (a server never says it: a server `match` may fold it into
-    /// `Closed`): nothing is queued or in flight. Queue commands and poll again.
+    /// Nothing is queued or in flight. Queue commands and poll again.
     Idle,
+    /// The session is over and everything was transmitted: close the connection.
+    Closed,
+}
+
+/// What a [`ServerDriver`] needs next: [`Poll`] without `Idle` (a server always
+/// waits for its client, so its `match` has no dead arm). After doing it, call
+/// `poll` again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ServerPoll {
+    /// Write `transmit()` to the connection (all of it or a part), then call
+    /// `transmitted(n)`.
+    Transmit,
+    /// An event is ready: `event()`. It stays until it is answered (its `answer_*`
+    /// call, or for [`Retrieve`](crate::server::ServerEvent::Retrieve) `body_end`):
+    /// polled again unanswered, the same event comes back.
+    Event,
+    /// Read from the connection into `input()` and call `received(n)`. If
+    /// `deadline` passes first, call `poll` again anyway (the idle timer, a
+    /// failed-login delay); `None`: no deadline.
+    NeedInput {
+        /// When to call `poll` again even if nothing was received.
+        deadline: Option<Instant>,
+    },
     /// The session is over and everything was transmitted: close the connection.
     Closed,
 }

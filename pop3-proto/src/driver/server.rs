@@ -1,7 +1,7 @@
 //! [`ServerDriver`]: a [`Server`] with the caller's buffers and the one loop rule.
 
 use crate::driver::buf::{Rx, Tx};
-use crate::driver::Poll;
+use crate::driver::ServerPoll as Poll;
 use crate::server::{Marks, Server, ServerError, ServerEvent};
 use crate::time::Instant;
 
@@ -103,7 +103,7 @@ where
     ///
     /// An error means the application misused the server (an answer that does not
     /// match the event); the client's bytes never cause one.
-    pub fn poll(&mut self, now: Instant) -> Result<Poll, ServerError> {
+    pub fn poll(&mut self, now: Instant) -> Result<crate::driver::ServerPoll, ServerError> {
         if self.rx.capacity() < super::MIN_SERVER_RECEIVE
             || self.tx.capacity() < super::MIN_SERVER_TRANSMIT
         {
