@@ -86,8 +86,8 @@ impl Backend for Session {
                         .map(|f| Box::new(f) as Box<dyn Read>),
                 ),
             },
-            ServerEvent::StartTls => Answer::StartTls,
-            // Update goes to `update`; the credential checks were answered above.
+            // StartTls is the adapter's, Update goes to `update`; the credential
+            // checks were answered above.
             _ => Answer::Verdict(false),
         }
     }
@@ -130,7 +130,11 @@ fn serve(tcp: TcpStream, setup: Arc<Setup>, config: ServerConfig) {
         server.set_channel_binding(cb);
     }
     let mut session = Session::new(setup.shared.clone(), peer_ip);
-    if let Err(e) = ServerConn::new(stream, server).serve(&mut session) {
+    if let Err(e) = ServerConn::new(stream, server)
+        .with_start_tls()
+        .with_timeouts()
+        .serve(&mut session)
+    {
         eprintln!("pop3d: {peer}: {e}");
     }
 }

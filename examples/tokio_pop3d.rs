@@ -20,7 +20,7 @@ use std::sync::Arc;
 use mailstore::maildrop::MsgFile;
 use mailstore::{Check, Session, Setup, Source};
 use pop3_proto::server::{Server, ServerConfig, ServerEvent, Tls};
-use pop3_proto::tokio::{serve, AsyncAnswer, AsyncBackend, AsyncStartTls, TokioStream};
+use pop3_proto::tokio::{serve_starttls, AsyncAnswer, AsyncBackend, AsyncStartTls, TokioStream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Messages up to this size are read from disk whole, in one call.
@@ -177,7 +177,7 @@ async fn session(tcp: tokio::net::TcpStream, setup: Arc<Setup>, config: ServerCo
     if let Some(cb) = stream.channel_binding() {
         server.set_channel_binding(cb);
     }
-    if let Err(e) = serve(
+    if let Err(e) = serve_starttls(
         stream,
         server,
         &mut Session::new(setup.shared.clone(), peer_ip),

@@ -89,6 +89,8 @@ impl Backend for Flash {
 
 fn config() -> ServerConfig {
     let mut c = ServerConfig::new("device.local");
+    c.mechanisms =
+        pop3_proto::server::MechanismSet::ALL.without(pop3_proto::server::MechanismSet::EXTERNAL);
     c.allow_plaintext_auth = true;
     c.auth_failure_delay_ms = 300;
     c

@@ -673,13 +673,13 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
     let mut config = ServerConfig::new("localhost");
     config.implementation = "pop3-proto pop3d".try_into().unwrap_or_default();
     config.apop = true;
-    // Bearer tokens need an identity provider, which this example does not have:
-    // only a file of tokens stands in for one.
+    // The users file answers every secret a mechanism asks for (a password, a SCRAM
+    // verifier, a CRAM-MD5 context): offer them all. Bearer tokens need an identity
+    // provider, which this example does not have: only a file of tokens stands in
+    // for one.
+    config.mechanisms = MechanismSet::ALL.without(MechanismSet::EXTERNAL);
     if o.tokens.is_none() {
-        config.mechanisms = config
-            .mechanisms
-            .without(MechanismSet::XOAUTH2)
-            .without(MechanismSet::OAUTHBEARER);
+        config.mechanisms = config.mechanisms.without(MechanismSet::TOKENS);
     }
     // mutt 2.2 and neomutt pick -PLUS, cancel it and send the next command before
     // reading the -ERR, which pairs every later reply with the wrong command.

@@ -9,7 +9,7 @@ use std::vec;
 use std::vec::Vec;
 
 use crate::client::{Client, ClientError, ClientEvent, Login};
-use crate::driver::{ClientDriver, Poll, ServerDriver};
+use crate::driver::{ClientDriver, Poll, ServerDriver, ServerPoll};
 use crate::server::{Marks, Open, Server, ServerError, ServerEvent};
 use crate::time::Instant;
 
@@ -92,6 +92,17 @@ impl ReadTimeout for std::net::TcpStream {
     }
 }
 
+#[cfg(unix)]
+impl ReadTimeout for std::os::unix::net::UnixStream {
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_read_timeout(self, timeout)
+    }
+
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_write_timeout(self, timeout)
+    }
+}
+
 /// Plain TCP cannot start TLS: servers over it must not offer STLS.
 impl StartTls for std::net::TcpStream {
     fn start_tls(&mut self) -> io::Result<()> {
@@ -124,11 +135,51 @@ fn send_all(stream: &mut impl Write, bytes: &[u8]) -> io::Result<usize> {
     Ok(bytes.len())
 }
 
+/// Sets a stream's read timeout (`None`: block): the optional capability behind
+/// [`ClientConn::with_timeouts`] and [`ServerConn::with_timeouts`].
+type SetTimeout<S> = fn(&mut S, Option<Duration>) -> io::Result<()>;
+
+/// How long a read waits for `deadline` (at least 1 ms; `None`: `default`).
+fn wait_for(deadline: Option<Instant>, now: Instant, default: Duration) -> Duration {
+    deadline.map_or(default, |d| {
+        d.saturating_duration_since(now)
+            .max(Duration::from_millis(1))
+    })
+}
+
+/// A read that ended at its timeout.
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
 /// A [`Client`] over a blocking stream: the [`ClientDriver`] loop with 64 KiB of
 /// receive and 32 KiB of transmit buffer (a SASL line with a 16 KiB token is 22 KiB).
+///
+/// Any `Read + Write` works (a `TcpStream`, a `UnixStream`, `tls::NetStream` of the
+/// feature `rustls`, a test double). The client's greeting and reply timeouts
+/// ([`ClientConfig::reply_timeout_ms`](crate::client::ClientConfig::reply_timeout_ms))
+/// end [`next`](Self::next) with [`ClientError::GreetingTimeout`] or
+/// [`ClientError::ReplyTimeout`] (as [`Error::Client`]) once the stream can time out
+/// its reads: call [`with_timeouts`](Self::with_timeouts) for a stream that
+/// implements [`ReadTimeout`] (`TcpStream`, `UnixStream`, `NetStream`). Without it,
+/// a read blocks as long as the stream lets it, and the deadline is checked when it
+/// returns. STLS needs a stream that implements [`StartTls`] ([`start_tls`](Self::start_tls)).
 pub struct ClientConn<S> {
     driver: ClientDriver<Vec<u8>, Vec<u8>>,
     stream: S,
+    read_timeout: Option<SetTimeout<S>>,
+}
+
+impl<S: Read + Write + ReadTimeout> ClientConn<S> {
+    /// Lets the client's timeouts interrupt a blocked read: each read gets the time
+    /// left to the deadline as its timeout.
+    pub fn with_timeouts(mut self) -> Self {
+        self.read_timeout = Some(|s, t| s.set_read_timeout(t));
+        self
+    }
 }
 
 impl<S: Read + Write> ClientConn<S> {
@@ -138,6 +189,7 @@ impl<S: Read + Write> ClientConn<S> {
         ClientConn {
             driver: ClientDriver::new(client, vec![0; 64 * 1024], vec![0; 32 * 1024]),
             stream,
+            read_timeout: None,
         }
     }
 
@@ -155,18 +207,25 @@ impl<S: Read + Write> ClientConn<S> {
     /// Returns `Ok(None)` once nothing is queued or in flight.
     pub fn next<R>(&mut self, f: impl FnOnce(ClientEvent<'_>) -> R) -> Result<Option<R>, Error> {
         loop {
-            match self.driver.poll()? {
+            let now = now();
+            match self.driver.poll(now)? {
                 Poll::Transmit => {
                     let n = send_all(&mut self.stream, self.driver.transmit())?;
                     self.driver.transmitted(n);
                 }
                 Poll::Event => break,
-                Poll::NeedInput { .. } => {
-                    let n = self.stream.read(self.driver.input())?;
-                    if n == 0 {
-                        return Err(Error::Io(io::ErrorKind::UnexpectedEof.into()));
+                Poll::NeedInput { deadline } => {
+                    if let Some(set) = self.read_timeout {
+                        let wait = deadline.map(|_| wait_for(deadline, now, Duration::ZERO));
+                        set(&mut self.stream, wait)?;
                     }
-                    self.driver.received(n);
+                    match self.stream.read(self.driver.input()) {
+                        Ok(0) => return Err(Error::Io(io::ErrorKind::UnexpectedEof.into())),
+                        Ok(n) => self.driver.received(n),
+                        // Our own timeout: the next poll says whether the deadline passed.
+                        Err(e) if self.read_timeout.is_some() && is_timeout(&e) => {}
+                        Err(e) => return Err(e.into()),
+                    }
                 }
                 Poll::Idle | Poll::Closed => return Ok(None),
             }
@@ -258,14 +317,12 @@ pub enum Answer<'a> {
     /// For Retrieve: the message, already in memory (a demo mailbox, a store that
     /// keeps messages); encoded from there, without a copy into a read buffer first.
     MessageBytes(&'a [u8]),
-    /// For StartTls (the adapter runs the handshake).
-    StartTls,
 }
 
 /// What a POP3 server application provides: answers to the server's questions.
 pub trait Backend {
-    /// Answers one event (all but [`ServerEvent::Update`], which goes to
-    /// [`update`](Self::update)).
+    /// Answers one event (all but [`ServerEvent::StartTls`], which the adapter
+    /// handles, and [`ServerEvent::Update`], which goes to [`update`](Self::update)).
     fn answer(&mut self, event: ServerEvent<'_>) -> Answer<'_>;
 
     /// UPDATE: remove these messages (numbers of this session), release the lock;
@@ -282,12 +339,52 @@ pub trait Backend {
 /// transmit buffer: the replies to pipelined RETRs collect there until half of it
 /// is pending ([`ServerDriver::set_write_batch`]), a long message leaves in writes
 /// of its size.
+///
+/// Any `Read + Write` serves (a `TcpStream`, a `UnixStream`, an in-memory pipe in a
+/// test). Two capabilities are optional, attached when the stream has them:
+/// [`with_start_tls`](Self::with_start_tls) (STLS, [`StartTls`]) and
+/// [`with_timeouts`](Self::with_timeouts) (read and write timeouts,
+/// [`ReadTimeout`]: the idle timer and the send timeout run while the client is
+/// silent). Without timeouts a read blocks until the client sends or closes (a
+/// failed-login reply still leaves after its delay: the adapter sleeps instead of
+/// reading then); a server that offers STLS ([`Tls::StartTls`]) over a stream
+/// without TLS is refused at once by [`serve`](Self::serve).
+///
+/// [`Tls::StartTls`]: crate::server::Tls::StartTls
 pub struct ServerConn<S, M: Marks> {
     driver: ServerDriver<M, Vec<u8>, Vec<u8>>,
     stream: S,
     /// Message bytes read from the backend, kept for the next message of a pipeline
     /// (allocated at a RETR or TOP, freed when the session waits for the client).
     chunk: Vec<u8>,
+    start_tls: Option<StartTlsFn<S>>,
+    read_timeout: Option<SetTimeout<S>>,
+    write_timeout: Option<SetTimeout<S>>,
+}
+
+/// Runs the TLS handshake and returns the channel binding: the optional capability
+/// behind [`ServerConn::with_start_tls`].
+type StartTlsFn<S> = fn(&mut S) -> io::Result<Option<[u8; 32]>>;
+
+impl<S: Read + Write + StartTls, M: Marks> ServerConn<S, M> {
+    /// Lets the session answer STLS with a TLS handshake on the stream.
+    pub fn with_start_tls(mut self) -> Self {
+        self.start_tls = Some(|s| {
+            s.start_tls()?;
+            Ok(s.channel_binding())
+        });
+        self
+    }
+}
+
+impl<S: Read + Write + ReadTimeout, M: Marks> ServerConn<S, M> {
+    /// Lets the session bound its reads (the idle timer, a failed-login delay) and
+    /// its writes (the send timeout) in time.
+    pub fn with_timeouts(mut self) -> Self {
+        self.read_timeout = Some(|s, t| s.set_read_timeout(t));
+        self.write_timeout = Some(|s, t| s.set_write_timeout(t));
+        self
+    }
 }
 
 /// The blocking server's transmit buffer (its untouched pages cost no memory).
@@ -298,8 +395,9 @@ const READ_CHUNK: usize = 64 * 1024;
 
 impl<S: Read + Write, M: Marks> ServerConn<S, M> {
     /// Wraps an accepted stream; the greeting is already queued in `server`.
-    /// Give the stream a read timeout so that idle sessions end (the server closes
-    /// after its idle timer; a timeout only makes the adapter check the time).
+    /// Attach [`with_timeouts`](Self::with_timeouts) where the stream has them, so
+    /// that idle sessions end while the client is silent, and
+    /// [`with_start_tls`](Self::with_start_tls) to offer STLS.
     pub fn new(stream: S, server: Server<M>) -> Self {
         let rx = server.config().max_sasl_line.max(8 * 1024);
         let mut driver = ServerDriver::new(server, vec![0; rx], vec![0; SERVER_TX]);
@@ -308,6 +406,9 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
             driver,
             stream,
             chunk: Vec::new(),
+            start_tls: None,
+            read_timeout: None,
+            write_timeout: None,
         }
     }
 
@@ -318,65 +419,78 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
     }
 
     /// Serves the session to its end.
-    pub fn serve<B: Backend>(&mut self, backend: &mut B) -> Result<(), Error>
-    where
-        S: StartTls + ReadTimeout,
-    {
+    pub fn serve<B: Backend>(&mut self, backend: &mut B) -> Result<(), Error> {
         let result = self.serve_inner(backend);
         backend.closed();
         result
     }
 
-    fn serve_inner<B: Backend>(&mut self, backend: &mut B) -> Result<(), Error>
-    where
-        S: StartTls + ReadTimeout,
-    {
-        let send_timeout = self.driver.server_ref().send_timeout();
-        self.stream.set_write_timeout(Some(send_timeout))?;
+    fn serve_inner<B: Backend>(&mut self, backend: &mut B) -> Result<(), Error> {
+        let tls = self.driver.server_ref().config().tls;
+        if tls == crate::server::Tls::StartTls && self.start_tls.is_none() {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the server offers STLS over a stream without TLS (ServerConn::with_start_tls)",
+            )));
+        }
+        if let Some(set) = self.write_timeout {
+            let send_timeout = self.driver.server_ref().send_timeout();
+            set(&mut self.stream, Some(send_timeout))?;
+        }
         loop {
             let now = now();
             match self.driver.poll(now)? {
-                Poll::Transmit => self.flush()?,
-                Poll::Closed | Poll::Idle => return Ok(()),
-                Poll::NeedInput { deadline } => {
+                ServerPoll::Transmit => self.flush()?,
+                ServerPoll::Closed => return Ok(()),
+                ServerPoll::NeedInput { deadline } => {
                     // Waiting for the client: a session between commands holds no
                     // read buffer (pipelined RETRs share one).
                     self.chunk = Vec::new();
                     // Wake up at the deadline even if the client says nothing.
                     let wait = deadline.map(|d| d.as_millis().saturating_sub(now.as_millis()));
                     let timeout = Duration::from_millis(wait.unwrap_or(60_000).clamp(1, 60_000));
+                    // Without read timeouts a held reply (a failed-login delay)
+                    // must not wait behind a read that may block for ever.
+                    let held =
+                        self.read_timeout.is_none() && self.driver.server_ref().holds_output();
                     let input = self.driver.input();
-                    if input.is_empty() {
+                    if input.is_empty() || held {
                         // Full of input that waits for a timer (a failed-login delay).
                         std::thread::sleep(timeout);
                         continue;
                     }
-                    self.stream.set_read_timeout(Some(timeout))?;
-                    match self.stream.read(input) {
+                    if let Some(set) = self.read_timeout {
+                        set(&mut self.stream, Some(timeout))?;
+                    }
+                    match self.stream.read(self.driver.input()) {
                         Ok(0) => return Ok(()),
                         Ok(n) => self.driver.received(n),
-                        Err(e)
-                            if matches!(
-                                e.kind(),
-                                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                            ) => {}
+                        Err(e) if is_timeout(&e) => {}
                         Err(e) => return Err(e.into()),
                     }
                 }
-                Poll::Event => self.answer(backend, now)?,
+                ServerPoll::Event => self.answer(backend, now)?,
             }
         }
     }
 
     /// Answers the pending event with the backend's help.
-    fn answer<B: Backend>(&mut self, backend: &mut B, now: Instant) -> Result<(), Error>
-    where
-        S: StartTls,
-    {
+    fn answer<B: Backend>(&mut self, backend: &mut B, now: Instant) -> Result<(), Error> {
         let Some(event) = self.driver.event() else {
             return Ok(());
         };
-        let is_start_tls = matches!(event, ServerEvent::StartTls);
+        if matches!(event, ServerEvent::StartTls) {
+            // `+OK` was sent before the event was handed out.
+            let start_tls = self.start_tls.ok_or_else(|| {
+                io::Error::new(io::ErrorKind::Unsupported, "the stream has no TLS")
+            })?;
+            let binding = start_tls(&mut self.stream)?;
+            self.driver.tls_started()?;
+            if let Some(cb) = binding {
+                self.driver.server().set_channel_binding(cb);
+            }
+            return Ok(());
+        }
         if matches!(event, ServerEvent::Update) {
             let deleted: Vec<u32> = self.driver.server_ref().deleted().collect();
             let ok = backend.update(&deleted);
@@ -394,15 +508,6 @@ impl<S: Read + Write, M: Marks> ServerConn<S, M> {
             Answer::Open(open) => server.answer_open(open)?,
             Answer::Size(size) => server.answer_size(size)?,
             Answer::Uid(uid) => server.answer_uid(&uid)?,
-            Answer::StartTls if is_start_tls => {
-                // `+OK` was sent before the event was handed out.
-                self.stream.start_tls()?;
-                self.driver.tls_started()?;
-                if let Some(cb) = self.stream.channel_binding() {
-                    self.driver.server().set_channel_binding(cb);
-                }
-            }
-            Answer::StartTls => return Err(Error::Server(ServerError::Unexpected)),
             Answer::Message(None) => server.body_failed()?,
             Answer::MessageBytes(bytes) => {
                 self.encode_piece(bytes)?;

@@ -17,7 +17,10 @@ use crate::limits::MAX_COMMAND_LINE;
 ///
 /// Message numbers are `u32`; whether a number names an existing, undeleted message
 /// is for the server state machine to decide, so `RETR 0` parses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// `Debug` prints arguments as byte strings, and the password of `PASS`, the
+/// digest of `APOP` and the initial response of `AUTH` as `<redacted N bytes>`.
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Command<'a> {
     /// `USER name` (RFC 1939): the mailbox name for a following `PASS`.
@@ -76,6 +79,49 @@ pub enum Command<'a> {
     Quit,
 }
 
+impl fmt::Debug for Command<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::debug::{opt, Bytes, Redacted};
+        match *self {
+            Command::User(name) => f.debug_tuple("User").field(&Bytes(name)).finish(),
+            Command::Pass(p) => f.debug_tuple("Pass").field(&Redacted(p.len())).finish(),
+            Command::Apop { name, digest } => f
+                .debug_struct("Apop")
+                .field("name", &Bytes(name))
+                .field("digest", &Redacted(digest.len()))
+                .finish(),
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => f
+                .debug_struct("Auth")
+                .field("mechanism", &mechanism)
+                .field(
+                    "initial_response",
+                    &initial_response.map(|r| Redacted(r.len())),
+                )
+                .finish(),
+            Command::Stls => f.write_str("Stls"),
+            Command::Capa => f.write_str("Capa"),
+            Command::Utf8 => f.write_str("Utf8"),
+            Command::Lang(tag) => f.debug_tuple("Lang").field(&opt(tag)).finish(),
+            Command::Stat => f.write_str("Stat"),
+            Command::List(m) => f.debug_tuple("List").field(&m).finish(),
+            Command::Retr(m) => f.debug_tuple("Retr").field(&m).finish(),
+            Command::Dele(m) => f.debug_tuple("Dele").field(&m).finish(),
+            Command::Noop => f.write_str("Noop"),
+            Command::Rset => f.write_str("Rset"),
+            Command::Top { msg, lines } => f
+                .debug_struct("Top")
+                .field("msg", &msg)
+                .field("lines", &lines)
+                .finish(),
+            Command::Uidl(m) => f.debug_tuple("Uidl").field(&m).finish(),
+            Command::Quit => f.write_str("Quit"),
+        }
+    }
+}
+
 /// Why a command line was refused. Each kind has a short [`text`](Self::text) a server
 /// can put after `-ERR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,8 +166,7 @@ impl fmt::Display for CommandError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for CommandError {}
+impl core::error::Error for CommandError {}
 
 /// Bytes allowed inside an argument (everything but SP and control characters).
 fn is_arg_byte(b: u8) -> bool {
@@ -437,13 +482,26 @@ impl<'a> Command<'a> {
 }
 
 /// A line the client sends while an `AUTH` exchange is in progress (RFC 5034 §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `Debug` redacts the data: it carries credentials.
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum SaslResponse<'a> {
     /// A response to a challenge, still base64-encoded (may be empty).
     Data(&'a [u8]),
     /// `*`: the client cancels the exchange; the server must answer `-ERR`.
     Cancel,
+}
+
+impl fmt::Debug for SaslResponse<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            SaslResponse::Data(d) => f
+                .debug_tuple("Data")
+                .field(&crate::debug::Redacted(d.len()))
+                .finish(),
+            SaslResponse::Cancel => f.write_str("Cancel"),
+        }
+    }
 }
 
 impl<'a> SaslResponse<'a> {

@@ -2,6 +2,12 @@
 //! UART, an embassy-net socket, or tokio through `embedded-io-adapters`. Generic over
 //! the traits, fixed buffers, no allocator; both roles.
 //!
+//! They are also the adapters for runtimes this crate has none for: smol and
+//! async-std streams implement the `futures` 0.3 `AsyncRead` / `AsyncWrite`, and
+//! `embedded-io-adapters` (feature `futures-03`) makes them `embedded-io-async`
+//! ones: `AsyncClientConn::new(FromFutures::new(tcp), client)`. `examples/smol_fetch.rs`
+//! in the repository is a complete fetcher on smol.
+//!
 //! Each is the [`crate::driver`] loop over [`ClientDriver`] or [`ServerDriver`]: each
 //! adapter is only its I/O. The server adapters ask a [`Backend`] (answers borrowed
 //! from the backend, messages read in chunks: no allocator anywhere) and take the
@@ -17,7 +23,7 @@ use core::future::Future;
 use core::time::Duration;
 
 use crate::client::{Client, ClientError, ClientEvent, Login};
-use crate::driver::{ClientDriver, Poll, ServerDriver};
+use crate::driver::{ClientDriver, Poll, ServerDriver, ServerPoll};
 use crate::server::{Marks, Open, Server, ServerError, ServerEvent};
 use crate::time::Instant;
 
@@ -52,6 +58,16 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
     }
 }
 
+impl<E: fmt::Debug> core::error::Error for Error<E> {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Error::Client(e) => Some(e),
+            Error::Server(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 impl<E> From<ServerError> for Error<E> {
     fn from(e: ServerError) -> Self {
         Error::Server(e)
@@ -68,10 +84,18 @@ impl<E> From<ClientError> for Error<E> {
 /// [`ClientDriver`] loop over fixed buffers of `RX` and `TX` bytes. `RX` must hold a
 /// status line (512 octets; message bodies stream through any size), `TX` the longest
 /// command (255 octets, more for long SASL responses).
+///
+/// The client's greeting and reply timeouts need a clock: give one with
+/// [`with_clock`](Self::with_clock) (without it the client has no timeouts), and a
+/// transport whose reads end with `ErrorKind::TimedOut` now and then, so that the
+/// adapter can look at the time: past the deadline [`next`](Self::next) fails with
+/// [`ClientError::GreetingTimeout`] or [`ClientError::ReplyTimeout`].
 #[cfg(feature = "embedded-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embedded-io")))]
 pub struct ClientConn<S, const RX: usize, const TX: usize> {
     driver: ClientDriver<[u8; RX], [u8; TX]>,
     stream: S,
+    clock: Option<fn() -> Instant>,
 }
 
 #[cfg(feature = "embedded-io")]
@@ -84,7 +108,14 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
         ClientConn {
             driver: ClientDriver::new(client, [0; RX], [0; TX]),
             stream,
+            clock: None,
         }
+    }
+
+    /// The clock of the client's timeouts (milliseconds, monotonic).
+    pub fn with_clock(mut self, now: fn() -> Instant) -> Self {
+        self.clock = Some(now);
+        self
     }
 
     /// The state machine, to queue commands.
@@ -99,7 +130,8 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
         f: impl FnOnce(ClientEvent<'_>) -> R,
     ) -> Result<Option<R>, Error<S::Error>> {
         loop {
-            match self.driver.poll()? {
+            let now = self.clock.map_or(Instant::from_millis(0), |now| now());
+            match self.driver.poll(now)? {
                 Poll::Transmit => {
                     let out = self.driver.transmit();
                     self.stream.write_all(out).map_err(Error::Io)?;
@@ -108,13 +140,16 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
                     self.driver.transmitted(n);
                 }
                 Poll::Event => break,
-                Poll::NeedInput { .. } => {
-                    let n = self.stream.read(self.driver.input()).map_err(Error::Io)?;
-                    if n == 0 {
-                        return Err(Error::Eof);
+                Poll::NeedInput { .. } => match self.stream.read(self.driver.input()) {
+                    Ok(0) => return Err(Error::Eof),
+                    Ok(n) => self.driver.received(n),
+                    // A read timeout: the next poll looks at the deadline.
+                    Err(e)
+                        if self.clock.is_some()
+                            && embedded_io::Error::kind(&e) == embedded_io::ErrorKind::TimedOut => {
                     }
-                    self.driver.received(n);
-                }
+                    Err(e) => return Err(Error::Io(e)),
+                },
                 Poll::Idle | Poll::Closed => return Ok(None),
             }
         }
@@ -173,10 +208,21 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
 
 /// A [`Client`] over an `embedded_io_async` transport (embassy, or tokio through
 /// `embedded-io-adapters`): the [`ClientDriver`] loop over fixed buffers.
+///
+/// The client's greeting and reply timeouts need a clock
+/// ([`with_clock`](Self::with_clock); without one the client has no timeouts):
+/// then [`next`](Self::next) is cancel-safe, so race it against the executor's
+/// timer until [`deadline`](Self::deadline) (`embassy_futures::select` with
+/// `embassy_time::Timer::at`, `tokio::time::timeout`) and call it again: past the
+/// deadline it fails with [`ClientError::GreetingTimeout`] or
+/// [`ClientError::ReplyTimeout`].
 #[cfg(feature = "embedded-io-async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embedded-io-async")))]
 pub struct AsyncClientConn<S, const RX: usize, const TX: usize> {
     driver: ClientDriver<[u8; RX], [u8; TX]>,
     stream: S,
+    clock: Option<fn() -> Instant>,
+    deadline: Option<Instant>,
 }
 
 #[cfg(feature = "embedded-io-async")]
@@ -189,7 +235,21 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
         AsyncClientConn {
             driver: ClientDriver::new(client, [0; RX], [0; TX]),
             stream,
+            clock: None,
+            deadline: None,
         }
+    }
+
+    /// The clock of the client's timeouts (milliseconds, monotonic).
+    pub fn with_clock(mut self, now: fn() -> Instant) -> Self {
+        self.clock = Some(now);
+        self
+    }
+
+    /// While [`next`](Self::next) waits for the server: when it gives up (the
+    /// greeting or reply timeout); `None` without a clock or when nothing is due.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
     }
 
     /// The state machine, to queue commands.
@@ -200,18 +260,32 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
     /// Sends what is queued and returns the next event, reading as needed: the
     /// event borrows the receive buffer until the next call, and the caller may
     /// `.await` anything in between. `Ok(None)` once nothing is queued or in flight.
+    ///
+    /// Cancel-safe: each `.await` is one read or one write whose result is recorded
+    /// before the next, so the future may be dropped (a timeout) and `next` called
+    /// again without losing or repeating a byte.
     pub async fn next(&mut self) -> Result<Option<ClientEvent<'_>>, Error<S::Error>> {
         loop {
-            match self.driver.poll()? {
+            let now = self.clock.map_or(Instant::from_millis(0), |now| now());
+            self.deadline = None;
+            match self.driver.poll(now)? {
                 Poll::Transmit => {
-                    let out = self.driver.transmit();
-                    self.stream.write_all(out).await.map_err(Error::Io)?;
-                    self.stream.flush().await.map_err(Error::Io)?;
-                    let n = out.len();
+                    let n = self
+                        .stream
+                        .write(self.driver.transmit())
+                        .await
+                        .map_err(Error::Io)?;
+                    if n == 0 {
+                        return Err(Error::Eof);
+                    }
                     self.driver.transmitted(n);
+                    if self.driver.transmit().is_empty() {
+                        self.stream.flush().await.map_err(Error::Io)?;
+                    }
                 }
                 Poll::Event => break,
-                Poll::NeedInput { .. } => {
+                Poll::NeedInput { deadline } => {
+                    self.deadline = deadline.filter(|_| self.clock.is_some());
                     let n = self
                         .stream
                         .read(self.driver.input())
@@ -334,7 +408,7 @@ pub trait Backend {
 
 /// Answers the pending event. A message is streamed into the transmit buffer until
 /// the buffer is full; `sending` keeps the message and offset, and the next
-/// [`Poll::Event`] (the Retrieve is still pending) goes on after the transmit.
+/// [`ServerPoll::Event`] (the Retrieve is still pending) goes on after the transmit.
 fn answer_event<M, B, const RX: usize, const TX: usize>(
     driver: &mut ServerDriver<M, [u8; RX], [u8; TX]>,
     backend: &mut B,
@@ -413,6 +487,7 @@ where
 /// reading loses its session; [`AsyncServerConn`] bounds its writes itself with
 /// [`ServerConfig::send_timeout_ms`](crate::server::ServerConfig::send_timeout_ms).
 #[cfg(feature = "embedded-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embedded-io")))]
 pub struct ServerConn<S, M: Marks, const RX: usize, const TX: usize> {
     driver: ServerDriver<M, [u8; RX], [u8; TX]>,
     stream: S,
@@ -444,15 +519,15 @@ where
         loop {
             let now = backend.now();
             match self.driver.poll(now)? {
-                Poll::Transmit => {
+                ServerPoll::Transmit => {
                     let out = self.driver.transmit();
                     self.stream.write_all(out).map_err(Error::Io)?;
                     self.stream.flush().map_err(Error::Io)?;
                     let n = out.len();
                     self.driver.transmitted(n);
                 }
-                Poll::Event => answer_event(&mut self.driver, backend, now, &mut sending)?,
-                Poll::NeedInput { deadline } => {
+                ServerPoll::Event => answer_event(&mut self.driver, backend, now, &mut sending)?,
+                ServerPoll::NeedInput { deadline } => {
                     let holding = self.driver.server_ref().holds_output();
                     let input = self.driver.input();
                     if holding || input.is_empty() {
@@ -470,7 +545,7 @@ where
                         Err(e) => return Err(Error::Io(e)),
                     }
                 }
-                Poll::Idle | Poll::Closed => return Ok(()),
+                ServerPoll::Closed => return Ok(()),
             }
         }
     }
@@ -479,6 +554,7 @@ where
 /// A [`Server`] session over an `embedded_io_async` transport (embassy-net): the same
 /// loop as [`ServerConn`], awaiting the transport.
 #[cfg(feature = "embedded-io-async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embedded-io-async")))]
 pub struct AsyncServerConn<S, M: Marks, const RX: usize, const TX: usize> {
     driver: ServerDriver<M, [u8; RX], [u8; TX]>,
     stream: S,
@@ -552,9 +628,9 @@ where
         loop {
             let now = backend.now();
             match self.driver.poll(now)? {
-                Poll::Transmit => self.flush(sleep).await?,
-                Poll::Event => answer_event(&mut self.driver, backend, now, &mut sending)?,
-                Poll::NeedInput { deadline } => {
+                ServerPoll::Transmit => self.flush(sleep).await?,
+                ServerPoll::Event => answer_event(&mut self.driver, backend, now, &mut sending)?,
+                ServerPoll::NeedInput { deadline } => {
                     let wait = deadline.map(|d| d.saturating_duration_since(now));
                     let holding = self.driver.server_ref().holds_output();
                     let input = self.driver.input();
@@ -575,7 +651,7 @@ where
                         n => self.driver.received(n),
                     }
                 }
-                Poll::Idle | Poll::Closed => return Ok(()),
+                ServerPoll::Closed => return Ok(()),
             }
         }
     }

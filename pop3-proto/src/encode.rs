@@ -30,8 +30,7 @@ impl fmt::Display for EncodeError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for EncodeError {}
+impl core::error::Error for EncodeError {}
 
 /// A cursor over a caller's output buffer.
 pub(crate) struct Writer<'a> {

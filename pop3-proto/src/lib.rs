@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
-//! use pop3_proto::driver::{ClientDriver, Poll, ServerDriver};
+//! use pop3_proto::driver::{ClientDriver, Poll, ServerDriver, ServerPoll};
 //! use pop3_proto::server::{Open, Server, ServerConfig, ServerEvent};
 //! use pop3_proto::time::Instant;
 //!
@@ -37,13 +37,13 @@
 //!     // The server's turn: until it needs input.
 //!     loop {
 //!         match server.poll(now).unwrap() {
-//!             Poll::Transmit => {
+//!             ServerPoll::Transmit => {
 //!                 let n = server.transmit().len();
 //!                 client.input()[..n].copy_from_slice(server.transmit());
 //!                 client.received(n);
 //!                 server.transmitted(n);
 //!             }
-//!             Poll::Event => match server.event() {
+//!             ServerPoll::Event => match server.event() {
 //!                 Some(ServerEvent::CheckPassword { user, password, .. }) => {
 //!                     let ok = user == b"alice" && password == b"secret";
 //!                     server.server().answer_password(ok, now).unwrap();
@@ -60,7 +60,7 @@
 //!                 Some(ServerEvent::Update) => server.server().answer_update(true).unwrap(),
 //!                 other => panic!("not in this demo: {other:?}"),
 //!             },
-//!             Poll::NeedInput { .. } => {
+//!             ServerPoll::NeedInput { .. } => {
 //!                 let n = to_server.len();
 //!                 server.input()[..n].copy_from_slice(&to_server);
 //!                 server.received(n);
@@ -69,12 +69,12 @@
 //!                     break;
 //!                 }
 //!             }
-//!             Poll::Idle | Poll::Closed => break,
+//!             ServerPoll::Closed => break,
 //!         }
 //!     }
 //!     // The client's turn: until it needs input.
 //!     loop {
-//!         match client.poll().unwrap() {
+//!         match client.poll(now).unwrap() {
 //!             Poll::Transmit => {
 //!                 to_server.extend_from_slice(client.transmit());
 //!                 let n = client.transmit().len();
@@ -146,6 +146,7 @@
 //! assert_eq!(body, b".dot\r\n");
 //! ```
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -153,11 +154,16 @@
 extern crate std;
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod blocking;
 pub mod client;
 pub mod codec;
 pub mod driver;
 #[cfg(any(feature = "embedded-io", feature = "embedded-io-async"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "embedded-io", feature = "embedded-io-async")))
+)]
 pub mod embedded;
 pub mod limits;
 pub mod response;
@@ -165,10 +171,13 @@ pub mod sasl;
 pub mod server;
 pub mod time;
 #[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub mod tls;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
 
+mod debug;
 mod encode;
 mod txbuf;
 
@@ -185,3 +194,28 @@ pub use response::listing::{LangEntry, ListEntry, ListingError, Stat, UidlEntry}
 pub use response::status::{Status, StatusLine};
 
 pub mod command;
+
+/// The `heapless` crate this crate's bounded strings come from
+/// ([`ClientConfig::host`](client::ClientConfig::host),
+/// [`ServerConfig::hostname`](server::ServerConfig::hostname),
+/// [`ServerConfig::implementation`](server::ServerConfig::implementation)), re-exported so
+/// that no caller needs to depend on the same version of it. The `&str` setters
+/// ([`ClientConfig::with_host`](client::ClientConfig::with_host),
+/// [`ServerConfig::new`](server::ServerConfig::new),
+/// [`ServerConfig::with_implementation`](server::ServerConfig::with_implementation)) need
+/// neither.
+pub use heapless;
+
+/// A string of at most 64 bytes, as the configuration's names are.
+pub type ShortString = heapless::String<64>;
+
+/// `text` as a [`ShortString`], cut at the last whole character that fits 64 bytes.
+pub fn short_string(text: &str) -> ShortString {
+    let mut s = ShortString::new();
+    for c in text.chars() {
+        if s.push(c).is_err() {
+            break;
+        }
+    }
+    s
+}

@@ -4,11 +4,12 @@
 //! - [`ClientConn::next`] returns the next [`ClientEvent`], borrowing the receive
 //!   buffer until the next call, so the caller may `.await` (a file write, a
 //!   database) between events.
-//! - [`serve`] runs a server session to its end over an [`AsyncBackend`], the async
+//! - [`serve`] runs a server session to its end over an [`AsyncBackend`] and any
+//!   stream ([`serve_starttls`] over one that can start TLS), the async
 //!   twin of [`blocking::Backend`](crate::blocking::Backend); the session's timers
 //!   (idle timer, failed-login delay) run on tokio's clock: create the [`Server`] with
 //!   [`now`] (so `tokio::time::pause` works in tests).
-//! - With the feature `tokio-rustls`, [`TokioStream`] is a TCP stream that can be
+//! - With the feature `tokio-rustls`, `TokioStream` is a TCP stream that can be
 //!   plain, TLS from the first byte (port 995) or switched to TLS by STLS.
 
 use core::future::Future;
@@ -35,7 +36,7 @@ pub fn now() -> Instant {
     Instant::from_millis(*epoch_ms).plus_millis(Instant::from_duration(base.elapsed()).as_millis())
 }
 use crate::client::{Client, ClientEvent, Login};
-use crate::driver::{ClientDriver, Poll, ServerDriver};
+use crate::driver::{ClientDriver, Poll, ServerDriver, ServerPoll};
 use crate::server::{Marks, Open, Server, ServerEvent};
 
 /// A stream whose transport can be switched to TLS in place (for STLS).
@@ -97,16 +98,66 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ClientConn<S> {
     /// Sends what is queued and returns the next event, reading as needed. The
     /// event borrows the receive buffer until the next call. `Ok(None)` once
     /// nothing is queued or in flight (queue more, or drop the connection).
+    ///
+    /// The client's greeting and reply timeouts run on tokio's clock
+    /// ([`ClientConfig::reply_timeout_ms`](crate::client::ClientConfig::reply_timeout_ms)):
+    /// a server that stays silent ends the call with [`Error::Client`] of
+    /// [`ClientError::GreetingTimeout`](crate::client::ClientError::GreetingTimeout)
+    /// or [`ClientError::ReplyTimeout`](crate::client::ClientError::ReplyTimeout).
+    ///
+    /// **Cancel-safe**: every `.await` inside is a single read or write whose result
+    /// is recorded before the next one, so the future may be dropped at any point
+    /// (wrapped in `tokio::time::timeout`, raced in `select!`) and `next()` called
+    /// again: no byte is lost, sent twice or read as another reply. An event is
+    /// never lost either: it is only taken when `next()` returns it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use pop3_proto::client::{Client, ClientConfig, ClientEvent};
+    /// use pop3_proto::tokio::ClientConn;
+    /// use tokio::io::AsyncWriteExt;
+    ///
+    /// let (ours, mut server) = tokio::io::duplex(64);
+    /// let mut conn = ClientConn::new(ours, Client::new(ClientConfig::default(), [7; 32]));
+    /// // Not yet: the server is slow.
+    /// assert!(tokio::time::timeout(Duration::from_millis(10), conn.next()).await.is_err());
+    /// server.write_all(b"+OK ready\r\n").await.unwrap();
+    /// // Called again after the timeout: the greeting is there, whole.
+    /// let event = conn.next().await.unwrap();
+    /// assert!(matches!(event, Some(ClientEvent::Greeting { text: b"ready", .. })));
+    /// # }
+    /// ```
     pub async fn next(&mut self) -> Result<Option<ClientEvent<'_>>, Error> {
         loop {
-            match self.driver.poll()? {
+            let now = now();
+            match self.driver.poll(now)? {
                 Poll::Transmit => {
-                    let n = send_all(&mut self.stream, self.driver.transmit()).await?;
+                    // One write, recorded at once: cancel-safe (write_all is not).
+                    let n = self.stream.write(self.driver.transmit()).await?;
+                    if n == 0 {
+                        return Err(Error::Io(io::ErrorKind::WriteZero.into()));
+                    }
                     self.driver.transmitted(n);
+                    if self.driver.transmit().is_empty() {
+                        self.stream.flush().await?;
+                    }
                 }
                 Poll::Event => break,
-                Poll::NeedInput { .. } => {
-                    let n = self.stream.read(self.driver.input()).await?;
+                Poll::NeedInput { deadline } => {
+                    let read = self.stream.read(self.driver.input());
+                    let n = match deadline {
+                        None => read.await?,
+                        Some(d) => {
+                            let wait = d.saturating_duration_since(now);
+                            match ::tokio::time::timeout(wait, read).await {
+                                Ok(n) => n?,
+                                // The deadline: the next poll fails with the timeout.
+                                Err(_) => continue,
+                            }
+                        }
+                    };
                     if n == 0 {
                         return Err(Error::Io(io::ErrorKind::UnexpectedEof.into()));
                     }
@@ -224,18 +275,128 @@ pub trait AsyncBackend: Send {
     fn closed(&mut self) {}
 }
 
-/// Serves one session over `stream` to its end: the [`ServerDriver`] loop with a
+/// Serves one session over `stream`, any tokio byte stream (a `TcpStream`, a
+/// `UnixStream`, `tokio::io::duplex` in a test), to its end. It cannot offer STLS
+/// (a server configured with [`Tls::StartTls`](crate::server::Tls::StartTls) is
+/// refused at once): for that, [`serve_starttls`] over an [`AsyncStartTls`] stream.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use pop3_proto::server::{Open, Server, ServerConfig, ServerEvent};
+/// use pop3_proto::tokio::{serve, AsyncAnswer, AsyncBackend};
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// /// A backend under test: one user, an empty maildrop.
+/// struct Test;
+/// impl AsyncBackend for Test {
+///     async fn answer(&mut self, event: ServerEvent<'_>) -> AsyncAnswer {
+///         match event {
+///             ServerEvent::CheckPassword { user, password, .. } => {
+///                 AsyncAnswer::Verdict(user == b"alice" && password == b"secret")
+///             }
+///             _ => AsyncAnswer::Open(Open::Opened { count: 0, size: 0 }),
+///         }
+///     }
+///     async fn update(&mut self, _deleted: &[u32]) -> bool { true }
+/// }
+///
+/// let (ours, mut client) = tokio::io::duplex(4096);
+/// let mut config = ServerConfig::new("pop.example.org");
+/// config.allow_plaintext_auth = true; // in memory, not the Internet
+/// let server = Server::new(config, pop3_proto::tokio::now(), [7; 32]);
+/// let session = tokio::spawn(async move { serve(ours, server, &mut Test).await });
+/// client.write_all(b"USER alice\r\nPASS secret\r\nQUIT\r\n").await.unwrap();
+/// let mut transcript = String::new();
+/// client.read_to_string(&mut transcript).await.unwrap();
+/// assert!(transcript.contains("+OK Logged in"), "{transcript}");
+/// session.await.unwrap().unwrap();
+/// # }
+/// ```
+pub async fn serve<S, M, B>(stream: S, server: Server<M>, backend: &mut B) -> Result<(), Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+    M: Marks + Send,
+    B: AsyncBackend,
+{
+    if server.config().tls == crate::server::Tls::StartTls {
+        return Err(Error::Io(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the server offers STLS over a stream without TLS (tokio::serve_starttls)",
+        )));
+    }
+    serve_with(stream, server, backend, NoTls).await
+}
+
+/// [`serve`] over a stream that can start TLS ([`AsyncStartTls`]: `TokioStream`
+/// with the feature `tokio-rustls`), so that the server may offer STLS.
+///
+/// The [`ServerDriver`] loop with a
 /// receive buffer of [`ServerConfig::max_sasl_line`](crate::server::ServerConfig::max_sasl_line)
 /// (24 KiB by default, at least 8 KiB: a SASL line fits whole) and 128 KiB of
 /// transmit buffer: the replies to pipelined RETRs collect there until half of it
 /// is pending ([`ServerDriver::set_write_batch`]), a long message leaves in writes
 /// of its size. `backend.closed()` is called however the session ends, also when this
 /// future is dropped (a task aborted, a timeout around it).
-pub async fn serve<S, M, B>(stream: S, server: Server<M>, backend: &mut B) -> Result<(), Error>
+pub async fn serve_starttls<S, M, B>(
+    stream: S,
+    server: Server<M>,
+    backend: &mut B,
+) -> Result<(), Error>
 where
     S: AsyncRead + AsyncWrite + AsyncStartTls + Unpin + Send,
     M: Marks + Send,
     B: AsyncBackend,
+{
+    serve_with(stream, server, backend, WithTls).await
+}
+
+/// How the session upgrades its stream on STLS.
+trait Upgrade<S>: Send {
+    fn upgrade(&self, stream: &mut S) -> impl Future<Output = io::Result<()>> + Send;
+    fn channel_binding(&self, stream: &S) -> Option<[u8; 32]>;
+}
+
+/// A stream without TLS.
+struct NoTls;
+
+impl<S: Send> Upgrade<S> for NoTls {
+    async fn upgrade(&self, _: &mut S) -> io::Result<()> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the stream has no TLS",
+        ))
+    }
+
+    fn channel_binding(&self, _: &S) -> Option<[u8; 32]> {
+        None
+    }
+}
+
+/// A stream that starts TLS itself.
+struct WithTls;
+
+impl<S: AsyncStartTls + Send> Upgrade<S> for WithTls {
+    fn upgrade(&self, stream: &mut S) -> impl Future<Output = io::Result<()>> + Send {
+        stream.start_tls()
+    }
+
+    fn channel_binding(&self, stream: &S) -> Option<[u8; 32]> {
+        stream.channel_binding()
+    }
+}
+
+async fn serve_with<S, M, B, U>(
+    stream: S,
+    server: Server<M>,
+    backend: &mut B,
+    tls: U,
+) -> Result<(), Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+    M: Marks + Send,
+    B: AsyncBackend,
+    U: Upgrade<S>,
 {
     let rx = server.config().max_sasl_line.max(8 * 1024);
     let mut driver = ServerDriver::new(server, vec![0; rx], vec![0; SERVER_TX]);
@@ -244,6 +405,7 @@ where
         driver,
         stream,
         chunk: Vec::new(),
+        tls,
     };
     let backend = Closing(backend);
     conn.serve(backend.0).await
@@ -258,12 +420,13 @@ impl<B: AsyncBackend> Drop for Closing<'_, B> {
     }
 }
 
-struct ServerConn<S, M: Marks> {
+struct ServerConn<S, M: Marks, U> {
     driver: ServerDriver<M, Vec<u8>, Vec<u8>>,
     stream: S,
     /// Message bytes read from the backend, kept for the next message of a pipeline
     /// (allocated at a RETR or TOP, freed when the session waits for the client).
     chunk: Vec<u8>,
+    tls: U,
 }
 
 /// The tokio server's transmit buffer (its untouched pages cost no memory).
@@ -272,10 +435,11 @@ const SERVER_TX: usize = 128 * 1024;
 /// How much of a message the tokio server reads at a time.
 const READ_CHUNK: usize = 64 * 1024;
 
-impl<S, M> ServerConn<S, M>
+impl<S, M, U> ServerConn<S, M, U>
 where
-    S: AsyncRead + AsyncWrite + AsyncStartTls + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send,
     M: Marks + Send,
+    U: Upgrade<S>,
 {
     /// Sends the transmit buffer; a client that reads nothing for the send timeout
     /// ends the session (`TimedOut`), releasing what it holds.
@@ -292,12 +456,12 @@ where
         loop {
             let now = now();
             match self.driver.poll(now)? {
-                Poll::Transmit => self.flush().await?,
-                Poll::Closed | Poll::Idle => {
+                ServerPoll::Transmit => self.flush().await?,
+                ServerPoll::Closed => {
                     let _ = self.stream.shutdown().await;
                     return Ok(());
                 }
-                Poll::NeedInput { deadline } => {
+                ServerPoll::NeedInput { deadline } => {
                     // Waiting for the client: a session between commands holds no
                     // read buffer (pipelined RETRs share one).
                     self.chunk = Vec::new();
@@ -318,7 +482,7 @@ where
                         Ok(Err(e)) => return Err(e.into()),
                     }
                 }
-                Poll::Event => self.answer(backend, now).await?,
+                ServerPoll::Event => self.answer(backend, now).await?,
             }
         }
     }
@@ -334,9 +498,9 @@ where
         match event {
             ServerEvent::StartTls => {
                 // `+OK` left before the event was handed out.
-                self.stream.start_tls().await?;
+                self.tls.upgrade(&mut self.stream).await?;
                 self.driver.tls_started()?;
-                if let Some(cb) = self.stream.channel_binding() {
+                if let Some(cb) = self.tls.channel_binding(&self.stream) {
                     self.driver.server().set_channel_binding(cb);
                 }
                 return Ok(());
@@ -420,6 +584,7 @@ where
 }
 
 #[cfg(feature = "tokio-rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-rustls")))]
 pub use self::tls::TokioStream;
 
 #[cfg(feature = "tokio-rustls")]

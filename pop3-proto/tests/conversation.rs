@@ -31,7 +31,7 @@ fn greeting_and_capa() {
             "Capability(User)",
             "Capability(Utf8 { user: true })",
             "Capability(Lang)",
-            "Capability(Sasl(SaslMechanisms([80, 76, 65, 73, 78, 32, 76, 79, 71, 73, 78, 32, 67, 82, 65, 77, 45, 77, 68, 53, 32, 83, 67, 82, 65, 77, 45, 83, 72, 65, 45, 49, 32, 83, 67, 82, 65, 77, 45, 83, 72, 65, 45, 50, 53, 54, 32, 88, 79, 65, 85, 84, 72, 50, 32, 79, 65, 85, 84, 72, 66, 69, 65, 82, 69, 82])))",
+            "Capability(Sasl(SaslMechanisms(b\"PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 XOAUTH2 OAUTHBEARER\")))",
             "CapabilitiesEnd",
         ]
     );

@@ -98,21 +98,33 @@ fn unanswered_request_for_credentials_is_an_error() {
     let mut d = ClientDriver::new(Client::new(config, [1; 32]), [0u8; 512], [0u8; 256]);
     d.input()[..11].copy_from_slice(b"+OK ready\r\n");
     d.received(11);
-    assert_eq!(d.poll(), Ok(Poll::Event));
+    assert_eq!(
+        d.poll(pop3_proto::time::Instant::from_millis(0)),
+        Ok(Poll::Event)
+    );
     d.client()
         .login(Login::UserPass {
             user: b"u",
             password: b"p",
         })
         .unwrap();
-    assert_eq!(d.poll(), Ok(Poll::Event));
+    assert_eq!(
+        d.poll(pop3_proto::time::Instant::from_millis(0)),
+        Ok(Poll::Event)
+    );
     assert_eq!(
         d.event(),
         Some(ClientEvent::NeedCredentials { challenge: b"" })
     );
-    assert_eq!(d.poll(), Err(ClientError::CredentialsNeeded));
+    assert_eq!(
+        d.poll(pop3_proto::time::Instant::from_millis(0)),
+        Err(ClientError::CredentialsNeeded)
+    );
     assert!(d.client_ref().is_closed());
-    assert_eq!(d.poll(), Ok(Poll::Closed));
+    assert_eq!(
+        d.poll(pop3_proto::time::Instant::from_millis(0)),
+        Ok(Poll::Closed)
+    );
 }
 
 /// Credentials of another login than the one queued are refused (and end the
@@ -222,7 +234,7 @@ fn pipelined_user_and_pass_that_do_not_fit_together_go_one_by_one() {
     ];
     let (mut wire, mut events) = (Vec::new(), Vec::new());
     for _ in 0..100 {
-        match d.poll().unwrap() {
+        match d.poll(pop3_proto::time::Instant::from_millis(0)).unwrap() {
             Poll::Transmit => {
                 let n = d.transmit().len();
                 wire.extend_from_slice(d.transmit());

@@ -6,7 +6,7 @@
 mod common;
 
 use common::app::{App, OwnedEvent};
-use pop3_proto::driver::{Poll, ServerDriver};
+use pop3_proto::driver::{ServerDriver, ServerPoll as Poll};
 use pop3_proto::server::{Server, ServerConfig};
 use pop3_proto::time::Instant;
 
@@ -15,6 +15,8 @@ const MINUTE: u64 = 60_000;
 
 fn config() -> ServerConfig {
     let mut c = ServerConfig::new("pop.example.org");
+    c.mechanisms =
+        pop3_proto::server::MechanismSet::ALL.without(pop3_proto::server::MechanismSet::EXTERNAL);
     c.allow_plaintext_auth = true;
     c.auth_failure_delay_ms = 0;
     c

@@ -11,6 +11,8 @@ const T0: Instant = Instant::from_millis(1_000);
 
 fn config() -> ServerConfig {
     let mut c = ServerConfig::new("pop.example.org");
+    c.mechanisms =
+        pop3_proto::server::MechanismSet::ALL.without(pop3_proto::server::MechanismSet::EXTERNAL);
     c.allow_plaintext_auth = true;
     c.auth_failure_delay_ms = 0;
     c
@@ -612,4 +614,33 @@ fn sent<M: pop3_proto::server::Marks>(s: &mut Server<M>) -> Vec<u8> {
     let mut out = Vec::new();
     common::app::flush(s, &mut out);
     out
+}
+
+/// `ServerConfig::new` offers what a password check answers: PLAIN and LOGIN (with
+/// USER), never a mechanism that asks for a stored secret or a token; the others
+/// appear once the application opts in.
+#[test]
+fn default_config_offers_only_what_a_password_check_answers() {
+    use pop3_proto::server::MechanismSet;
+    let mut c = ServerConfig::new("pop.example.org");
+    c.tls = Tls::Implicit;
+    let mut app = App::demo();
+    let out = session(&c, &mut app, b"CAPA\r\n");
+    assert!(out.contains("\r\nSASL PLAIN LOGIN\r\n"), "{out}");
+    assert!(
+        out.contains("\r\nUSER\r\n") || out.contains(" USER\r\n"),
+        "{out}"
+    );
+    c.mechanisms = c
+        .mechanisms
+        .with(MechanismSet::SCRAM)
+        .with(MechanismSet::CRAM_MD5)
+        .with(MechanismSet::TOKENS);
+    let out = session(&c, &mut app, b"CAPA\r\n");
+    assert!(
+        out.contains(
+            "\r\nSASL PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 XOAUTH2 OAUTHBEARER\r\n"
+        ),
+        "{out}"
+    );
 }

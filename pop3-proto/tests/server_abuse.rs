@@ -15,6 +15,8 @@ const T0: Instant = Instant::from_millis(1_000);
 
 fn tls_configured() -> ServerConfig {
     let mut c = ServerConfig::new("pop.example.org");
+    c.mechanisms =
+        pop3_proto::server::MechanismSet::ALL.without(pop3_proto::server::MechanismSet::EXTERNAL);
     c.tls = Tls::StartTls;
     c.apop = true;
     c.auth_failure_delay_ms = 0;
@@ -68,6 +70,8 @@ AUTH-RESP-CODE\r\nPIPELINING\r\nSTLS\r\nUTF8 USER\r\nLANG\r\n.\r\n\
 #[test]
 fn cancelled_sasl_is_a_failed_login() {
     let mut c = ServerConfig::new("pop.example.org");
+    c.mechanisms =
+        pop3_proto::server::MechanismSet::ALL.without(pop3_proto::server::MechanismSet::EXTERNAL);
     c.allow_plaintext_auth = true;
     c.auth_failure_delay_ms = 2_000;
     c.max_bad_commands = 2;
@@ -98,6 +102,8 @@ fn cancelled_sasl_is_a_failed_login() {
 #[test]
 fn too_long_sasl_line_ends_the_exchange() {
     let mut c = ServerConfig::new("pop.example.org");
+    c.mechanisms =
+        pop3_proto::server::MechanismSet::ALL.without(pop3_proto::server::MechanismSet::EXTERNAL);
     c.allow_plaintext_auth = true;
     c.auth_failure_delay_ms = 0;
     let mut s = Server::new(c, T0, [7; 32]);
@@ -157,6 +163,8 @@ fn scram_unknown_user_looks_like_a_wrong_password() {
 #[test]
 fn try_later_refuses_a_login_without_checking_it() {
     let mut c = ServerConfig::new("pop.example.org");
+    c.mechanisms =
+        pop3_proto::server::MechanismSet::ALL.without(pop3_proto::server::MechanismSet::EXTERNAL);
     c.allow_plaintext_auth = true;
     c.auth_failure_delay_ms = 2_000;
     c.max_bad_commands = 3;

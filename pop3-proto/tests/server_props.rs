@@ -67,6 +67,7 @@ proptest! {
         max_bad in 1u32..20,
     ) {
         let mut config = ServerConfig::new("pop.example.org");
+        config.mechanisms = pop3_proto::server::MechanismSet::ALL.without(pop3_proto::server::MechanismSet::EXTERNAL);
         config.allow_plaintext_auth = true;
         config.auth_failure_delay_ms = 0;
         config.max_bad_commands = max_bad;

@@ -65,7 +65,67 @@ pub use caps::Capabilities;
 
 use crate::sasl::client::{Creds, SaslClient};
 
-/// Commands that can be queued or in flight at once.
+/// Commands that can be queued or in flight at once; one more is
+/// [`ClientError::QueueFull`].
+///
+/// To fetch more messages than that (a RETR per message of a 40-message mailbox),
+/// queue while there is room and refill as replies come in: at each event, while
+/// [`Client::queue_room`] allows (it grows as each reply ends), and at
+/// [`Poll::Idle`](crate::driver::Poll::Idle) (nothing queued or in flight: then
+/// also QUIT once everything was queued). With PIPELINING the queue keeps up to 32
+/// commands on the wire; without, they leave one at a time.
+///
+/// ```
+/// use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
+/// use pop3_proto::driver::{ClientDriver, Poll};
+/// use pop3_proto::time::Instant;
+///
+/// /// A server in memory: the reply to each command line.
+/// fn reply(line: &[u8]) -> Vec<u8> {
+///     match line.strip_prefix(b"RETR ") {
+///         Some(n) => [b"+OK\r\nmessage ", n, b"\r\n.\r\n"].concat(),
+///         None => b"+OK\r\n".to_vec(),
+///     }
+/// }
+///
+/// let config = ClientConfig { allow_plaintext: true, auto_capa: false, ..ClientConfig::default() };
+/// let mut c = ClientDriver::new(Client::new(config, [1; 32]), [0u8; 1024], [0u8; 512]);
+/// let login = Login::UserPass { user: b"alice", password: b"secret" };
+/// let (now, count) = (Instant::from_millis(0), 40);
+/// let (mut wire, mut next, mut fetched) = (b"+OK ready\r\n".to_vec(), 1, 0);
+/// loop {
+///     // Refill whenever there is room, from login on.
+///     while c.client_ref().is_logged_in() && next <= count && c.client_ref().queue_room() > 0 {
+///         c.client().retr(next).unwrap();
+///         next += 1;
+///     }
+///     match c.poll(now).unwrap() {
+///         Poll::Transmit => {
+///             let sent = c.transmit().to_vec();
+///             c.transmitted(sent.len());
+///             for line in sent.split_inclusive(|b| *b == b'\n') {
+///                 wire.extend(reply(line.trim_ascii_end()));
+///             }
+///         }
+///         Poll::NeedInput { .. } => {
+///             let n = wire.len().min(c.input().len());
+///             c.input()[..n].copy_from_slice(&wire[..n]);
+///             c.received(n);
+///             wire.drain(..n);
+///         }
+///         Poll::Event => match c.event().unwrap() {
+///             ClientEvent::Greeting { .. } => c.client().login(login).unwrap(),
+///             ClientEvent::NeedCredentials { .. } => c.credentials(&login).unwrap(),
+///             ClientEvent::MessageEnd { .. } => fetched += 1,
+///             _ => {}
+///         },
+///         // Everything queued was answered: all fetched, time to go.
+///         Poll::Idle => c.client().quit().unwrap(),
+///         Poll::Closed => break,
+///     }
+/// }
+/// assert_eq!(fetched, 40);
+/// ```
 pub const MAX_QUEUED: usize = 32;
 
 /// Most lines a CAPA listing may have (Dovecot's has about ten): the client did not
@@ -93,9 +153,43 @@ pub struct ClientConfig {
     /// recommendation); counts above 1,000,000 are always refused.
     pub min_scram_iterations: u32,
     /// Host name the client connected to (OAUTHBEARER sends it). Default: empty.
-    pub host: heapless::String<64>,
+    /// Set it from a `&str` with [`with_host`](Self::with_host).
+    pub host: crate::ShortString,
     /// Port the client connected to (OAUTHBEARER sends it). Default: 110.
     pub port: u16,
+    /// How long the server may take to send its greeting, in milliseconds from the
+    /// driver's first [`poll`](crate::driver::ClientDriver::poll) (0: no limit).
+    /// Past it the driver fails with [`ClientError::GreetingTimeout`]. Default:
+    /// [`DEFAULT_TIMEOUT_MS`] (120 s, curl's response timeout; mpop waits 180 s).
+    pub greeting_timeout_ms: u64,
+    /// How long the server may send nothing while a reply is due, in milliseconds
+    /// since the last byte sent or received (0: no limit): a long message that
+    /// keeps arriving never times out, a server that stops does. Past it the driver
+    /// fails with [`ClientError::ReplyTimeout`]. Default: [`DEFAULT_TIMEOUT_MS`].
+    pub reply_timeout_ms: u64,
+}
+
+/// The default [`ClientConfig::greeting_timeout_ms`] and
+/// [`ClientConfig::reply_timeout_ms`]: 120 s, as curl's response timeout (mpop's
+/// default is 180 s).
+pub const DEFAULT_TIMEOUT_MS: u64 = 120_000;
+
+impl ClientConfig {
+    /// Sets [`host`](Self::host) (cut to 64 bytes at a character boundary) and
+    /// [`port`](Self::port).
+    ///
+    /// ```
+    /// use pop3_proto::client::ClientConfig;
+    ///
+    /// let config = ClientConfig { tls: true, ..ClientConfig::default() }
+    ///     .with_host("mail.example.org", 995);
+    /// assert_eq!(config.host, "mail.example.org");
+    /// ```
+    pub fn with_host(mut self, host: &str, port: u16) -> Self {
+        self.host = crate::short_string(host);
+        self.port = port;
+        self
+    }
 }
 
 impl Default for ClientConfig {
@@ -108,6 +202,8 @@ impl Default for ClientConfig {
             min_scram_iterations: 4096,
             host: heapless::String::new(),
             port: 110,
+            greeting_timeout_ms: DEFAULT_TIMEOUT_MS,
+            reply_timeout_ms: DEFAULT_TIMEOUT_MS,
         }
     }
 }
@@ -121,7 +217,7 @@ impl Default for ClientConfig {
 /// any length can be sent, and the credentials stay where the caller keeps them.
 ///
 /// [`ClientDriver::credentials`]: crate::driver::ClientDriver::credentials
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Login<'a> {
     /// USER and PASS (cleartext).
     UserPass {
@@ -151,8 +247,41 @@ pub enum Login<'a> {
     },
 }
 
-/// What the server said, typed by the command it answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Passwords, secrets and tokens print as `<redacted N bytes>`, names as byte
+/// strings.
+impl fmt::Debug for Login<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::debug::{Bytes, Redacted};
+        match *self {
+            Login::UserPass { user, password } => f
+                .debug_struct("UserPass")
+                .field("user", &Bytes(user))
+                .field("password", &Redacted(password.len()))
+                .finish(),
+            Login::Apop { user, secret } => f
+                .debug_struct("Apop")
+                .field("user", &Bytes(user))
+                .field("secret", &Redacted(secret.len()))
+                .finish(),
+            Login::Sasl {
+                mechanism,
+                authzid,
+                user,
+                secret,
+            } => f
+                .debug_struct("Sasl")
+                .field("mechanism", &mechanism)
+                .field("authzid", &Bytes(authzid))
+                .field("user", &Bytes(user))
+                .field("secret", &Redacted(secret.len()))
+                .finish(),
+        }
+    }
+}
+
+/// What the server said, typed by the command it answers. `Debug` prints byte
+/// fields as byte strings (`b"000001"`).
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ClientEvent<'a> {
     /// The next line carries the login's credentials (USER, PASS, APOP, AUTH with
@@ -255,6 +384,74 @@ pub enum ClientEvent<'a> {
     },
 }
 
+impl fmt::Debug for ClientEvent<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::debug::Bytes;
+        match *self {
+            ClientEvent::NeedCredentials { challenge } => f
+                .debug_struct("NeedCredentials")
+                .field("challenge", &Bytes(challenge))
+                .finish(),
+            ClientEvent::Greeting { text, apop } => f
+                .debug_struct("Greeting")
+                .field("text", &Bytes(text))
+                .field("apop", &apop)
+                .finish(),
+            ClientEvent::Capability(c) => f.debug_tuple("Capability").field(&c).finish(),
+            ClientEvent::CapabilitiesEnd => f.write_str("CapabilitiesEnd"),
+            ClientEvent::StartTls => f.write_str("StartTls"),
+            ClientEvent::LoggedIn => f.write_str("LoggedIn"),
+            ClientEvent::Stat(s) => f.debug_tuple("Stat").field(&s).finish(),
+            ClientEvent::List(e) => f.debug_tuple("List").field(&e).finish(),
+            ClientEvent::ListEnd => f.write_str("ListEnd"),
+            ClientEvent::Uidl(e) => f.debug_tuple("Uidl").field(&e).finish(),
+            ClientEvent::UidlEnd => f.write_str("UidlEnd"),
+            ClientEvent::Lang(e) => f.debug_tuple("Lang").field(&e).finish(),
+            ClientEvent::LangEnd => f.write_str("LangEnd"),
+            ClientEvent::MessageStart { msg } => {
+                f.debug_struct("MessageStart").field("msg", &msg).finish()
+            }
+            ClientEvent::MessageData { msg, data } => f
+                .debug_struct("MessageData")
+                .field("msg", &msg)
+                .field("data", &Bytes(data))
+                .finish(),
+            ClientEvent::MessageEnd { msg } => {
+                f.debug_struct("MessageEnd").field("msg", &msg).finish()
+            }
+            ClientEvent::Deleted { msg } => f.debug_struct("Deleted").field("msg", &msg).finish(),
+            ClientEvent::Ok { command, text } => f
+                .debug_struct("Ok")
+                .field("command", &command)
+                .field("text", &Bytes(text))
+                .finish(),
+            ClientEvent::Closed => f.write_str("Closed"),
+            ClientEvent::Invalid {
+                command,
+                msg,
+                reason,
+            } => f
+                .debug_struct("Invalid")
+                .field("command", &command)
+                .field("msg", &msg)
+                .field("reason", &reason)
+                .finish(),
+            ClientEvent::Error {
+                command,
+                msg,
+                code,
+                text,
+            } => f
+                .debug_struct("Error")
+                .field("command", &command)
+                .field("msg", &msg)
+                .field("code", &code)
+                .field("text", &Bytes(text))
+                .finish(),
+        }
+    }
+}
+
 /// Why a reply framed correctly was not believed ([`ClientEvent::Invalid`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -275,6 +472,8 @@ pub enum InvalidReply {
         msg: u32,
     },
 }
+
+impl core::error::Error for InvalidReply {}
 
 impl fmt::Display for InvalidReply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -375,6 +574,15 @@ pub enum ClientError {
     BufferTooSmall,
     /// The SASL exchange failed on our side (bad server signature, nonce, …) (fatal).
     Sasl(&'static str),
+    /// The driver's receive or transmit buffer is smaller than the role needs
+    /// ([`MIN_CLIENT_RECEIVE`](crate::driver::MIN_CLIENT_RECEIVE),
+    /// [`MIN_CLIENT_TRANSMIT`](crate::driver::MIN_CLIENT_TRANSMIT)) (fatal).
+    BuffersTooSmall,
+    /// No greeting within [`ClientConfig::greeting_timeout_ms`] (fatal).
+    GreetingTimeout,
+    /// A reply was due and the server sent nothing for
+    /// [`ClientConfig::reply_timeout_ms`] (fatal).
+    ReplyTimeout,
 }
 
 impl fmt::Display for ClientError {
@@ -403,12 +611,16 @@ impl fmt::Display for ClientError {
             ClientError::InvalidArgument => f.write_str("invalid argument"),
             ClientError::BufferTooSmall => f.write_str("output buffer too small"),
             ClientError::Sasl(what) => write!(f, "SASL: {what}"),
+            ClientError::BuffersTooSmall => {
+                f.write_str("driver buffers smaller than a protocol line")
+            }
+            ClientError::GreetingTimeout => f.write_str("no greeting from the server in time"),
+            ClientError::ReplyTimeout => f.write_str("no reply from the server in time"),
         }
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ClientError {}
+impl core::error::Error for ClientError {}
 
 impl From<DecodeError> for ClientError {
     fn from(e: DecodeError) -> Self {
@@ -601,13 +813,34 @@ impl Client {
         self.phase == Phase::Transaction
     }
 
+    /// How long the server may be silent now, in milliseconds (`None`: no limit):
+    /// the greeting timeout before the greeting, else the reply timeout.
+    pub(crate) fn silence_limit_ms(&self) -> Option<u64> {
+        let ms = if self.phase == Phase::Greeting {
+            self.config.greeting_timeout_ms
+        } else {
+            self.config.reply_timeout_ms
+        };
+        (ms > 0).then_some(ms)
+    }
+
+    /// The error for a server silent past [`silence_limit_ms`](Self::silence_limit_ms).
+    pub(crate) fn timeout_error(&self) -> ClientError {
+        if self.phase == Phase::Greeting {
+            ClientError::GreetingTimeout
+        } else {
+            ClientError::ReplyTimeout
+        }
+    }
+
     /// True after QUIT was answered or a fatal error.
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
     }
 
     /// How many more commands can be queued now (at most [`MAX_QUEUED`] are
-    /// queued or in flight at once; a login takes up to two).
+    /// queued or in flight at once; a login takes up to two). Queue more as it
+    /// grows (see [`MAX_QUEUED`] for the refill loop).
     pub fn queue_room(&self) -> usize {
         self.queue.capacity() - self.queue.len()
     }

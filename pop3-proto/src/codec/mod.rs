@@ -66,8 +66,7 @@ impl fmt::Display for DecodeError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for DecodeError {}
+impl core::error::Error for DecodeError {}
 
 /// Where the next line ends in `input`.
 pub(crate) enum LineSearch {

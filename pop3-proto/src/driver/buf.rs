@@ -18,6 +18,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Rx<B> {
         }
     }
 
+    /// The buffer's size.
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.as_ref().len()
+    }
+
     /// Received bytes not yet consumed.
     pub(crate) fn data(&self) -> &[u8] {
         &self.buf.as_ref()[self.start..self.end]
@@ -84,6 +89,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Tx<B> {
     }
 
     /// Bytes waiting to be sent.
+    /// The buffer's size.
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.as_ref().len()
+    }
+
     pub(crate) fn pending(&self) -> &[u8] {
         &self.buf.as_ref()[self.start..self.end]
     }

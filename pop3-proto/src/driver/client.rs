@@ -4,13 +4,19 @@ use crate::client::{Client, ClientError, ClientEvent, EventToken, Login};
 use crate::codec::DecodeError;
 use crate::driver::buf::{Rx, Tx};
 use crate::driver::Poll;
+use crate::time::Instant;
 
 /// A [`Client`] with a receive buffer `R` and a transmit buffer `T` of the caller's
 /// choosing (`[u8; N]`, `&mut [u8]`, `Vec<u8>`, …), driven by [`poll`](Self::poll).
 ///
-/// `R` must hold the longest status or listing line (512 octets); message bodies
-/// stream through a buffer of any size. `T` must hold the longest command (255
-/// octets, more for long SASL responses such as OAuth tokens).
+/// `R` must hold the longest status or listing line ([`MIN_CLIENT_RECEIVE`]: 512
+/// octets); message bodies stream through it whatever their size. `T` must hold
+/// the longest command ([`MIN_CLIENT_TRANSMIT`]: 255 octets, more for long SASL
+/// responses such as OAuth tokens). Smaller buffers make every
+/// [`poll`](Self::poll) fail with [`ClientError::BuffersTooSmall`].
+///
+/// [`MIN_CLIENT_RECEIVE`]: super::MIN_CLIENT_RECEIVE
+/// [`MIN_CLIENT_TRANSMIT`]: super::MIN_CLIENT_TRANSMIT
 #[derive(Debug, Clone)]
 pub struct ClientDriver<R, T> {
     client: Client,
@@ -21,6 +27,11 @@ pub struct ClientDriver<R, T> {
     held: Option<(EventToken, usize)>,
     /// [`ClientEvent::NeedCredentials`] was handed out and not answered yet.
     asked: bool,
+    /// When the server last showed life (or the driver was first polled, or a
+    /// command left): the reply and greeting timeouts count from here.
+    since: Option<Instant>,
+    /// Bytes were sent or received since the last `poll`.
+    progressed: bool,
 }
 
 impl<R, T> ClientDriver<R, T>
@@ -36,6 +47,8 @@ where
             tx: Tx::new(tx),
             held: None,
             asked: false,
+            since: None,
+            progressed: false,
         }
     }
 
@@ -66,9 +79,27 @@ where
     /// dropped, and later polls say [`Poll::Closed`]. An error while encoding the
     /// next command ([`ClientError::BufferTooSmall`]: the transmit buffer cannot
     /// hold it) consumes nothing and leaves the session as it was.
-    pub fn poll(&mut self) -> Result<Poll, ClientError> {
+    ///
+    /// `now` runs the client's timers: while a greeting or a reply is due,
+    /// [`Poll::NeedInput`] carries the deadline after which the server counts as
+    /// silent ([`ClientConfig::greeting_timeout_ms`], [`ClientConfig::reply_timeout_ms`],
+    /// counted from the first `poll` and from the last byte sent or received); a
+    /// `poll` at or after it fails with [`ClientError::GreetingTimeout`] or
+    /// [`ClientError::ReplyTimeout`] (fatal: the client is closed).
+    ///
+    /// [`ClientConfig::greeting_timeout_ms`]: crate::client::ClientConfig::greeting_timeout_ms
+    /// [`ClientConfig::reply_timeout_ms`]: crate::client::ClientConfig::reply_timeout_ms
+    pub fn poll(&mut self, now: Instant) -> Result<Poll, ClientError> {
         if let Some((_, consumed)) = self.held.take() {
             self.rx.consume(consumed);
+        }
+        if self.rx.capacity() < super::MIN_CLIENT_RECEIVE
+            || self.tx.capacity() < super::MIN_CLIENT_TRANSMIT
+        {
+            return Err(self.client.fail(ClientError::BuffersTooSmall));
+        }
+        if core::mem::take(&mut self.progressed) || self.since.is_none() {
+            self.since = Some(now);
         }
         loop {
             if !self.tx.pending().is_empty() {
@@ -120,7 +151,17 @@ where
                     .client
                     .fail(ClientError::Decode(DecodeError::LineTooLong { limit })));
             }
-            return Ok(Poll::NeedInput { deadline: None });
+            let deadline = self
+                .client
+                .silence_limit_ms()
+                .zip(self.since)
+                .map(|(ms, since)| since.plus_millis(ms));
+            if deadline.is_some_and(|d| now >= d) {
+                self.rx.clear();
+                let e = self.client.timeout_error();
+                return Err(self.client.fail(e));
+            }
+            return Ok(Poll::NeedInput { deadline });
         }
     }
 
@@ -162,6 +203,7 @@ where
     /// The first `n` bytes of [`transmit`](Self::transmit) were written.
     pub fn transmitted(&mut self, n: usize) {
         self.tx.sent(n);
+        self.progressed |= n > 0;
     }
 
     /// After [`Poll::NeedInput`]: where to read received bytes into; then call
@@ -177,6 +219,7 @@ where
     /// `n` bytes were read into [`input`](Self::input).
     pub fn received(&mut self, n: usize) {
         self.rx.filled(n);
+        self.progressed |= n > 0;
     }
 
     /// After [`ClientEvent::StartTls`] and a successful handshake: drops any

@@ -1,8 +1,9 @@
 //! The one loop that drives either role over any transport.
 //!
 //! [`ClientDriver`] and [`ServerDriver`] wrap the state machines with the caller's
-//! receive and transmit buffers (any size, any storage: `[u8; N]`, `Vec<u8>`,
-//! `&mut [u8]`) and answer a single question, [`poll`](ClientDriver::poll): *what
+//! receive and transmit buffers (any storage: `[u8; N]`, `Vec<u8>`, `&mut [u8]`; any
+//! size from the role's minimum up: [`MIN_CLIENT_RECEIVE`], [`MIN_CLIENT_TRANSMIT`],
+//! [`MIN_SERVER_RECEIVE`], [`MIN_SERVER_TRANSMIT`], checked at every `poll`) and answer a single question, [`poll`](ClientDriver::poll): *what
 //! now?* The answer is a [`Poll`], and the rule is the same for both roles:
 //!
 //! > Call `poll` and do what it says — write [`Transmit`](Poll::Transmit) bytes,
@@ -58,7 +59,9 @@
 //!     /// The next event, awaiting I/O between events; `None` when idle or closed.
 //!     async fn next(&mut self) -> Option<ClientEvent<'_>> {
 //!         loop {
-//!             match self.driver.poll().ok()? {
+//!             // Your clock (the client's greeting and reply timeouts count on it).
+//!             let now = pop3_proto::time::Instant::from_millis(0);
+//!             match self.driver.poll(now).ok()? {
 //!                 Poll::Transmit => {
 //!                     let n = self.wire.write(self.driver.transmit()).await;
 //!                     self.driver.transmitted(n);
@@ -104,26 +107,70 @@ mod server;
 pub use client::ClientDriver;
 pub use server::ServerDriver;
 
+/// The smallest receive buffer of a [`ClientDriver`]: one status or listing line
+/// (512 octets, RFC 2449); message bodies stream through it whatever their size.
+/// A smaller one makes `poll` fail with
+/// [`ClientError::BuffersTooSmall`](crate::client::ClientError::BuffersTooSmall).
+pub const MIN_CLIENT_RECEIVE: usize = crate::limits::MAX_STATUS_LINE;
+/// The smallest transmit buffer of a [`ClientDriver`]: one command line (255
+/// octets); a SASL response longer than the buffer is
+/// [`ClientError::BufferTooSmall`](crate::client::ClientError::BufferTooSmall) when due.
+pub const MIN_CLIENT_TRANSMIT: usize = crate::limits::MAX_COMMAND_LINE;
+/// The smallest receive buffer of a [`ServerDriver`]: one command line (255
+/// octets); SASL lines longer than the buffer are refused. A smaller one makes
+/// `poll` fail with [`ServerError::BuffersTooSmall`](crate::server::ServerError::BuffersTooSmall).
+pub const MIN_SERVER_RECEIVE: usize = crate::limits::MAX_COMMAND_LINE;
+/// The smallest transmit buffer of a [`ServerDriver`]: 32 octets (replies are
+/// copied out in pieces; a message's `+OK` line, 21 octets, must fit whole). Its
+/// size is the size of the writes while a message is sent.
+pub const MIN_SERVER_TRANSMIT: usize = 32;
+
 use crate::time::Instant;
 
-/// What a driver needs next. After doing it, call `poll` again.
+/// What a [`ClientDriver`] needs next (a [`ServerDriver`] answers [`ServerPoll`]).
+/// After doing it, call `poll` again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Poll {
     /// Write `transmit()` to the connection (all of it or a part), then call
     /// `transmitted(n)`.
     Transmit,
-    /// An event is ready: `event()`. It stays available until the next `poll`.
+    /// An event is ready: `event()`. It stays available until the next `poll` (or
+    /// `input()`).
     Event,
     /// Read from the connection into `input()` and call `received(n)`. If
-    /// `deadline` passes first, call `poll` again anyway (the server's timers: the
-    /// failed-login delay, the idle timer); `None`: no deadline.
+    /// `deadline` passes first, call `poll` again anyway (it then fails with the
+    /// greeting or reply timeout); `None`: no deadline.
     NeedInput {
         /// When to call `poll` again even if nothing was received.
         deadline: Option<Instant>,
     },
-    /// Client only: nothing is queued or in flight. Queue commands and poll again.
+    /// Nothing is queued or in flight. Queue commands and poll again.
     Idle,
+    /// The session is over and everything was transmitted: close the connection.
+    Closed,
+}
+
+/// What a [`ServerDriver`] needs next: [`Poll`] without `Idle` (a server always
+/// waits for its client, so its `match` has no dead arm). After doing it, call
+/// `poll` again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ServerPoll {
+    /// Write `transmit()` to the connection (all of it or a part), then call
+    /// `transmitted(n)`.
+    Transmit,
+    /// An event is ready: `event()`. It stays until it is answered (its `answer_*`
+    /// call, or for [`Retrieve`](crate::server::ServerEvent::Retrieve) `body_end`):
+    /// polled again unanswered, the same event comes back.
+    Event,
+    /// Read from the connection into `input()` and call `received(n)`. If
+    /// `deadline` passes first, call `poll` again anyway (the idle timer, a
+    /// failed-login delay); `None`: no deadline.
+    NeedInput {
+        /// When to call `poll` again even if nothing was received.
+        deadline: Option<Instant>,
+    },
     /// The session is over and everything was transmitted: close the connection.
     Closed,
 }

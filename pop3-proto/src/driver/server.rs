@@ -1,19 +1,25 @@
 //! [`ServerDriver`]: a [`Server`] with the caller's buffers and the one loop rule.
 
 use crate::driver::buf::{Rx, Tx};
-use crate::driver::Poll;
+use crate::driver::ServerPoll as Poll;
 use crate::server::{Marks, Server, ServerError, ServerEvent};
 use crate::time::Instant;
 
 /// A [`Server`] with a receive buffer `R` and a transmit buffer `T` of the caller's
 /// choosing, driven by [`poll`](Self::poll).
 ///
-/// `R` must hold the longest command line (255 octets); a SASL line longer than `R`
+/// `R` must hold the longest command line ([`MIN_SERVER_RECEIVE`]: 255 octets); a SASL line longer than `R`
 /// is refused whatever [`ServerConfig::max_sasl_line`](crate::server::ServerConfig::max_sasl_line)
 /// says, and SASL messages are decoded in place in `R` (a 16 KiB OAuth token needs
-/// 24 KiB). `T` may be small (32 octets work: replies are copied out in pieces), but
+/// 24 KiB). `T` may be small ([`MIN_SERVER_TRANSMIT`]: 32 octets; replies are copied
+/// out in pieces), but
 /// message bodies are encoded straight into it, so its size is the size of the
 /// writes while a message is sent (64 KiB serves a 50 MB message in 780 writes).
+/// Smaller buffers make every [`poll`](Self::poll) fail with
+/// [`ServerError::BuffersTooSmall`].
+///
+/// [`MIN_SERVER_RECEIVE`]: super::MIN_SERVER_RECEIVE
+/// [`MIN_SERVER_TRANSMIT`]: super::MIN_SERVER_TRANSMIT
 #[derive(Debug, Clone)]
 pub struct ServerDriver<M: Marks, R, T> {
     server: Server<M>,
@@ -97,7 +103,12 @@ where
     ///
     /// An error means the application misused the server (an answer that does not
     /// match the event); the client's bytes never cause one.
-    pub fn poll(&mut self, now: Instant) -> Result<Poll, ServerError> {
+    pub fn poll(&mut self, now: Instant) -> Result<crate::driver::ServerPoll, ServerError> {
+        if self.rx.capacity() < super::MIN_SERVER_RECEIVE
+            || self.tx.capacity() < super::MIN_SERVER_TRANSMIT
+        {
+            return Err(ServerError::BuffersTooSmall);
+        }
         if self.held > 0 && self.event().is_none() {
             self.rx.consume(self.held);
             self.held = 0;

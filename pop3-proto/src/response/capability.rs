@@ -18,9 +18,17 @@ pub enum Expire {
 
 /// The mechanism list of a `SASL` capability, kept as received (an open list: names
 /// this crate does not implement survive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SaslMechanisms<'a>(&'a [u8]);
+
+impl core::fmt::Debug for SaslMechanisms<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("SaslMechanisms")
+            .field(&crate::debug::Bytes(self.0))
+            .finish()
+    }
+}
 
 impl<'a> SaslMechanisms<'a> {
     /// A list from space-separated names (used when encoding).
@@ -54,7 +62,7 @@ impl<'a> SaslMechanisms<'a> {
 }
 
 /// One capability line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Capability<'a> {
     /// `TOP`
@@ -104,6 +112,42 @@ pub enum Capability<'a> {
         /// The parameters after the tag (may be empty).
         params: &'a [u8],
     },
+}
+
+impl core::fmt::Debug for Capability<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use crate::debug::Bytes;
+        match *self {
+            Capability::Top => f.write_str("Top"),
+            Capability::User => f.write_str("User"),
+            Capability::Sasl(m) => f.debug_tuple("Sasl").field(&m).finish(),
+            Capability::RespCodes => f.write_str("RespCodes"),
+            Capability::LoginDelay { seconds, per_user } => f
+                .debug_struct("LoginDelay")
+                .field("seconds", &seconds)
+                .field("per_user", &per_user)
+                .finish(),
+            Capability::Pipelining => f.write_str("Pipelining"),
+            Capability::Expire { policy, per_user } => f
+                .debug_struct("Expire")
+                .field("policy", &policy)
+                .field("per_user", &per_user)
+                .finish(),
+            Capability::Uidl => f.write_str("Uidl"),
+            Capability::Implementation(text) => {
+                f.debug_tuple("Implementation").field(&Bytes(text)).finish()
+            }
+            Capability::Stls => f.write_str("Stls"),
+            Capability::Utf8 { user } => f.debug_struct("Utf8").field("user", &user).finish(),
+            Capability::Lang => f.write_str("Lang"),
+            Capability::AuthRespCode => f.write_str("AuthRespCode"),
+            Capability::Other { tag, params } => f
+                .debug_struct("Other")
+                .field("tag", &Bytes(tag))
+                .field("params", &Bytes(params))
+                .finish(),
+        }
+    }
 }
 
 fn is_user_flag(params: &[u8]) -> Option<bool> {

@@ -30,8 +30,7 @@ impl fmt::Display for ListingError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ListingError {}
+impl core::error::Error for ListingError {}
 
 fn parse_u64(field: &[u8]) -> Option<u64> {
     if field.is_empty() || field.len() > 20 || !field.iter().all(u8::is_ascii_digit) {
@@ -123,7 +122,7 @@ impl ListEntry {
 }
 
 /// One line of a `UIDL` reply (`msg uid`); also the text of `+OK` to `UIDL msg`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct UidlEntry<'a> {
     /// The message number.
@@ -132,6 +131,15 @@ pub struct UidlEntry<'a> {
     /// any octets but white space and line breaks, because servers in the wild send
     /// others (and clients only need the id to be stable).
     pub uid: &'a [u8],
+}
+
+impl core::fmt::Debug for UidlEntry<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("UidlEntry")
+            .field("msg", &self.msg)
+            .field("uid", &crate::debug::Bytes(self.uid))
+            .finish()
+    }
 }
 
 /// True when `uid` is a unique-id RFC 1939 allows: 1–70 octets in 0x21–0x7E.
@@ -183,13 +191,22 @@ impl<'a> UidlEntry<'a> {
 }
 
 /// One line of a `LANG` listing (RFC 6856): `tag SP description`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct LangEntry<'a> {
     /// The language tag (RFC 5646), e.g. `en`.
     pub tag: &'a [u8],
     /// Its description, in UTF-8 (may be empty).
     pub description: &'a [u8],
+}
+
+impl core::fmt::Debug for LangEntry<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("LangEntry")
+            .field("tag", &crate::debug::Bytes(self.tag))
+            .field("description", &crate::debug::Bytes(self.description))
+            .finish()
+    }
 }
 
 impl<'a> LangEntry<'a> {

@@ -15,7 +15,7 @@ pub enum Status {
 }
 
 /// A single-line reply, or the first line of a multi-line one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StatusLine<'a> {
     /// `+OK` or `-ERR`.
@@ -25,6 +25,16 @@ pub struct StatusLine<'a> {
     /// The rest of the text, without the code and the space after it. Free-form octets
     /// (not necessarily UTF-8); empty for a bare `+OK`.
     pub text: &'a [u8],
+}
+
+impl core::fmt::Debug for StatusLine<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("StatusLine")
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("text", &crate::debug::Bytes(self.text))
+            .finish()
+    }
 }
 
 impl<'a> StatusLine<'a> {

@@ -36,6 +36,14 @@ pub struct CramMd5Context {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ContextFormatError;
 
+impl core::fmt::Display for ContextFormatError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("malformed CRAM-MD5 context")
+    }
+}
+
+impl core::error::Error for ContextFormatError {}
+
 impl fmt::Debug for CramMd5Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("CramMd5Context { .. }")

@@ -171,6 +171,17 @@ impl MechanismSet {
     pub const ALL: MechanismSet = MechanismSet(0x3ff);
     /// Mechanisms that reveal the secret (or a bearer token) to an eavesdropper.
     pub const PLAINTEXT: MechanismSet = MechanismSet(1 | 1 << 1 | 1 << 5 | 1 << 6);
+    /// What a password check answers (PLAIN, LOGIN: a server asks
+    /// [`ServerEvent::CheckPassword`](crate::server::ServerEvent::CheckPassword)): the
+    /// default of [`ServerConfig::mechanisms`](crate::server::ServerConfig::mechanisms).
+    pub const PASSWORD: MechanismSet = MechanismSet(1 | 1 << 1);
+    /// SCRAM-SHA-1, SCRAM-SHA-256 and their -PLUS variants: a server asks
+    /// [`ServerEvent::NeedSecret`](crate::server::ServerEvent::NeedSecret), answered
+    /// with the password or a stored verifier.
+    pub const SCRAM: MechanismSet = MechanismSet(1 << 3 | 1 << 4 | 1 << 8 | 1 << 9);
+    /// XOAUTH2 and OAUTHBEARER: a server asks
+    /// [`ServerEvent::CheckToken`](crate::server::ServerEvent::CheckToken).
+    pub const TOKENS: MechanismSet = MechanismSet(1 << 5 | 1 << 6);
 
     /// True if every mechanism of `other` is in `self`.
     pub const fn contains(self, other: MechanismSet) -> bool {

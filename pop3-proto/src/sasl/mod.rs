@@ -34,10 +34,21 @@ pub enum Base64Error {
     TooLong,
 }
 
+impl core::fmt::Display for Base64Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Base64Error::Invalid => "invalid base64",
+            Base64Error::TooLong => "base64 data too long for the buffer",
+        })
+    }
+}
+
+impl core::error::Error for Base64Error {}
+
 /// Decodes strict, padded base64 (RFC 4648 §4) into `out`; returns the length.
 /// An empty input is empty data.
 pub fn decode_base64(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
-    if input.len() % 4 != 0 {
+    if !input.len().is_multiple_of(4) {
         return Err(Base64Error::Invalid);
     }
     if input.len() / 4 * 3 > out.len() + 2 {
@@ -53,7 +64,7 @@ pub fn decode_base64(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error>
 /// in pieces so that input of any length needs no buffer for the whole.
 #[cfg(feature = "sasl")]
 pub(crate) fn base64_valid(input: &[u8]) -> bool {
-    if input.len() % 4 != 0 {
+    if !input.len().is_multiple_of(4) {
         return false;
     }
     let mut out = [0u8; 48];

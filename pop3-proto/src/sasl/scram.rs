@@ -51,6 +51,26 @@ pub enum ScramError {
     TooLong,
 }
 
+impl core::fmt::Display for ScramError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            ScramError::Malformed => "malformed SCRAM message",
+            ScramError::NonceMismatch => "SCRAM nonce mismatch",
+            ScramError::UnsupportedExtension => "unsupported mandatory SCRAM extension",
+            ScramError::WeakIterationCount => "SCRAM iteration count below the minimum",
+            ScramError::ExcessiveIterationCount => "SCRAM iteration count above the maximum",
+            ScramError::ChannelBinding => "unsupported SCRAM channel binding",
+            ScramError::ChannelBindingMismatch => "SCRAM channel binding mismatch",
+            ScramError::Downgrade => "SCRAM downgrade from -PLUS",
+            ScramError::BadProof => "wrong SCRAM proof or server signature",
+            ScramError::ServerError => "the server sent a SCRAM error",
+            ScramError::TooLong => "SCRAM message too long",
+        })
+    }
+}
+
+impl core::error::Error for ScramError {}
+
 const MAX_MSG: usize = 384;
 
 /// The highest SCRAM iteration count a client accepts (PBKDF2 cost bound).
@@ -105,7 +125,8 @@ impl Hash {
 }
 
 /// The keys derived from a password: what a server may store instead of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `Debug` does not print them.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Keys {
     /// H(ClientKey)
     pub stored_key: [u8; 32],
@@ -115,11 +136,23 @@ pub struct Keys {
     pub client_key: [u8; 32],
 }
 
+impl core::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use crate::debug::Redacted;
+        f.debug_struct("Keys")
+            .field("stored_key", &Redacted(32))
+            .field("server_key", &Redacted(32))
+            .field("client_key", &Redacted(32))
+            .finish()
+    }
+}
+
 /// What a server stores instead of a password for SCRAM (RFC 5802 §2.2,
 /// RFC 7677): the salt, the iteration count, `StoredKey` and `ServerKey`. It lets the
 /// server check a client's proof and prove itself, but not log in as the user;
 /// computing it from the password takes the PBKDF2 work once, at enrolment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` prints the salt, not the keys (they let anyone act as this server).
+#[derive(Clone, PartialEq, Eq)]
 pub struct ScramVerifier {
     /// SHA-1 or SHA-256.
     pub hash: Hash,
@@ -133,10 +166,31 @@ pub struct ScramVerifier {
     pub server_key: heapless::Vec<u8, 32>,
 }
 
+impl core::fmt::Debug for ScramVerifier {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use crate::debug::{Bytes, Redacted};
+        f.debug_struct("ScramVerifier")
+            .field("hash", &self.hash)
+            .field("iterations", &self.iterations)
+            .field("salt", &Bytes(&self.salt))
+            .field("stored_key", &Redacted(self.stored_key.len()))
+            .field("server_key", &Redacted(self.server_key.len()))
+            .finish()
+    }
+}
+
 /// Why a stored verifier could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct VerifierFormatError;
+
+impl core::fmt::Display for VerifierFormatError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("malformed SCRAM verifier")
+    }
+}
+
+impl core::error::Error for VerifierFormatError {}
 
 impl ScramVerifier {
     /// The verifier of `password` (salt at most 64 octets: longer is cut).

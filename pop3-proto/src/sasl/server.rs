@@ -617,7 +617,7 @@ impl SaslServer {
 fn decode_base64_in_place(buf: &mut [u8]) -> Result<usize, Base64Error> {
     // Padding may only end the text: a block boundary must not hide a `=` in the
     // middle, which decoding the whole at once would refuse.
-    if buf.len() % 4 != 0 || buf[..buf.len().saturating_sub(2)].contains(&b'=') {
+    if !buf.len().is_multiple_of(4) || buf[..buf.len().saturating_sub(2)].contains(&b'=') {
         return Err(Base64Error::Invalid);
     }
     let mut block = [0u8; 192];

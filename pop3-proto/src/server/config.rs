@@ -24,9 +24,10 @@ pub use crate::sasl::MechanismSet;
 pub struct ServerConfig {
     /// Host name in the greeting and the APOP timestamp. Default: the argument of
     /// [`ServerConfig::new`].
-    pub hostname: heapless::String<64>,
+    pub hostname: crate::ShortString,
     /// The `IMPLEMENTATION` capability text (empty: not advertised). Default: empty.
-    pub implementation: heapless::String<64>,
+    /// Set it from a `&str` with [`with_implementation`](Self::with_implementation).
+    pub implementation: crate::ShortString,
     /// What the transport offers. Default: [`Tls::None`].
     pub tls: Tls,
     /// Allow USER/PASS, PLAIN, LOGIN and bearer tokens without TLS (RFC 2595 wants a
@@ -46,8 +47,36 @@ pub struct ServerConfig {
     pub allow_authzid: bool,
     /// Offer APOP (an APOP timestamp in the greeting). Default: `false`.
     pub apop: bool,
-    /// SASL mechanisms offered with AUTH. Default: every mechanism but EXTERNAL
-    /// (plaintext ones only once TLS is active or plaintext is allowed).
+    /// SASL mechanisms offered with AUTH (plaintext ones only once TLS is active
+    /// or plaintext is allowed). Default: [`MechanismSet::PASSWORD`] (PLAIN and
+    /// LOGIN, as Dovecot's `auth_mechanisms = plain`): what a server that answers
+    /// only [`ServerEvent::CheckPassword`] serves, with USER/PASS. Offer the others
+    /// once the application answers what they ask:
+    ///
+    /// - CRAM-MD5 ([`MechanismSet::CRAM_MD5`]) and SCRAM ([`MechanismSet::SCRAM`],
+    ///   -PLUS only over TLS with a channel binding): [`ServerEvent::NeedSecret`],
+    ///   answered with the password ([`Server::answer_secret`]), a stored verifier
+    ///   ([`Server::answer_verifier`]) or a stored CRAM-MD5 context
+    ///   ([`Server::answer_cram_context`]);
+    /// - XOAUTH2 and OAUTHBEARER ([`MechanismSet::TOKENS`]): [`ServerEvent::CheckToken`];
+    /// - EXTERNAL ([`MechanismSet::EXTERNAL`], only over TLS): [`ServerEvent::CheckExternal`].
+    ///
+    /// ```
+    /// use pop3_proto::server::{MechanismSet, ServerConfig};
+    ///
+    /// let mut config = ServerConfig::new("pop.example.org");
+    /// assert_eq!(config.mechanisms, MechanismSet::PASSWORD);
+    /// // This application stores SCRAM verifiers and CRAM-MD5 contexts:
+    /// config.mechanisms = config.mechanisms.with(MechanismSet::SCRAM).with(MechanismSet::CRAM_MD5);
+    /// ```
+    ///
+    /// [`ServerEvent::CheckPassword`]: crate::server::ServerEvent::CheckPassword
+    /// [`ServerEvent::NeedSecret`]: crate::server::ServerEvent::NeedSecret
+    /// [`ServerEvent::CheckToken`]: crate::server::ServerEvent::CheckToken
+    /// [`ServerEvent::CheckExternal`]: crate::server::ServerEvent::CheckExternal
+    /// [`Server::answer_secret`]: crate::server::Server::answer_secret
+    /// [`Server::answer_verifier`]: crate::server::Server::answer_verifier
+    /// [`Server::answer_cram_context`]: crate::server::Server::answer_cram_context
     pub mechanisms: MechanismSet,
     /// `LOGIN-DELAY` seconds to advertise (enforced by the application when opening
     /// the maildrop). Default: `None`.
@@ -110,22 +139,31 @@ pub const DEFAULT_LOGIN_TIMEOUT_MS: u64 = 3 * 60 * 1000;
 pub const MIN_IDLE_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 
 impl ServerConfig {
-    /// Defaults for a server called `hostname` (truncated to 64 bytes).
+    /// Sets [`implementation`](Self::implementation) (cut to 64 bytes at a
+    /// character boundary).
+    ///
+    /// ```
+    /// use pop3_proto::server::ServerConfig;
+    ///
+    /// let config = ServerConfig::new("pop.example.org").with_implementation("pop3-proto");
+    /// assert_eq!(config.implementation, "pop3-proto");
+    /// ```
+    pub fn with_implementation(mut self, text: &str) -> Self {
+        self.implementation = crate::short_string(text);
+        self
+    }
+
+    /// Defaults for a server called `hostname` (cut to 64 bytes at a character
+    /// boundary).
     pub fn new(hostname: &str) -> Self {
-        let mut host = heapless::String::new();
-        for c in hostname.chars() {
-            if host.push(c).is_err() {
-                break;
-            }
-        }
         ServerConfig {
-            hostname: host,
-            implementation: heapless::String::new(),
+            hostname: crate::short_string(hostname),
+            implementation: crate::ShortString::new(),
             tls: Tls::None,
             allow_plaintext_auth: false,
             allow_authzid: false,
             apop: false,
-            mechanisms: MechanismSet::ALL.without(MechanismSet::EXTERNAL),
+            mechanisms: MechanismSet::PASSWORD,
             login_delay: None,
             expire: None,
             utf8: true,

@@ -55,6 +55,7 @@ impl<const N: usize> Marks for [u8; N] {
 
 /// A growable bitmap for servers with an allocator: any maildrop size.
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl Marks for std::vec::Vec<u8> {
     fn reset(&mut self, count: u32) -> bool {
         self.clear();

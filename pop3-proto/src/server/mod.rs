@@ -49,8 +49,9 @@ const TX_CAPACITY: usize = 1024;
 /// Room kept free before handling a new command: the longest reply line.
 const REPLY_ROOM: usize = MAX_STATUS_LINE + 8;
 
-/// Something the server needs the application to do or decide.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Something the server needs the application to do or decide. `Debug` prints
+/// names as byte strings and passwords and tokens as `<redacted N bytes>`.
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ServerEvent<'a> {
     /// Check a cleartext password (USER/PASS, AUTH PLAIN, AUTH LOGIN). Answer with
@@ -155,6 +156,51 @@ pub enum ServerEvent<'a> {
     Update,
 }
 
+impl fmt::Debug for ServerEvent<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::debug::{Bytes, Redacted};
+        match *self {
+            ServerEvent::CheckPassword {
+                authzid,
+                user,
+                password,
+            } => f
+                .debug_struct("CheckPassword")
+                .field("authzid", &Bytes(authzid))
+                .field("user", &Bytes(user))
+                .field("password", &Redacted(password.len()))
+                .finish(),
+            ServerEvent::CheckToken { user, token } => f
+                .debug_struct("CheckToken")
+                .field("user", &Bytes(user))
+                .field("token", &Redacted(token.len()))
+                .finish(),
+            ServerEvent::CheckExternal { authzid } => f
+                .debug_struct("CheckExternal")
+                .field("authzid", &Bytes(authzid))
+                .finish(),
+            ServerEvent::NeedSecret { user, mechanism } => f
+                .debug_struct("NeedSecret")
+                .field("user", &Bytes(user))
+                .field("mechanism", &mechanism)
+                .finish(),
+            ServerEvent::OpenMaildrop { user } => f
+                .debug_struct("OpenMaildrop")
+                .field("user", &Bytes(user))
+                .finish(),
+            ServerEvent::Size { msg } => f.debug_struct("Size").field("msg", &msg).finish(),
+            ServerEvent::Uid { msg } => f.debug_struct("Uid").field("msg", &msg).finish(),
+            ServerEvent::Retrieve { msg, lines } => f
+                .debug_struct("Retrieve")
+                .field("msg", &msg)
+                .field("lines", &lines)
+                .finish(),
+            ServerEvent::StartTls => f.write_str("StartTls"),
+            ServerEvent::Update => f.write_str("Update"),
+        }
+    }
+}
+
 /// What [`Server::body`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -199,6 +245,10 @@ pub enum ServerError {
     /// The transmit buffer cannot hold even the `+OK` line of a message (21 octets)
     /// when empty: give the driver a larger one.
     BufferTooSmall,
+    /// The driver's receive or transmit buffer is smaller than the role needs
+    /// ([`MIN_SERVER_RECEIVE`](crate::driver::MIN_SERVER_RECEIVE),
+    /// [`MIN_SERVER_TRANSMIT`](crate::driver::MIN_SERVER_TRANSMIT)).
+    BuffersTooSmall,
 }
 
 impl fmt::Display for ServerError {
@@ -209,12 +259,12 @@ impl fmt::Display for ServerError {
             ServerError::InvalidUid => "invalid unique-id",
             ServerError::TooManyMessages => "maildrop larger than the deletion-mark storage",
             ServerError::BufferTooSmall => "transmit buffer too small for a reply line",
+            ServerError::BuffersTooSmall => "driver buffers smaller than a protocol line",
         })
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ServerError {}
+impl core::error::Error for ServerError {}
 
 /// What the server waits for or works on.
 ///

@@ -234,6 +234,8 @@ pub fn plain_configs() -> (ClientConfig, ServerConfig) {
         ..ClientConfig::default()
     };
     let mut server = ServerConfig::new("pop.example.org");
+    server.mechanisms =
+        pop3_proto::server::MechanismSet::ALL.without(pop3_proto::server::MechanismSet::EXTERNAL);
     server.allow_plaintext_auth = true;
     server.auth_failure_delay_ms = 0;
     (client, server)
