@@ -3,11 +3,20 @@
 //! receive buffer while counting bytes and a CRC-32, optionally delete, quit, and
 //! report over semihosting. The exit code tells success.
 //!
+//! With feature `tls` it fetches over TLS 1.3 (embedded-tls): implicit TLS (pop3s)
+//! or STLS, as the host's file `mode` says, the server's certificate checked against
+//! the CA in `ca.der`, the randomness seeded from `seed.bin` (all read over
+//! semihosting; see host.rs).
+//!
 //! Output lines (parsed by tests/firmware_qemu.rs):
 //! `msg N bytes B crc XXXXXXXX`, `ram stack-used S`, then `ok` or `error …`.
 #![no_std]
 #![no_main]
 
+#[cfg(feature = "tls")]
+mod host;
+#[cfg(feature = "tls")]
+mod tls;
 mod uart;
 
 use cortex_m_rt::entry;
@@ -140,16 +149,166 @@ fn main() -> ! {
     let (bottom, sp) = paint_stack();
     let peripherals = cortex_m::Peripherals::take().unwrap_or_else(|| fail("peripherals"));
     let uart = uart::Uart::new(peripherals.SYST, 10_000);
+    #[cfg(not(feature = "tls"))]
+    {
+        let config = ClientConfig {
+            // The link is a UART to a trusted test server; there is no TLS here.
+            allow_plaintext: true,
+            ..ClientConfig::default()
+        };
+        // A device seeds this from its TRNG (the SCRAM nonce); fixed for the test.
+        let mut conn: ClientConn<_, RX, TX> =
+            ClientConn::new(uart, Client::new(config, [0x5a; 32]));
+        if conn.run(|_| {}).is_err() {
+            fail("greeting");
+        }
+        fetch(&mut conn);
+    }
+    #[cfg(feature = "tls")]
+    tls_session(uart);
+    Line::new("ram stack-used ")
+        .dec(stack_used(bottom, sp) as u32)
+        .print();
+    Line::new("ok").print();
+    debug::exit(debug::EXIT_SUCCESS);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+/// Reports why a TLS session failed: `error WHAT: CAUSE`.
+#[cfg(feature = "tls")]
+fn tls_fail(what: &str, e: &pop3_proto::embedded::Error<embedded_tls::TlsError>) -> ! {
+    use pop3_proto::embedded::Error;
+    let cause = match e {
+        Error::Io(e) => tls::error_name(e),
+        Error::Eof => "connection closed",
+        Error::Client(_) => "refused by the client",
+        _ => "other",
+    };
+    Line::new("error ")
+        .text(what)
+        .text(": ")
+        .text(cause)
+        .print();
+    debug::exit(debug::EXIT_FAILURE);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+/// The TLS build: reads its CA, seed and mode from the host, runs implicit TLS or
+/// STLS, and fetches.
+#[cfg(feature = "tls")]
+fn tls_session(uart: uart::Uart) {
+    use rand_core::{RngCore, SeedableRng};
+    /// Any TLS 1.3 record (16 KiB of plaintext and its overhead) fits: servers
+    /// (rustls, Dovecot) send records this large, and embedded-tls decrypts one
+    /// record at a time.
+    const TLS_READ: usize = 16_640;
+    /// Outgoing records: one command line and the record overhead.
+    const TLS_WRITE: usize = 512;
+    let ca = cortex_m::singleton!(: [u8; 1024] = [0; 1024]).unwrap_or_else(|| fail("ca"));
+    let read_buf =
+        cortex_m::singleton!(: [u8; TLS_READ] = [0; TLS_READ]).unwrap_or_else(|| fail("buffers"));
+    let write_buf =
+        cortex_m::singleton!(: [u8; TLS_WRITE] = [0; TLS_WRITE]).unwrap_or_else(|| fail("buffers"));
+    let ca_len = host::read("ca.der\0", ca).unwrap_or_else(|| fail("no CA (ca.der)"));
+    let ca = &ca[..ca_len];
+    let mut seed = [0u8; 32];
+    if host::read("seed.bin\0", &mut seed) != Some(32) {
+        fail("no seed (seed.bin, 32 bytes)");
+    }
+    let mut mode = [0u8; 8];
+    let mode = match host::read("mode\0", &mut mode) {
+        Some(n) => &mode[..n],
+        None => fail("no mode (pop3s or stls)"),
+    };
+    // A device seeds from its TRNG instead (see the README).
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
+    let mut nonce_seed = [0u8; 32];
+    rng.fill_bytes(&mut nonce_seed);
+    let setup = tls::Setup {
+        ca_der: ca,
+        rng,
+        read_buf,
+        write_buf,
+    };
+    match mode {
+        b"pop3s" => pop3s(uart, setup, nonce_seed),
+        b"stls" => stls(uart, setup, nonce_seed),
+        _ => fail("mode is neither pop3s nor stls"),
+    }
+}
+
+// The handshake needs the deepest stack (certificate decoding in embedded-tls): the
+// frames under it hold no more than they must, so each step is a function of its own.
+
+/// Implicit TLS: the handshake first, then POP3 inside it.
+#[cfg(feature = "tls")]
+#[inline(never)]
+fn pop3s(uart: uart::Uart, setup: tls::Setup<'_>, nonce_seed: [u8; 32]) {
+    let mut link = tls::Link::Plain(uart);
+    if let Err(e) = link.upgrade(&mut Some(setup)) {
+        tls_fail("tls", &pop3_proto::embedded::Error::Io(e));
+    }
+    Line::new("tls pop3s").print();
     let config = ClientConfig {
-        // The link is a UART to a trusted test server; there is no TLS here.
-        allow_plaintext: true,
+        tls: true,
         ..ClientConfig::default()
     };
-    // A device seeds this from its TRNG (the SCRAM nonce); fixed for the test.
-    let mut conn: ClientConn<_, RX, TX> = ClientConn::new(uart, Client::new(config, [0x5a; 32]));
-    if conn.run(|_| {}).is_err() {
-        fail("greeting");
+    greet_and_fetch(link, Client::new(config, nonce_seed));
+}
+
+#[cfg(feature = "tls")]
+#[inline(never)]
+fn greet_and_fetch(link: tls::Link<'_>, client: Client) {
+    let mut conn: ClientConn<_, RX, TX> = ClientConn::new(link, client);
+    if let Err(e) = conn.run(|_| {}) {
+        tls_fail("greeting", &e);
     }
+    fetch(&mut conn);
+}
+
+/// STLS: the greeting and CAPA in clear, STLS only if offered, the handshake through
+/// the adapter's upgrade step (in place: the client and its buffers stay where they
+/// are), then POP3 inside TLS (CAPA again, login, …).
+#[cfg(feature = "tls")]
+#[inline(never)]
+fn stls(uart: uart::Uart, setup: tls::Setup<'_>, nonce_seed: [u8; 32]) {
+    let mut setup = Some(setup);
+    let mut conn: ClientConn<_, RX, TX> = ClientConn::new(
+        tls::Link::Plain(uart),
+        Client::new(ClientConfig::default(), nonce_seed),
+    );
+    if let Err(e) = conn.run(|_| {}) {
+        tls_fail("greeting", &e);
+    }
+    if !conn.client().capabilities().stls {
+        fail("the server does not offer STLS");
+    }
+    if conn.client().stls().is_err() {
+        fail("stls");
+    }
+    let mut started = false;
+    if conn
+        .run(|e| started |= matches!(e, ClientEvent::StartTls))
+        .is_err()
+        || !started
+    {
+        fail("STLS refused");
+    }
+    if let Err(e) = conn.start_tls_in_place(|link| link.upgrade(&mut setup)) {
+        tls_fail("tls", &e);
+    }
+    Line::new("tls stls").print();
+    fetch(&mut conn);
+}
+
+/// Logs in, lists the mailbox, streams every message counting bytes and a CRC-32
+/// (optionally deletes it) and quits.
+#[cfg_attr(feature = "tls", inline(never))]
+fn fetch<S: embedded_io::Read + embedded_io::Write>(conn: &mut ClientConn<S, RX, TX>) {
     // The credentials stay in flash: the client borrows them for the login.
     #[cfg(not(feature = "scram"))]
     let (login, name) = (
@@ -223,13 +382,5 @@ fn main() -> ! {
         || !closed
     {
         fail("quit");
-    }
-    Line::new("ram stack-used ")
-        .dec(stack_used(bottom, sp) as u32)
-        .print();
-    Line::new("ok").print();
-    debug::exit(debug::EXIT_SUCCESS);
-    loop {
-        cortex_m::asm::wfi();
     }
 }
