@@ -101,6 +101,8 @@ struct Boot {
     success: bool,
     stdout: String,
     stderr: String,
+    /// stdout as QEMU wrote it (defmt frames, for feature `defmt`).
+    raw: Vec<u8>,
 }
 
 fn boot(elf: &Path, port: u16, cwd: &Path, limit: Duration) -> Boot {
@@ -135,6 +137,7 @@ fn boot(elf: &Path, port: u16, cwd: &Path, limit: Duration) -> Boot {
         success: out.status.success(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        raw: out.stdout,
     };
     assert!(
         took < limit,
@@ -453,5 +456,109 @@ fn firmware_tls_refuses_wrong_ca_missing_stls_and_plaintext() {
         "pop3s",
         plain,
         "error tls: InvalidRecord",
+    );
+}
+
+/// Decodes defmt frames against the ELF with `defmt-print` (bounded: 60 s): one line
+/// per frame, `LEVEL message` (`println!` frames have no level).
+fn defmt_decode(elf: &Path, frames: &[u8]) -> String {
+    use std::io::Write;
+    require("defmt-print");
+    let mut child = Command::new("defmt-print")
+        .arg("-e")
+        .arg(elf)
+        .args(["--log-format", "{L} {s}"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(frames).unwrap();
+    let (status, out, err, _) = wait_bounded(child, "defmt-print");
+    assert!(status.success(), "defmt-print failed: {err}");
+    out
+}
+
+/// Feature `defmt` on the TLS build: everything the firmware says leaves as defmt
+/// frames over semihosting (nothing else is on QEMU's stdout), decoded here against
+/// the ELF. The report lines decode to the same text as without defmt (the message
+/// lines formatted on the host: `{=u32:08x}`), pop3-proto's events through its
+/// `defmt::Format`, and a failed handshake as an ERROR frame with embedded-tls's
+/// error. Budgets as for the TLS build.
+#[test]
+fn firmware_logs_in_defmt() {
+    let elf = build_firmware(
+        "tls,defmt",
+        &[
+            ("POP3_FW_USER", DOVECOT_USER),
+            ("POP3_FW_PASSWORD", DOVECOT_PASSWORD),
+        ],
+    );
+    let messages = firmware_messages();
+    let (_pop3d, cert, port, tls_port) = pop3d_tls(&messages);
+    for (what, mode, port) in [("pop3s", "pop3s", tls_port), ("stls", "stls", port)] {
+        let files = firmware_files(&format!("firmware-defmt-{what}"), &cert.ca, mode);
+        let mut boot = boot(&elf, port, &files, Duration::from_secs(110));
+        let decoded = defmt_decode(&elf, &boot.raw);
+        println!("defmt {what}:\n{decoded}");
+        let lines: Vec<&str> = decoded.lines().map(str::trim_end).collect();
+        // The report lines, as println! frames (no level).
+        for (i, m) in messages.iter().enumerate() {
+            let wire = on_the_wire(m);
+            let line = format!(
+                "msg {} bytes {} crc {:08x}",
+                i + 1,
+                wire.len(),
+                crc32(&wire)
+            );
+            assert!(lines.contains(&line.as_str()), "{line} missing:\n{decoded}");
+        }
+        for line in [format!("tls {mode}"), "login user-pass".into(), "ok".into()] {
+            assert!(lines.contains(&line.as_str()), "{line} missing:\n{decoded}");
+        }
+        // pop3-proto's events, in its defmt format.
+        for event in ["INFO  event LoggedIn", "INFO  event Closed"] {
+            assert!(lines.contains(&event), "{event} missing:\n{decoded}");
+        }
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with("INFO  event MessageEnd"))
+                .count(),
+            messages.len(),
+            "{decoded}"
+        );
+        // check_fetch parses the decoded report lines as it parses the plain ones.
+        boot.stdout = lines
+            .iter()
+            .map(|l| l.trim_start())
+            .collect::<Vec<_>>()
+            .join("\n");
+        check_fetch(&boot, &format!("defmt {what}"), &messages);
+        let f = footprint(&elf, &boot.stdout, &format!("tls,defmt ({what})"));
+        assert!(f.flash <= 128 * 1024, "flash grew to {}", f.flash);
+        assert!(
+            f.static_ram + f.stack <= 48 * 1024,
+            "RAM grew to {} ({} static + {} stack)",
+            f.static_ram + f.stack,
+            f.static_ram,
+            f.stack
+        );
+    }
+    // A CA that did not sign pop3d's certificate: the error as an ERROR frame.
+    let other = test_cert(&temp_dir("firmware-defmt-other-ca"));
+    let files = firmware_files("firmware-defmt-wrong-ca", &other.ca, "pop3s");
+    let boot = boot(&elf, tls_port, &files, Duration::from_secs(60));
+    assert!(!boot.success);
+    let decoded = defmt_decode(&elf, &boot.raw);
+    println!("defmt wrong CA:\n{decoded}");
+    let lines: Vec<&str> = decoded.lines().map(str::trim_end).collect();
+    assert!(
+        lines.contains(&"ERROR tls: Io(InvalidCertificate)"),
+        "{decoded}"
+    );
+    assert_eq!(
+        lines.last().map(|l| l.trim_start()),
+        Some("error tls: InvalidCertificate")
     );
 }

@@ -20,7 +20,11 @@ mod tls;
 mod uart;
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hio};
+use cortex_m_semihosting::debug;
+#[cfg(not(feature = "defmt"))]
+use cortex_m_semihosting::hio;
+#[cfg(feature = "defmt")]
+use defmt_semihosting as _;
 
 use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
 use pop3_proto::embedded::ClientConn;
@@ -113,6 +117,7 @@ impl Line {
         self
     }
 
+    #[cfg(not(feature = "defmt"))]
     fn hex8(&mut self, n: u32) -> &mut Line {
         for shift in (0..8).rev() {
             let _ = self
@@ -123,12 +128,45 @@ impl Line {
     }
 
     /// Writes the line and a newline to the host (semihosting).
+    #[cfg(not(feature = "defmt"))]
     fn print(&mut self) {
         let _ = self.0.push(b'\n');
         if let Ok(mut out) = hio::hstdout() {
             let _ = out.write_all(&self.0);
         }
     }
+
+    /// Logs the line as one defmt frame.
+    #[cfg(feature = "defmt")]
+    fn print(&mut self) {
+        defmt::println!("{=str}", core::str::from_utf8(&self.0).unwrap_or("?"));
+    }
+}
+
+/// Logs an event of the client through its defmt format (feature `defmt`); message
+/// data is left out (it would be most of the log).
+#[inline(always)]
+fn log_event(e: &ClientEvent<'_>) {
+    #[cfg(feature = "defmt")]
+    if !matches!(e, ClientEvent::MessageData { .. }) {
+        defmt::info!("event {}", e);
+    }
+    #[cfg(not(feature = "defmt"))]
+    let _ = e;
+}
+
+/// Reports one fetched message: `msg N bytes B crc XXXXXXXX`.
+fn report_message(msg: u32, bytes: u32, crc: u32) {
+    #[cfg(feature = "defmt")]
+    defmt::println!("msg {=u32} bytes {=u32} crc {=u32:08x}", msg, bytes, crc);
+    #[cfg(not(feature = "defmt"))]
+    Line::new("msg ")
+        .dec(msg)
+        .text(" bytes ")
+        .dec(bytes)
+        .text(" crc ")
+        .hex8(crc)
+        .print();
 }
 
 #[panic_handler]
@@ -159,7 +197,7 @@ fn main() -> ! {
         // A device seeds this from its TRNG (the SCRAM nonce); fixed for the test.
         let mut conn: ClientConn<_, RX, TX> =
             ClientConn::new(uart, Client::new(config, [0x5a; 32]));
-        if conn.run(|_| {}).is_err() {
+        if conn.run(|e| log_event(&e)).is_err() {
             fail("greeting");
         }
         fetch(&mut conn);
@@ -186,6 +224,8 @@ fn tls_fail(what: &str, e: &pop3_proto::embedded::Error<embedded_tls::TlsError>)
         Error::Client(_) => "refused by the client",
         _ => "other",
     };
+    #[cfg(feature = "defmt")]
+    defmt::error!("{=str}: {}", what, e);
     Line::new("error ")
         .text(what)
         .text(": ")
@@ -264,7 +304,7 @@ fn pop3s(uart: uart::Uart, setup: tls::Setup<'_>, nonce_seed: [u8; 32]) {
 #[inline(never)]
 fn greet_and_fetch(link: tls::Link<'_>, client: Client) {
     let mut conn: ClientConn<_, RX, TX> = ClientConn::new(link, client);
-    if let Err(e) = conn.run(|_| {}) {
+    if let Err(e) = conn.run(|e| log_event(&e)) {
         tls_fail("greeting", &e);
     }
     fetch(&mut conn);
@@ -281,7 +321,7 @@ fn stls(uart: uart::Uart, setup: tls::Setup<'_>, nonce_seed: [u8; 32]) {
         tls::Link::Plain(uart),
         Client::new(ClientConfig::default(), nonce_seed),
     );
-    if let Err(e) = conn.run(|_| {}) {
+    if let Err(e) = conn.run(|e| log_event(&e)) {
         tls_fail("greeting", &e);
     }
     if !conn.client().capabilities().stls {
@@ -330,7 +370,10 @@ fn fetch<S: embedded_io::Read + embedded_io::Write>(conn: &mut ClientConn<S, RX,
     );
     let mut logged_in = false;
     if conn
-        .login(login, |e| logged_in |= matches!(e, ClientEvent::LoggedIn))
+        .login(login, |e| {
+            log_event(&e);
+            logged_in |= matches!(e, ClientEvent::LoggedIn)
+        })
         .is_err()
         || !logged_in
     {
@@ -340,6 +383,7 @@ fn fetch<S: embedded_io::Read + embedded_io::Write>(conn: &mut ClientConn<S, RX,
     let mut sizes: heapless::Vec<(u32, u64), 64> = heapless::Vec::new();
     let _ = conn.client().list(None);
     let listed = conn.run(|e| {
+        log_event(&e);
         if let ClientEvent::List(entry) = e {
             let _ = sizes.push((entry.msg, entry.size));
         }
@@ -352,24 +396,21 @@ fn fetch<S: embedded_io::Read + embedded_io::Write>(conn: &mut ClientConn<S, RX,
             fail("retr queue");
         }
         let (mut bytes, mut crc, mut complete) = (0u32, !0u32, false);
-        let fetched = conn.run(|e| match e {
-            ClientEvent::MessageData { data, .. } => {
-                bytes += data.len() as u32;
-                crc = crc32(crc, data);
+        let fetched = conn.run(|e| {
+            log_event(&e);
+            match e {
+                ClientEvent::MessageData { data, .. } => {
+                    bytes += data.len() as u32;
+                    crc = crc32(crc, data);
+                }
+                ClientEvent::MessageEnd { .. } => complete = true,
+                _ => {}
             }
-            ClientEvent::MessageEnd { .. } => complete = true,
-            _ => {}
         });
         if fetched.is_err() || !complete {
             fail("retr");
         }
-        Line::new("msg ")
-            .dec(msg)
-            .text(" bytes ")
-            .dec(bytes)
-            .text(" crc ")
-            .hex8(!crc)
-            .print();
+        report_message(msg, bytes, !crc);
         if cfg!(feature = "delete") && conn.client().dele(msg).is_err() {
             fail("dele");
         }
@@ -377,7 +418,10 @@ fn fetch<S: embedded_io::Read + embedded_io::Write>(conn: &mut ClientConn<S, RX,
     let _ = conn.client().quit();
     let mut closed = false;
     if conn
-        .run(|e| closed |= matches!(e, ClientEvent::Closed))
+        .run(|e| {
+            log_event(&e);
+            closed |= matches!(e, ClientEvent::Closed)
+        })
         .is_err()
         || !closed
     {
