@@ -374,6 +374,72 @@ fn firmware_fetches_over_tls_from_pop3d_and_dovecot() {
     }
 }
 
+/// Feature `embassy`: the same TLS fetch as an async task on embassy's executor
+/// (pop3-proto's `AsyncClientConn` and its by-value STLS upgrade step, embedded-tls's
+/// async connection, a SysTick time driver), against pop3d and Dovecot in both
+/// forms; every message's length and CRC-32 checked, and a wrong CA refused. Budgets
+/// as for the blocking TLS build: 128 KiB flash, 48 KiB RAM in all (the task's
+/// future is a static).
+#[test]
+fn firmware_embassy_fetches_over_tls() {
+    let elf = build_firmware(
+        "embassy",
+        &[
+            ("POP3_FW_USER", DOVECOT_USER),
+            ("POP3_FW_PASSWORD", DOVECOT_PASSWORD),
+        ],
+    );
+    let messages = firmware_messages();
+    let (_pop3d, cert, port, tls_port) = pop3d_tls(&messages);
+    let dovecot = Dovecot::start(&messages);
+    let runs = [
+        ("embassy-pop3d-pop3s", &cert.ca, "pop3s", tls_port),
+        ("embassy-pop3d-stls", &cert.ca, "stls", port),
+        (
+            "embassy-dovecot-pop3s",
+            &dovecot.cert.ca,
+            "pop3s",
+            dovecot.tls_port,
+        ),
+        (
+            "embassy-dovecot-stls",
+            &dovecot.cert.ca,
+            "stls",
+            dovecot.port,
+        ),
+    ];
+    for (what, ca, mode, port) in runs {
+        let boot = tls_fetch(&elf, what, ca, mode, port);
+        let f = footprint(&elf, &boot.stdout, what);
+        assert!(f.flash <= 128 * 1024, "flash grew to {}", f.flash);
+        assert!(
+            f.static_ram + f.stack <= 48 * 1024,
+            "{what}: RAM grew to {} ({} static + {} stack)",
+            f.static_ram + f.stack,
+            f.static_ram,
+            f.stack
+        );
+    }
+    let other = test_cert(&temp_dir("firmware-embassy-other-ca"));
+    let wrong_ca = "error tls: InvalidCertificate";
+    tls_refused(
+        &elf,
+        "embassy-wrong-ca-pop3s",
+        &other.ca,
+        "pop3s",
+        tls_port,
+        wrong_ca,
+    );
+    tls_refused(
+        &elf,
+        "embassy-wrong-ca-stls",
+        &other.ca,
+        "stls",
+        port,
+        wrong_ca,
+    );
+}
+
 /// A failed TLS run: exit code 1 and exactly `error` as the firmware's last line,
 /// no message fetched, within 60 s (never a hang).
 fn tls_refused(elf: &Path, what: &str, ca: &Path, mode: &str, port: u16, error: &str) {

@@ -12,7 +12,11 @@
 //! `msg N bytes B crc XXXXXXXX`, `ram stack-used S`, then `ok` or `error …`.
 #![no_std]
 #![no_main]
+// The embassy build has its own entry (embassy.rs) and leaves the blocking path out.
+#![cfg_attr(feature = "embassy", allow(dead_code, unused_imports))]
 
+#[cfg(feature = "embassy")]
+mod embassy;
 #[cfg(feature = "tls")]
 mod host;
 #[cfg(feature = "tls")]
@@ -182,6 +186,7 @@ fn fail(what: &str) -> ! {
     }
 }
 
+#[cfg(not(feature = "embassy"))]
 #[entry]
 fn main() -> ! {
     let (bottom, sp) = paint_stack();
@@ -204,6 +209,11 @@ fn main() -> ! {
     }
     #[cfg(feature = "tls")]
     tls_session(uart);
+    finish(bottom, sp);
+}
+
+/// Reports the stack high-water mark and success, and exits.
+fn finish(bottom: usize, sp: usize) -> ! {
     Line::new("ram stack-used ")
         .dec(stack_used(bottom, sp) as u32)
         .print();
@@ -241,6 +251,19 @@ fn tls_fail(what: &str, e: &pop3_proto::embedded::Error<embedded_tls::TlsError>)
 /// STLS, and fetches.
 #[cfg(feature = "tls")]
 fn tls_session(uart: uart::Uart) {
+    let (setup, nonce_seed, implicit) = load_setup();
+    if implicit {
+        pop3s(uart, setup, nonce_seed);
+    } else {
+        stls(uart, setup, nonce_seed);
+    }
+}
+
+/// Reads the CA, the seed and the mode from the host; the record buffers are
+/// statics. Returns what the handshake needs, the client's nonce seed and whether
+/// TLS is implicit (`pop3s`) rather than STLS.
+#[cfg(feature = "tls")]
+fn load_setup() -> (tls::Setup<'static>, [u8; 32], bool) {
     use rand_core::{RngCore, SeedableRng};
     /// Any TLS 1.3 record (16 KiB of plaintext and its overhead) fits: servers
     /// (rustls, Dovecot) send records this large, and embedded-tls decrypts one
@@ -248,7 +271,9 @@ fn tls_session(uart: uart::Uart) {
     const TLS_READ: usize = 16_640;
     /// Outgoing records: one command line and the record overhead.
     const TLS_WRITE: usize = 512;
-    let ca = cortex_m::singleton!(: [u8; 1024] = [0; 1024]).unwrap_or_else(|| fail("ca"));
+    /// The CA's certificate (DER): ECDSA roots are 400-600 bytes.
+    const CA_MAX: usize = 768;
+    let ca = cortex_m::singleton!(: [u8; CA_MAX] = [0; CA_MAX]).unwrap_or_else(|| fail("ca"));
     let read_buf =
         cortex_m::singleton!(: [u8; TLS_READ] = [0; TLS_READ]).unwrap_or_else(|| fail("buffers"));
     let write_buf =
@@ -268,17 +293,18 @@ fn tls_session(uart: uart::Uart) {
     let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
     let mut nonce_seed = [0u8; 32];
     rng.fill_bytes(&mut nonce_seed);
+    let implicit = match mode {
+        b"pop3s" => true,
+        b"stls" => false,
+        _ => fail("mode is neither pop3s nor stls"),
+    };
     let setup = tls::Setup {
         ca_der: ca,
         rng,
         read_buf,
         write_buf,
     };
-    match mode {
-        b"pop3s" => pop3s(uart, setup, nonce_seed),
-        b"stls" => stls(uart, setup, nonce_seed),
-        _ => fail("mode is neither pop3s nor stls"),
-    }
+    (setup, nonce_seed, implicit)
 }
 
 // The handshake needs the deepest stack (certificate decoding in embedded-tls): the

@@ -25,9 +25,23 @@ const CERT_SIZE: usize = 1024;
 /// The TLS session over the UART.
 pub type Tls<'a> = TlsConnection<'a, Uart, Aes128GcmSha256>;
 
-struct Provider<'a> {
+/// The async TLS session (feature `embassy`) over `S`.
+#[cfg(feature = "embassy")]
+pub type AsyncTls<'a, S> = embedded_tls::TlsConnection<'a, S, Aes128GcmSha256>;
+
+pub(crate) struct Provider<'a> {
     rng: ChaCha20Rng,
     verifier: CertVerifier<'a, Aes128GcmSha256, NoClock, CERT_SIZE>,
+}
+
+impl<'a> Provider<'a> {
+    /// The handshake's randomness and the certificate check against `ca_der`.
+    pub fn new(rng: ChaCha20Rng, ca_der: &'a [u8]) -> Self {
+        Provider {
+            rng,
+            verifier: CertVerifier::new(Certificate::X509(ca_der)),
+        }
+    }
 }
 
 impl CryptoProvider for Provider<'_> {
@@ -75,10 +89,7 @@ impl<'a> Link<'a> {
         let Link::Tls(tls) = self else {
             return Err(TlsError::InternalError);
         };
-        let mut provider = Provider {
-            rng: setup.rng,
-            verifier: CertVerifier::new(Certificate::X509(setup.ca_der)),
-        };
+        let mut provider = Provider::new(setup.rng, setup.ca_der);
         let config = TlsConfig::new().with_server_name(SERVER_NAME);
         let opened = tls.open(TlsContext::new(&config, &mut provider));
         if opened.is_err() {

@@ -237,6 +237,12 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
         self.driver.client()
     }
 
+    /// The transport (to start implicit TLS on it in place before the greeting, or to
+    /// close a TLS session after QUIT).
+    pub fn stream_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
     /// Sends what is queued and returns the next event, reading as needed: the
     /// event borrows the receive buffer until the next call, and the caller may
     /// `.await` anything in between. `Ok(None)` once nothing is queued or in flight.
@@ -332,6 +338,22 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
         let stream = handshake(stream).await.map_err(Error::Io)?;
         driver.tls_started()?;
         Ok(AsyncClientConn { driver, stream })
+    }
+
+    /// The STLS upgrade for a transport that switches to TLS in place, like
+    /// [`ClientConn::start_tls_in_place`]: `handshake` runs the handshake over the
+    /// transport and leaves it encrypted. Nothing is moved (a by-value upgrade moves
+    /// the client and its buffers through the future's state and the stack).
+    pub async fn start_tls_in_place<E>(
+        &mut self,
+        handshake: impl AsyncFnOnce(&mut S) -> Result<(), E>,
+    ) -> Result<(), Error<E>> {
+        if !self.driver.client().awaiting_tls() {
+            return Err(Error::Client(ClientError::WrongState));
+        }
+        handshake(&mut self.stream).await.map_err(Error::Io)?;
+        self.driver.tls_started()?;
+        Ok(())
     }
 }
 
