@@ -322,7 +322,7 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
     /// The STLS upgrade: after [`ClientEvent::StartTls`], hands the transport to
     /// `handshake`, whose future runs the TLS handshake over it and returns the
     /// encrypted stream (e.g. embedded-tls's `TlsConnection` after `open`), then goes
-    /// on like the blocking [`ClientConn::start_tls`].
+    /// on like the blocking `ClientConn::start_tls`.
     pub async fn start_tls<T, E, F>(
         self,
         handshake: impl FnOnce(S) -> F,
@@ -340,8 +340,9 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
         Ok(AsyncClientConn { driver, stream })
     }
 
-    /// The STLS upgrade for a transport that switches to TLS in place, like
-    /// [`ClientConn::start_tls_in_place`]: `handshake` runs the handshake over the
+    /// The STLS upgrade for a transport that switches to TLS in place (an enum of
+    /// the plain and the encrypted stream, say), like the blocking
+    /// `ClientConn::start_tls_in_place`: `handshake` runs the handshake over the
     /// transport and leaves it encrypted. Nothing is moved (a by-value upgrade moves
     /// the client and its buffers through the future's state and the stack).
     pub async fn start_tls_in_place<E>(
