@@ -440,6 +440,56 @@ fn firmware_embassy_fetches_over_tls() {
     );
 }
 
+/// pop3d on pop3s with a certificate for `mail.example.org` (not `localhost`, the
+/// name the firmware expects) signed by the CA of `cert`: (server, that CA, port).
+fn pop3d_wrong_name(cert: &TestCert, messages: &[Vec<u8>]) -> (Running, PathBuf, u16) {
+    let ca_dir = cert.ca.parent().unwrap();
+    let dir = temp_dir("firmware-wrong-name");
+    let run = |args: String| {
+        let ok = Command::new("sh")
+            .arg("-c")
+            .arg(format!("cd {} && openssl {args}", dir.display()))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "openssl {args}");
+    };
+    run("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -out leaf.csr -subj /CN=mail.example.org".into());
+    std::fs::write(
+        dir.join("leaf.ext"),
+        // As support::test_cert's leaf but for the name: only the name differs.
+        "subjectAltName=DNS:mail.example.org\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(format!(
+        "x509 -req -in leaf.csr -CA {0}/ca.pem -CAkey {0}/ca.key -CAcreateserial -out cert.pem -days 2 -extfile leaf.ext",
+        ca_dir.display()
+    ));
+    fill_maildir(&dir.join("root").join(DOVECOT_USER), messages);
+    std::fs::write(
+        dir.join("users"),
+        format!("{DOVECOT_USER}:{DOVECOT_PASSWORD}\n"),
+    )
+    .unwrap();
+    let (port, tls_port) = (free_port(), free_port());
+    let child = Running(spawn_pop3d(
+        &dir,
+        port,
+        &[
+            "--tls-cert",
+            dir.join("cert.pem").to_str().unwrap(),
+            "--tls-key",
+            dir.join("key.pem").to_str().unwrap(),
+            "--listen-tls",
+            &format!("127.0.0.1:{tls_port}"),
+        ],
+    ));
+    wait_for_port(tls_port);
+    (child, cert.ca.clone(), tls_port)
+}
+
 /// A failed TLS run: exit code 1 and exactly `error` as the firmware's last line,
 /// no message fetched, within 60 s (never a hang).
 fn tls_refused(elf: &Path, what: &str, ca: &Path, mode: &str, port: u16, error: &str) {
@@ -463,13 +513,14 @@ fn tls_refused(elf: &Path, what: &str, ca: &Path, mode: &str, port: u16, error: 
 }
 
 /// The TLS firmware refuses what it must: a server certificate from another CA
-/// (pop3s and STLS, pop3d and Dovecot), a server that does not offer STLS, and a
-/// plaintext POP3 port where it expects pop3s; each ends with its error.
+/// (pop3s and STLS, pop3d and Dovecot) or for another host name, a server that does
+/// not offer STLS, and a plaintext POP3 port where it expects pop3s; each ends with
+/// its error.
 #[test]
 fn firmware_tls_refuses_wrong_ca_missing_stls_and_plaintext() {
     let elf = tls_firmware();
     let messages = firmware_messages();
-    let (_pop3d, _cert, port, tls_port) = pop3d_tls(&messages);
+    let (_pop3d, cert, port, tls_port) = pop3d_tls(&messages);
     let other = test_cert(&temp_dir("firmware-other-ca"));
     let wrong_ca = "error tls: InvalidCertificate";
     tls_refused(
@@ -495,6 +546,24 @@ fn firmware_tls_refuses_wrong_ca_missing_stls_and_plaintext() {
         &other.ca,
         "pop3s",
         dovecot.tls_port,
+        wrong_ca,
+    );
+    tls_refused(
+        &elf,
+        "wrong-ca-dovecot-stls",
+        &other.ca,
+        "stls",
+        dovecot.port,
+        wrong_ca,
+    );
+    // The right CA, but a certificate for another name than `localhost`.
+    let (_other_name, ca, other_name_port) = pop3d_wrong_name(&cert, &messages);
+    tls_refused(
+        &elf,
+        "wrong-name-pop3d-pop3s",
+        &ca,
+        "pop3s",
+        other_name_port,
         wrong_ca,
     );
     // pop3d without a certificate: no STLS in its CAPA, and a plaintext-only port.
