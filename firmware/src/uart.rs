@@ -6,16 +6,16 @@ use core::ptr::{read_volatile, write_volatile};
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::SYST;
 
-const BASE: usize = 0x4000_C000;
-const DR: usize = 0x000;
-const FR: usize = 0x018;
-const CTL: usize = 0x030;
-const FR_RXFE: u32 = 1 << 4;
-const FR_TXFF: u32 = 1 << 5;
+pub(crate) const BASE: usize = 0x4000_C000;
+pub(crate) const DR: usize = 0x000;
+pub(crate) const FR: usize = 0x018;
+pub(crate) const CTL: usize = 0x030;
+pub(crate) const FR_RXFE: u32 = 1 << 4;
+pub(crate) const FR_TXFF: u32 = 1 << 5;
 /// SysTick runs at about 12.5 MHz under QEMU: one wrap per millisecond.
-const TICKS_PER_MS: u32 = 12_500;
+pub(crate) const TICKS_PER_MS: u32 = 12_500;
 
-fn reg(offset: usize) -> *mut u32 {
+pub(crate) fn reg(offset: usize) -> *mut u32 {
     (BASE + offset) as *mut u32
 }
 

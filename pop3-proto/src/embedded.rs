@@ -204,6 +204,54 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
             }
         }
     }
+
+    /// The STLS upgrade: after [`ClientEvent::StartTls`], hands the transport to
+    /// `handshake`, which runs the TLS handshake over it and returns the encrypted
+    /// stream (e.g. embedded-tls's `blocking::TlsConnection` after `open`). Then drops
+    /// the plaintext received after the `+OK` (RFC 2595) and tells the client, which
+    /// forgets the capabilities and queues CAPA again; the session goes on over the
+    /// returned stream. A failed handshake is [`Error::Io`] and ends the session;
+    /// [`Error::Client`] (`WrongState`) when no STLS was accepted.
+    pub fn start_tls<T, E>(
+        self,
+        handshake: impl FnOnce(S) -> Result<T, E>,
+    ) -> Result<ClientConn<T, RX, TX>, Error<E>>
+    where
+        T: embedded_io::Read + embedded_io::Write,
+    {
+        let ClientConn {
+            mut driver,
+            stream,
+            clock,
+        } = self;
+        if !driver.client().awaiting_tls() {
+            return Err(Error::Client(ClientError::WrongState));
+        }
+        let stream = handshake(stream).map_err(Error::Io)?;
+        driver.tls_started()?;
+        Ok(ClientConn {
+            driver,
+            stream,
+            clock,
+        })
+    }
+
+    /// The STLS upgrade for a transport that switches to TLS in place (an enum of
+    /// the plain and the encrypted stream, say): after [`ClientEvent::StartTls`],
+    /// `handshake` runs the TLS handshake over the transport and leaves it
+    /// encrypted; then the same as [`start_tls`](Self::start_tls). Nothing is moved,
+    /// which keeps a firmware's stack down: the buffers stay where they are.
+    pub fn start_tls_in_place<E>(
+        &mut self,
+        handshake: impl FnOnce(&mut S) -> Result<(), E>,
+    ) -> Result<(), Error<E>> {
+        if !self.driver.client().awaiting_tls() {
+            return Err(Error::Client(ClientError::WrongState));
+        }
+        handshake(&mut self.stream).map_err(Error::Io)?;
+        self.driver.tls_started()?;
+        Ok(())
+    }
 }
 
 /// A [`Client`] over an `embedded_io_async` transport (embassy, or tokio through
@@ -255,6 +303,12 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
     /// The state machine, to queue commands.
     pub fn client(&mut self) -> &mut Client {
         self.driver.client()
+    }
+
+    /// The transport (to start implicit TLS on it in place before the greeting, or to
+    /// close a TLS session after QUIT).
+    pub fn stream_mut(&mut self) -> &mut S {
+        &mut self.stream
     }
 
     /// Sends what is queued and returns the next event, reading as needed: the
@@ -344,6 +398,55 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
                 f(event);
             }
         }
+        Ok(())
+    }
+
+    /// The STLS upgrade: after [`ClientEvent::StartTls`], hands the transport to
+    /// `handshake`, whose future runs the TLS handshake over it and returns the
+    /// encrypted stream (e.g. embedded-tls's `TlsConnection` after `open`), then goes
+    /// on like the blocking `ClientConn::start_tls`.
+    pub async fn start_tls<T, E, F>(
+        self,
+        handshake: impl FnOnce(S) -> F,
+    ) -> Result<AsyncClientConn<T, RX, TX>, Error<E>>
+    where
+        T: embedded_io_async::Read + embedded_io_async::Write,
+        F: Future<Output = Result<T, E>>,
+    {
+        let AsyncClientConn {
+            mut driver,
+            stream,
+            clock,
+            ..
+        } = self;
+        if !driver.client().awaiting_tls() {
+            return Err(Error::Client(ClientError::WrongState));
+        }
+        let stream = handshake(stream).await.map_err(Error::Io)?;
+        driver.tls_started()?;
+        Ok(AsyncClientConn {
+            driver,
+            stream,
+            clock,
+            // The next poll gives the deadline of the reply now awaited.
+            deadline: None,
+        })
+    }
+
+    /// The STLS upgrade for a transport that switches to TLS in place (an enum of
+    /// the plain and the encrypted stream, say), like the blocking
+    /// `ClientConn::start_tls_in_place`: `handshake` runs the handshake over the
+    /// transport and leaves it encrypted. Nothing is moved (a by-value upgrade moves
+    /// the client and its buffers through the future's state and the stack).
+    pub async fn start_tls_in_place<E>(
+        &mut self,
+        handshake: impl AsyncFnOnce(&mut S) -> Result<(), E>,
+    ) -> Result<(), Error<E>> {
+        if !self.driver.client().awaiting_tls() {
+            return Err(Error::Client(ClientError::WrongState));
+        }
+        handshake(&mut self.stream).await.map_err(Error::Io)?;
+        self.driver.tls_started()?;
         Ok(())
     }
 }

@@ -856,6 +856,12 @@ impl Client {
         self.tls_active
     }
 
+    /// True between STLS's `+OK` ([`ClientEvent::StartTls`]) and
+    /// [`tls_started`](Self::tls_started): the transport awaits its TLS handshake.
+    pub fn awaiting_tls(&self) -> bool {
+        self.awaiting_tls && self.phase != Phase::Closed
+    }
+
     fn push(&mut self, pending: Pending) -> Result<(), ClientError> {
         // Nothing behind QUIT, nor behind STLS until the handshake is over.
         if self.phase == Phase::Closed
