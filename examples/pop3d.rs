@@ -9,40 +9,9 @@
 //! curl pop3://demo:demo@127.0.0.1:1110/1
 //! ```
 //!
-//! Options:
-//!   --listen ADDR            plain listener (default 127.0.0.1:1110)
-//!   --maildir-root DIR       user X's mailbox is the Maildir DIR/X
-//!   --users FILE             lines `name:password`
-//!   --bearer-tokens FILE     lines `name:token`: OAuth bearer tokens accepted for
-//!                            XOAUTH2 and OAUTHBEARER (a stand-in for an identity
-//!                            provider; without it those mechanisms are not offered)
-//!   --tls-cert PEM --tls-key PEM   enable STLS (and --listen-tls)
-//!   --listen-tls ADDR        implicit TLS listener (pop3s)
-//!   --allow-plaintext-auth   allow USER/PASS, PLAIN, LOGIN without TLS
-//!   --no-scram-plus          do not offer SCRAM-SHA-*-PLUS, even over TLS (mutt
-//!                            2.2 and neomutt pick it, cancel it and then pair
-//!                            replies with the wrong commands)
-//!   --send-timeout SECS      a write making no progress this long ends the session (60)
-//!   --handshake-timeout SECS a TLS handshake taking longer ends the connection (30)
-//!   --login-timeout SECS     a client not logged in this long after connecting is
-//!                            closed, whatever it sends meanwhile (180)
-//!   --max-connections N      sessions at once (1000); more get -ERR [SYS/TEMP]
-//!   --max-per-ip N           sessions at once from one address (10)
-//!   --max-login-failures N   failed logins of one user name from one address
-//!                            (IPv6: /64) within the window, after which its logins
-//!                            from there get -ERR [SYS/TEMP] unchecked (10); other
-//!                            addresses still log in
-//!   --max-user-failures N    failed logins of one user name from all addresses
-//!                            within the window, after which every address that
-//!                            failed for it is refused too (100)
-//!   --login-failure-window SECS   that window (60)
-//!   --login-failure-users N  user names (and name, address pairs) remembered at
-//!                            most (10000)
-//!   --scram-verifier         print the SCRAM-SHA-256 verifier of the password on
-//!                            stdin, for the users file (`name:{SCRAM-SHA-256}…`)
-//!   --cram-md5-context       print the CRAM-MD5 context of the password on stdin,
-//!                            for the users file (`name:{CRAM-MD5}…`, as Dovecot's
-//!                            `doveadm pw -s CRAM-MD5`)
+//! `pop3d --help` lists every option with its default and what it is for
+//! (`common/server_cli.rs`): the Maildir root and users file, listeners and TLS,
+//! login limits, connection caps.
 //!
 //! Each session locks its mailbox (a second login gets `-ERR [IN-USE]`); deletions
 //! are applied only at QUIT, one file at a time; UIDs are the Maildir unique names,
@@ -169,27 +138,11 @@ fn accept(listener: TcpListener, setup: Arc<Setup>, config: ServerConfig) {
 }
 
 fn main() -> ExitCode {
-    let print_stored = match std::env::args().nth(1).as_deref() {
-        Some("--scram-verifier") => Some(mailstore::print_scram_verifier as fn() -> _),
-        Some("--cram-md5-context") => Some(mailstore::print_cram_md5_context as fn() -> _),
-        _ => None,
-    };
-    if let Some(print) = print_stored {
-        return match print() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("pop3d: {e}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    let (o, setup) = match mailstore::parse_args().and_then(|o| Ok((mailstore::setup(&o)?, o))) {
-        Ok((setup, o)) => (o, Arc::new(setup)),
+    let o = mailstore::cli::parse("pop3d");
+    let setup = match mailstore::setup(&o) {
+        Ok(setup) => Arc::new(setup),
         Err(e) => {
-            if !e.is_empty() {
-                eprintln!("pop3d: {e}");
-            }
-            eprintln!("usage: pop3d {}", mailstore::USAGE);
+            eprintln!("pop3d: {e}");
             return ExitCode::from(2);
         }
     };
@@ -208,8 +161,6 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let local = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
-        eprintln!("pop3d: pop3s on {local}");
         let mut config = setup.config.clone();
         config.tls = Tls::Implicit;
         let setup = setup.clone();
@@ -219,7 +170,7 @@ fn main() -> ExitCode {
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    mailstore::banner(&o, &addr);
+    mailstore::banner(&o, &setup, &addr);
     accept(listener, setup.clone(), setup.config.clone());
     ExitCode::SUCCESS
 }

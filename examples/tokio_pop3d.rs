@@ -217,13 +217,11 @@ fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (o, setup) = match mailstore::parse_args().and_then(|o| Ok((mailstore::setup(&o)?, o))) {
-        Ok((setup, o)) => (o, Arc::new(setup)),
+    let o = mailstore::cli::parse("tokio_pop3d");
+    let setup = match mailstore::setup(&o) {
+        Ok(setup) => Arc::new(setup),
         Err(e) => {
-            if !e.is_empty() {
-                eprintln!("pop3d: {e}");
-            }
-            eprintln!("usage: tokio_pop3d {}", mailstore::USAGE);
+            eprintln!("tokio_pop3d: {e}");
             return ExitCode::from(2);
         }
     };
@@ -242,8 +240,6 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let local = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
-        eprintln!("pop3d: pop3s on {local}");
         let mut config = setup.config.clone();
         config.tls = Tls::Implicit;
         tokio::spawn(accept(l, setup.clone(), config));
@@ -252,7 +248,7 @@ async fn main() -> ExitCode {
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    mailstore::banner(&o, &addr);
+    mailstore::banner(&o, &setup, &addr);
     accept(listener, setup.clone(), setup.config.clone()).await;
     ExitCode::SUCCESS
 }

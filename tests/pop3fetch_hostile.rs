@@ -1323,3 +1323,32 @@ fn a_second_run_on_the_same_account_is_refused() {
     assert_eq!(delivered(&local), [stored("m", 1), stored("m", 2)]);
     assert_eq!(server.sessions().len(), 1, "the second run connected");
 }
+
+/// `--check --keep` against a server without UIDL: the check fails at CAPA (exit 5)
+/// and says why mail cannot be kept there; against an RFC 1939-only server (CAPA
+/// refused) it finds out with UIDL itself. Nothing is fetched or deleted.
+#[test]
+fn check_says_when_keep_is_impossible() {
+    for (capa_refused, step) in [(false, "capa"), (true, "uidl")] {
+        let server = serve_script(b"+OK POP3 ready.\r\n", move |_, c| match c {
+            "CAPA" if capa_refused => Reply::Send(b"-ERR Unknown command\r\n".to_vec()),
+            "CAPA" => Reply::Send(b"+OK\r\nUSER\r\nTOP\r\n.\r\n".to_vec()),
+            "UIDL" => Reply::Send(b"-ERR Unknown command\r\n".to_vec()),
+            c => mailbox(c, "m", &["a"], "").unwrap_or_else(unknown),
+        });
+        let url = format!("pop3://alice@127.0.0.1:{}", server.port);
+        let (code, out, err, _) =
+            run_pop3fetch(&[], &[&url, "--check", "--keep", "--allow-plaintext"]);
+        let sessions = server.sessions();
+        assert_eq!(code, Some(5), "{out}{err}");
+        assert!(
+            out.lines().any(|l| l.starts_with(step) && l.contains("FAIL")),
+            "{out}"
+        );
+        assert!(out.contains("--keep and --keep-for cannot"), "{out}");
+        assert_eq!(
+            count(&sessions[0].commands, "RETR") + count(&sessions[0].commands, "DELE"),
+            0
+        );
+    }
+}

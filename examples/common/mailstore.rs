@@ -17,6 +17,8 @@ use pop3_proto::sasl::scram::{Hash, ScramVerifier};
 use pop3_proto::sasl::SaslMechanism;
 use pop3_proto::server::{MechanismSet, Open, ServerConfig, ServerEvent, Tls};
 
+#[path = "server_cli.rs"]
+pub mod cli;
 #[path = "guesses.rs"]
 pub mod guesses;
 #[path = "maildrop.rs"]
@@ -485,81 +487,6 @@ pub struct Options {
     pub login_failure_users: usize,
 }
 
-fn seconds(v: &str) -> Result<Duration, String> {
-    v.parse::<f64>()
-        .ok()
-        .filter(|s| *s > 0.0 && s.is_finite())
-        .map(Duration::from_secs_f64)
-        .ok_or(format!("not a number of seconds: {v}"))
-}
-
-fn count(v: &str) -> Result<usize, String> {
-    v.parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or(format!("not a positive count: {v}"))
-}
-
-/// Parses the options (`Err("")` for `--help`).
-pub fn parse_args() -> Result<Options, String> {
-    let mut o = Options {
-        listen: "127.0.0.1:1110".into(),
-        listen_tls: None,
-        root: None,
-        users: None,
-        tokens: None,
-        cert: None,
-        key: None,
-        allow_plaintext: false,
-        no_scram_plus: false,
-        send_timeout: Duration::from_secs(60),
-        handshake_timeout: Duration::from_secs(30),
-        login_timeout: Duration::from_secs(180),
-        max_connections: 1000,
-        max_per_ip: 10,
-        max_login_failures: 10,
-        max_user_failures: 100,
-        login_failure_window: Duration::from_secs(60),
-        login_failure_users: 10_000,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value = || args.next().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--listen" => o.listen = value()?,
-            "--listen-tls" => o.listen_tls = Some(value()?),
-            "--maildir-root" => o.root = Some(value()?.into()),
-            "--users" => o.users = Some(value()?.into()),
-            "--bearer-tokens" => o.tokens = Some(value()?.into()),
-            "--tls-cert" => o.cert = Some(value()?.into()),
-            "--tls-key" => o.key = Some(value()?.into()),
-            "--allow-plaintext-auth" => o.allow_plaintext = true,
-            "--no-scram-plus" => o.no_scram_plus = true,
-            "--send-timeout" => o.send_timeout = seconds(&value()?)?,
-            "--handshake-timeout" => o.handshake_timeout = seconds(&value()?)?,
-            "--login-timeout" => o.login_timeout = seconds(&value()?)?,
-            "--max-connections" => o.max_connections = count(&value()?)?,
-            "--max-per-ip" => o.max_per_ip = count(&value()?)?,
-            "--max-login-failures" => o.max_login_failures = count(&value()?)?,
-            "--max-user-failures" => o.max_user_failures = count(&value()?)?,
-            "--login-failure-window" => o.login_failure_window = seconds(&value()?)?,
-            "--login-failure-users" => o.login_failure_users = count(&value()?)?,
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    if o.root.is_some() != o.users.is_some() {
-        return Err("--maildir-root and --users go together".into());
-    }
-    if o.cert.is_some() != o.key.is_some() {
-        return Err("--tls-cert and --tls-key go together".into());
-    }
-    if o.listen_tls.is_some() && o.cert.is_none() {
-        return Err("--listen-tls needs --tls-cert and --tls-key".into());
-    }
-    Ok(o)
-}
-
 /// A listener with a deep accept queue: std's 128 drops SYNs when hundreds of
 /// clients connect at once, and each drop costs the client a 1 s retransmission.
 pub fn listen(addr: &str) -> io::Result<TcpListener> {
@@ -593,9 +520,6 @@ pub fn random32() -> [u8; 32] {
     }
     r
 }
-
-/// The usage line of both servers.
-pub const USAGE: &str = "[--listen ADDR] [--maildir-root DIR --users FILE] [--bearer-tokens FILE] [--tls-cert PEM --tls-key PEM] [--listen-tls ADDR] [--allow-plaintext-auth] [--no-scram-plus] [--send-timeout SECS (60)] [--handshake-timeout SECS (30)] [--login-timeout SECS (180)] [--max-connections N (1000)] [--max-per-ip N (10)] [--max-login-failures N (10)] [--max-user-failures N (100)] [--login-failure-window SECS (60)] [--login-failure-users N (10000)]";
 
 /// Everything a server needs from its options: the shared mailbox state, the TLS
 /// configuration and the session settings.
@@ -715,15 +639,42 @@ pub fn setup(o: &Options) -> Result<Setup, String> {
     })
 }
 
-/// What the server says when it starts.
-pub fn banner(o: &Options, addr: &str) {
+/// What the server says when it starts: what it serves, where, with which TLS and
+/// which logins.
+pub fn banner(o: &Options, setup: &Setup, addr: &str) {
+    let c = &setup.config;
     if o.root.is_none() {
         eprintln!("pop3d: demo mailbox (user demo, password demo) on {addr}");
         eprintln!("pop3d: try: curl pop3://demo:demo@{addr}/1");
     } else {
         let root = o.root.as_ref().map(|r| r.display().to_string());
-        eprintln!("pop3d: serving {} on {addr}", root.unwrap_or_default());
+        eprintln!(
+            "pop3d: serving the Maildirs under {} for {} users on {addr}",
+            root.unwrap_or_default(),
+            setup.shared.users.len()
+        );
     }
+    let tls = match (&setup.tls, &o.listen_tls) {
+        (None, _) => "no TLS".to_string(),
+        (Some(_), None) => format!("STLS on {addr}"),
+        (Some(_), Some(s)) => format!("STLS on {addr}, pop3s on {s}"),
+    };
+    let mut logins = vec!["USER".to_string()];
+    if c.apop {
+        logins.push("APOP".into());
+    }
+    let sasl: Vec<&str> = pop3_proto::sasl::SaslMechanism::ALL
+        .iter()
+        .filter(|m| c.mechanisms.contains(m.bit()) && (setup.tls.is_some() || !m.is_plus()))
+        .map(|m| m.name())
+        .collect();
+    logins.push(format!("SASL {}", sasl.join(" ")));
+    let plaintext = match (c.allow_plaintext_auth, setup.tls.is_some()) {
+        (true, _) => "passwords accepted without TLS",
+        (false, true) => "passwords only under TLS, -PLUS only over TLS",
+        (false, false) => "no password login without TLS (--allow-plaintext-auth)",
+    };
+    eprintln!("pop3d: {tls}; logins: {}; {plaintext}", logins.join(", "));
 }
 
 /// A user name that is safe as a directory name under the Maildir root: one path

@@ -269,10 +269,11 @@ fn load_setup() -> (tls::Setup<'static>, [u8; 32], bool) {
     /// (rustls, Dovecot) send records this large, and embedded-tls decrypts one
     /// record at a time.
     const TLS_READ: usize = 16_640;
-    /// Outgoing records: one command line and the record overhead.
-    const TLS_WRITE: usize = 512;
-    /// The CA's certificate (DER): ECDSA roots are 400-600 bytes.
-    const CA_MAX: usize = 768;
+    /// Outgoing records: one command line (at most 255 octets and CRLF) and the
+    /// record overhead (22 octets).
+    const TLS_WRITE: usize = 288;
+    /// The CA's certificate (DER): ECDSA P-256 roots are 400-600 bytes.
+    const CA_MAX: usize = 640;
     let ca = cortex_m::singleton!(: [u8; CA_MAX] = [0; CA_MAX]).unwrap_or_else(|| fail("ca"));
     let read_buf =
         cortex_m::singleton!(: [u8; TLS_READ] = [0; TLS_READ]).unwrap_or_else(|| fail("buffers"));

@@ -29,14 +29,17 @@
 //! password-based login is used (not even a CRAM-MD5, SCRAM or APOP digest) unless
 //! `--allow-plaintext`.
 
-#[path = "common/fetch_state.rs"]
+#[path = "../common/fetch_state.rs"]
 mod fetch_state;
-#[path = "common/maildir.rs"]
+#[path = "../common/maildir.rs"]
 mod maildir;
-#[path = "common/url.rs"]
+#[path = "../common/url.rs"]
 mod url;
-#[path = "common/wire.rs"]
+#[path = "../common/wire.rs"]
 mod wire;
+
+mod check;
+mod hints;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
@@ -130,6 +133,12 @@ fn cli() -> Command {
                 .required(true)
                 .help("pop3://user[;AUTH=MECH]@host[:port] or pop3s://..."),
         )
+        .arg(flag(
+            "check",
+            "Test the account step by step (name, connection, TLS, greeting, CAPA, STLS, \
+             login, STAT) without fetching or deleting anything: one line per step, and for \
+             a failing one the likely cause and the fix; exit code of the step's class",
+        ))
         .next_help_heading("Delivery")
         .arg(
             value(
@@ -138,7 +147,7 @@ fn cli() -> Command {
                 "Deliver into this Maildir (created if missing)",
             )
             .value_parser(value_parser!(PathBuf))
-            .required_unless_present("mda"),
+            .required_unless_present_any(["mda", "check"]),
         )
         .arg(
             value(
@@ -339,6 +348,8 @@ enum Sink {
     Maildir(PathBuf),
     /// A shell command run once per message.
     Mda(String),
+    /// `--check` delivers nothing.
+    Nowhere,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -352,6 +363,8 @@ enum Keep {
 }
 
 struct Options {
+    /// `--check`: test the account, fetch nothing.
+    check: bool,
     url: url::Url,
     sink: Sink,
     state_dir: PathBuf,
@@ -482,13 +495,16 @@ fn options() -> Res<Options> {
     let m = cli().get_matches();
     let url = url::parse(m.get_one::<String>("url").expect("required"))
         .map_err(|e| fail(Exit::Usage, format!("URL: {e}")))?;
+    let check = m.get_flag("check");
     let sink = match (m.get_one::<PathBuf>("maildir"), m.get_one::<String>("mda")) {
         (Some(d), _) => Sink::Maildir(d.clone()),
         (None, Some(c)) => Sink::Mda(c.clone()),
+        (None, None) if check => Sink::Nowhere,
         (None, None) => return Err(fail(Exit::Usage, "--maildir or --mda is needed")),
     };
     let state_dir = match (m.get_one::<PathBuf>("state-dir"), &sink) {
         (Some(d), _) => d.clone(),
+        (None, Sink::Nowhere) => PathBuf::new(),
         (None, Sink::Maildir(d)) => d.clone(),
         (None, Sink::Mda(_)) => default_state_dir().ok_or(fail(
             Exit::Usage,
@@ -505,6 +521,7 @@ fn options() -> Res<Options> {
     };
     let secs = |name| Duration::from_secs(*m.get_one::<u64>(name).expect("default"));
     Ok(Options {
+        check,
         url,
         sink,
         state_dir,
@@ -601,6 +618,14 @@ fn wire_err(e: blocking::Error) -> Failure {
             "the server refused the connection (-ERR greeting)",
         ),
         e => fail(Exit::Protocol, e),
+    }
+}
+
+/// A failed TLS handshake, with what it most likely means.
+fn tls_err(o: &Options, e: &io::Error) -> Failure {
+    match hints::tls(e, &o.url.host, o.url.port) {
+        Some(hint) => fail(Exit::Network, format!("TLS: {e}\n  hint: {hint}")),
+        None => fail(Exit::Network, format!("TLS: {e}")),
     }
 }
 
@@ -727,6 +752,15 @@ const BATCH_MESSAGES: usize = 256;
 const BATCH_BYTES: u64 = 32 << 20;
 const BATCH_AGE: Duration = Duration::from_secs(2);
 
+/// Fresh randomness for a session (SCRAM's client nonce).
+fn random32() -> Res<[u8; 32]> {
+    let mut random = [0u8; 32];
+    File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut random))
+        .map_err(|e| fail(Exit::Local, e))?;
+    Ok(random)
+}
+
 fn connect(o: &Options) -> Res<TcpStream> {
     let addrs = (o.url.host.as_str(), o.url.port)
         .to_socket_addrs()
@@ -738,14 +772,11 @@ fn connect(o: &Options) -> Res<TcpStream> {
             Err(e) => last = Some(e),
         }
     }
+    let e = last.unwrap_or_else(|| io::Error::other("no address"));
+    let hint = hints::connect(&e, &o.url.host, o.url.port, o.limits.timeout.as_secs());
     Err(fail(
         Exit::Network,
-        format!(
-            "connect {}:{}: {}",
-            o.url.host,
-            o.url.port,
-            last.map_or("no address".to_string(), |e| e.to_string())
-        ),
+        format!("connect {}:{}: {e}\n  hint: {hint}", o.url.host, o.url.port),
     ))
 }
 
@@ -822,8 +853,9 @@ fn run(o: &Options, stats: &mut Stats) -> Res<()> {
         None
     };
     let stream = match &tls_config {
-        Some(c) if o.url.tls => NetStream::client_tls(tcp, c.clone(), &o.url.host)
-            .map_err(|e| fail(Exit::Network, format!("TLS: {e}")))?,
+        Some(c) if o.url.tls => {
+            NetStream::client_tls(tcp, c.clone(), &o.url.host).map_err(|e| tls_err(o, &e))?
+        }
         Some(c) => NetStream::client_starttls(tcp, c.clone(), &o.url.host)
             .map_err(|e| fail(Exit::Network, e))?,
         None => NetStream::plain(tcp),
@@ -845,20 +877,42 @@ fn run(o: &Options, stats: &mut Stats) -> Res<()> {
         },
         ..ClientConfig::default()
     };
-    let mut random = [0u8; 32];
-    File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut random))
-        .map_err(|e| fail(Exit::Local, e))?;
     // SCRAM -PLUS binds to the TLS session (after STLS, start_tls hands it over).
     let channel_binding = stream.channel_binding();
-    let mut conn: Conn = ClientConn::new(stream, Client::new(config, random));
+    let mut conn: Conn = ClientConn::new(stream, Client::new(config, random32()?));
     if let Some(cb) = channel_binding {
         conn.client().set_channel_binding(cb);
     }
-    conn.run(|_| {}).map_err(wire_err)?;
+    let mut greeted = false;
+    conn.run(|ev| greeted |= matches!(ev, ClientEvent::Greeting { .. }))
+        .map_err(|e| match e {
+            blocking::Error::Io(e)
+                if !greeted
+                    && matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+            {
+                let hint = hints::no_greeting(
+                    o.url.tls,
+                    &o.url.host,
+                    o.url.port,
+                    o.limits.timeout.as_secs(),
+                );
+                fail(Exit::Network, format!("no greeting: {e}\n  hint: {hint}"))
+            }
+            e => wire_err(e),
+        })?;
     if o.starttls && !o.url.tls {
         if !conn.client().capabilities().stls {
-            return Err(fail(Exit::Network, "the server does not offer STLS"));
+            return Err(fail(
+                Exit::Network,
+                format!(
+                    "the server does not offer STLS\n  hint: use pop3s://{} (port 995) if it \
+                     has it, or --allow-plaintext without --starttls on a network you trust",
+                    o.url.host
+                ),
+            ));
         }
         conn.client().stls().map_err(queue_err)?;
         let (mut ok, mut refused) = (false, None);
@@ -874,8 +928,10 @@ fn run(o: &Options, stats: &mut Stats) -> Res<()> {
                 format!("STLS refused: {}", refused.unwrap_or_default()),
             ));
         }
-        conn.start_tls()
-            .map_err(|e| fail(Exit::Network, format!("TLS: {e}")))?;
+        conn.start_tls().map_err(|e| match e {
+            blocking::Error::Io(e) => tls_err(o, &e),
+            e => fail(Exit::Network, format!("TLS: {e}")),
+        })?;
         conn.run(|_| {}).map_err(wire_err)?;
     }
     // UTF8 (RFC 6856) when offered: user names, passwords and messages in UTF-8.
@@ -922,7 +978,7 @@ fn login(o: &Options, conn: &mut Conn) -> Res<()> {
                         "-- {} refused before the proof ({}): trying {} once, without \
                          channel binding",
                         mechanism_name(&login),
-                        refused.msg,
+                        refused.msg.lines().next().unwrap_or_default(),
                         mechanism_name(&plain)
                     );
                 }
@@ -977,7 +1033,11 @@ fn try_login(conn: &mut Conn, login: &Login<'_>) -> Result<(), (Failure, bool)> 
                 );
                 refused.get_or_insert(fail(
                     if busy { Exit::Busy } else { Exit::Auth },
-                    format!("login failed: -ERR {}", text(t)),
+                    format!(
+                        "login failed: -ERR {}\n  hint: {}",
+                        text(t),
+                        hints::login(code.as_ref())
+                    ),
                 ));
                 false
             }
@@ -1182,7 +1242,7 @@ fn fetch(
     let deleting = o.keep == Keep::Nothing;
     let maildir = match &o.sink {
         Sink::Maildir(d) => Some(d.clone()),
-        Sink::Mda(_) => None,
+        Sink::Mda(_) | Sink::Nowhere => None,
     };
     let (jobs, job_rx) = mpsc::channel::<Vec<Item>>();
     let (done_tx, done) = mpsc::channel();
@@ -1252,6 +1312,9 @@ fn fetch(
                                         Mda::start(cmd)
                                             .map_err(|e| fail(Exit::Local, format!("MDA: {e}")))?,
                                     ),
+                                    Sink::Nowhere => {
+                                        return Err(fail(Exit::Usage, "no --maildir or --mda"))
+                                    }
                                 };
                                 current = Some((msg, out, 0));
                             }
@@ -1455,7 +1518,7 @@ fn write_out(o: &Options, out: &mut Out, bytes: &[u8]) -> Res<()> {
     match out {
         Out::Maildir(d) => d.write(bytes).map_err(|e| match &o.sink {
             Sink::Maildir(dir) => local_err(dir, e),
-            Sink::Mda(_) => fail(Exit::Local, e),
+            Sink::Mda(_) | Sink::Nowhere => fail(Exit::Local, e),
         }),
         Out::Mda(m) => m
             .write(bytes)
@@ -1471,6 +1534,12 @@ fn main() -> ExitCode {
             return ExitCode::from(f.exit as u8);
         }
     };
+    if o.check {
+        return match check::check(&o) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(f) => ExitCode::from(f.exit as u8),
+        };
+    }
     let mut stats = Stats::default();
     let result = run(&o, &mut stats);
     if let Some(secs) = stats.login_delayed {
