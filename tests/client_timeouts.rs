@@ -11,7 +11,7 @@ use pop3_proto::client::{Client, ClientConfig, ClientError, ClientEvent};
 use pop3_proto::tokio::{ClientConn, Error};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn config(ms: u64) -> ClientConfig {
+fn config(ms: u32) -> ClientConfig {
     ClientConfig {
         greeting_timeout_ms: ms,
         reply_timeout_ms: ms,
