@@ -11,7 +11,7 @@ use pop3_proto::client::{Client, ClientConfig, ClientError, ClientEvent};
 use pop3_proto::tokio::{ClientConn, Error};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn config(ms: u64) -> ClientConfig {
+fn config(ms: u32) -> ClientConfig {
     ClientConfig {
         greeting_timeout_ms: ms,
         reply_timeout_ms: ms,
@@ -133,4 +133,28 @@ fn blocking_next_gives_up_on_a_silent_server() {
     assert!(start.elapsed() < Duration::from_secs(10));
     drop(conn);
     silent.join().unwrap();
+}
+
+/// The async embedded client enforces its timeouts with the executor's timer it is
+/// given (`next_within`): here tokio's, through `embedded-io-adapters`.
+#[tokio::test]
+async fn embedded_async_next_within_gives_up_on_a_silent_server() {
+    use embedded_io_adapters::tokio_1::FromTokio;
+    use pop3_proto::embedded::{AsyncClientConn, Error as EmbeddedError};
+    let (ours, _server) = tokio::io::duplex(1024);
+    let mut conn: AsyncClientConn<_, 1024, 512> =
+        AsyncClientConn::new(FromTokio::new(ours), Client::new(config(200), [1; 32]))
+            .with_clock(pop3_proto::tokio::now);
+    let start = Instant::now();
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        conn.next_within(tokio::time::sleep),
+    )
+    .await
+    .expect("next_within() must give up by itself");
+    assert!(
+        matches!(r, Err(EmbeddedError::Client(ClientError::GreetingTimeout))),
+        "{r:?}"
+    );
+    assert!(start.elapsed() >= Duration::from_millis(190));
 }

@@ -258,12 +258,11 @@ impl<S: embedded_io::Read + embedded_io::Write, const RX: usize, const TX: usize
 /// `embedded-io-adapters`): the [`ClientDriver`] loop over fixed buffers.
 ///
 /// The client's greeting and reply timeouts need a clock
-/// ([`with_clock`](Self::with_clock); without one the client has no timeouts):
-/// then [`next`](Self::next) is cancel-safe, so race it against the executor's
-/// timer until [`deadline`](Self::deadline) (`embassy_futures::select` with
-/// `embassy_time::Timer::at`, `tokio::time::timeout`) and call it again: past the
-/// deadline it fails with [`ClientError::GreetingTimeout`] or
-/// [`ClientError::ReplyTimeout`].
+/// ([`with_clock`](Self::with_clock); without one the client has no timeouts) and
+/// the executor's timer: [`next_within`](Self::next_within) takes it and fails
+/// past the deadline with [`ClientError::GreetingTimeout`] or
+/// [`ClientError::ReplyTimeout`]. [`next`](Self::next) is cancel-safe, so it may
+/// also be raced against a timer until [`deadline`](Self::deadline) and called again.
 #[cfg(feature = "embedded-io-async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "embedded-io-async")))]
 pub struct AsyncClientConn<S, const RX: usize, const TX: usize> {
@@ -319,6 +318,30 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
     /// before the next, so the future may be dropped (a timeout) and `next` called
     /// again without losing or repeating a byte.
     pub async fn next(&mut self) -> Result<Option<ClientEvent<'_>>, Error<S::Error>> {
+        self.next_inner(None::<fn(Duration) -> core::future::Ready<()>>)
+            .await
+    }
+
+    /// [`next`](Self::next) that enforces the client's greeting and reply timeouts
+    /// itself (with a clock, [`with_clock`](Self::with_clock)): `sleep` is the
+    /// executor's timer (`embassy_time::Timer::after`, `tokio::time::sleep`), and a
+    /// read that outlasts the deadline ends the call with
+    /// [`ClientError::GreetingTimeout`] or [`ClientError::ReplyTimeout`].
+    pub async fn next_within<F: Future<Output = ()>>(
+        &mut self,
+        sleep: impl FnMut(Duration) -> F,
+    ) -> Result<Option<ClientEvent<'_>>, Error<S::Error>> {
+        self.next_inner(Some(sleep)).await
+    }
+
+    async fn next_inner<F, T>(
+        &mut self,
+        mut sleep: Option<T>,
+    ) -> Result<Option<ClientEvent<'_>>, Error<S::Error>>
+    where
+        F: Future<Output = ()>,
+        T: FnMut(Duration) -> F,
+    {
         loop {
             let now = self.clock.map_or(Instant::from_millis(0), |now| now());
             self.deadline = None;
@@ -339,16 +362,23 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
                 }
                 Poll::Event => break,
                 Poll::NeedInput { deadline } => {
-                    self.deadline = deadline.filter(|_| self.clock.is_some());
-                    let n = self
-                        .stream
-                        .read(self.driver.input())
-                        .await
-                        .map_err(Error::Io)?;
-                    if n == 0 {
-                        return Err(Error::Eof);
+                    let deadline = deadline.filter(|_| self.clock.is_some());
+                    self.deadline = deadline;
+                    let read = self.stream.read(self.driver.input());
+                    let n = match (deadline, sleep.as_mut()) {
+                        (Some(d), Some(sleep)) => {
+                            match first(read, sleep(d.saturating_duration_since(now))).await {
+                                Some(n) => n,
+                                // The deadline: the next poll fails with the timeout.
+                                None => continue,
+                            }
+                        }
+                        _ => read.await,
+                    };
+                    match n.map_err(Error::Io)? {
+                        0 => return Err(Error::Eof),
+                        n => self.driver.received(n),
                     }
-                    self.driver.received(n);
                 }
                 Poll::Idle | Poll::Closed => return Ok(None),
             }

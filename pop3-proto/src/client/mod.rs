@@ -161,18 +161,18 @@ pub struct ClientConfig {
     /// driver's first [`poll`](crate::driver::ClientDriver::poll) (0: no limit).
     /// Past it the driver fails with [`ClientError::GreetingTimeout`]. Default:
     /// [`DEFAULT_TIMEOUT_MS`] (120 s, curl's response timeout; mpop waits 180 s).
-    pub greeting_timeout_ms: u64,
+    pub greeting_timeout_ms: u32,
     /// How long the server may send nothing while a reply is due, in milliseconds
     /// since the last byte sent or received (0: no limit): a long message that
     /// keeps arriving never times out, a server that stops does. Past it the driver
     /// fails with [`ClientError::ReplyTimeout`]. Default: [`DEFAULT_TIMEOUT_MS`].
-    pub reply_timeout_ms: u64,
+    pub reply_timeout_ms: u32,
 }
 
 /// The default [`ClientConfig::greeting_timeout_ms`] and
 /// [`ClientConfig::reply_timeout_ms`]: 120 s, as curl's response timeout (mpop's
 /// default is 180 s).
-pub const DEFAULT_TIMEOUT_MS: u64 = 120_000;
+pub const DEFAULT_TIMEOUT_MS: u32 = 120_000;
 
 impl ClientConfig {
     /// Sets [`host`](Self::host) (cut to 64 bytes at a character boundary) and
@@ -821,7 +821,7 @@ impl Client {
         } else {
             self.config.reply_timeout_ms
         };
-        (ms > 0).then_some(ms)
+        (ms > 0).then_some(u64::from(ms))
     }
 
     /// The error for a server silent past [`silence_limit_ms`](Self::silence_limit_ms).

@@ -29,7 +29,9 @@ pub struct ClientDriver<R, T> {
     asked: bool,
     /// When the server last showed life (or the driver was first polled, or a
     /// command left): the reply and greeting timeouts count from here.
-    since: Option<Instant>,
+    since: Instant,
+    /// `since` was set (by the first `poll`).
+    started: bool,
     /// Bytes were sent or received since the last `poll`.
     progressed: bool,
 }
@@ -47,7 +49,8 @@ where
             tx: Tx::new(tx),
             held: None,
             asked: false,
-            since: None,
+            since: Instant::from_millis(0),
+            started: false,
             progressed: false,
         }
     }
@@ -98,8 +101,9 @@ where
         {
             return Err(self.client.fail(ClientError::BuffersTooSmall));
         }
-        if core::mem::take(&mut self.progressed) || self.since.is_none() {
-            self.since = Some(now);
+        if core::mem::take(&mut self.progressed) || !self.started {
+            self.since = now;
+            self.started = true;
         }
         loop {
             if !self.tx.pending().is_empty() {
@@ -154,8 +158,7 @@ where
             let deadline = self
                 .client
                 .silence_limit_ms()
-                .zip(self.since)
-                .map(|(ms, since)| since.plus_millis(ms));
+                .map(|ms| self.since.plus_millis(ms));
             if deadline.is_some_and(|d| now >= d) {
                 self.rx.clear();
                 let e = self.client.timeout_error();
