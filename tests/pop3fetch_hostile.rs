@@ -1342,7 +1342,8 @@ fn check_says_when_keep_is_impossible() {
         let sessions = server.sessions();
         assert_eq!(code, Some(5), "{out}{err}");
         assert!(
-            out.lines().any(|l| l.starts_with(step) && l.contains("FAIL")),
+            out.lines()
+                .any(|l| l.starts_with(step) && l.contains("FAIL")),
             "{out}"
         );
         assert!(out.contains("--keep and --keep-for cannot"), "{out}");

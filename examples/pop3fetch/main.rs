@@ -39,6 +39,7 @@ mod url;
 mod wire;
 
 mod check;
+mod config;
 mod hints;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -111,7 +112,28 @@ The password (or token) comes from --password-command, --password-file or the
 POP3_PASSWORD environment variable, never from the command line.
 
 What was delivered is remembered per account in DIR/.pop3fetch-state-USER@HOST:PORT
-(DIR: --state-dir, by default the Maildir; --account names the account otherwise).";
+(DIR: --state-dir, by default the Maildir; --account names the account otherwise).
+
+Several accounts: a TOML file (--config, by default ~/.config/pop3fetch/config.toml)
+with an [account.NAME] table each, whose keys are the long options (an underscore or
+a dash); `pop3fetch --account NAME` fetches one, `pop3fetch --all` every one. The
+command line overrides the file. No password is kept in it:
+
+    [defaults]
+    timeout = 60
+
+    [account.work]
+    url = \"pop3s://alice@mail.example.org\"
+    password_command = \"pass show mail/work\"
+    maildir = \"~/Mail/work\"
+    keep_for = \"7d\"
+
+    [account.home]
+    url = \"pop3://bob@pop.example.net\"
+    starttls = true
+    password_file = \"~/.config/pop3fetch/home.password\"
+    mda = \"procmail\"
+    max_size = \"50M\"";
 
 fn cli() -> Command {
     let flag = |name: &'static str, help: &'static str| {
@@ -127,11 +149,35 @@ fn cli() -> Command {
         .about(ABOUT)
         .long_about(LONG_ABOUT)
         .after_help(EXIT_CODES)
+        // A configuration file's options come first: the command line overrides them.
+        .args_override_self(true)
         .arg(
             Arg::new("url")
                 .value_name("URL")
-                .required(true)
-                .help("pop3://user[;AUTH=MECH]@host[:port] or pop3s://..."),
+                .required_unless_present_any(["account", "all"])
+                .help(
+                    "pop3://user[;AUTH=MECH]@host[:port] or pop3s://...; without it, \
+                     --account NAME or --all take accounts from the configuration file",
+                ),
+        )
+        .next_help_heading("Accounts in a configuration file")
+        .arg(
+            value(
+                "config",
+                "FILE",
+                "The configuration file (TOML, an [account.NAME] table per account) \
+                 [default: $XDG_CONFIG_HOME/pop3fetch/config.toml, else \
+                 ~/.config/pop3fetch/config.toml]",
+            )
+            .value_parser(value_parser!(PathBuf)),
+        )
+        .arg(
+            flag(
+                "all",
+                "Fetch every account of the configuration file, one after the other; one \
+                 failing does not stop the others, and the exit code is the worst one",
+            )
+            .conflicts_with_all(["url", "check"]),
         )
         .arg(flag(
             "check",
@@ -146,8 +192,9 @@ fn cli() -> Command {
                 "DIR",
                 "Deliver into this Maildir (created if missing)",
             )
-            .value_parser(value_parser!(PathBuf))
-            .required_unless_present_any(["mda", "check"]),
+            // Needed unless --mda or --check (checked after the configuration
+            // file, which may give it).
+            .value_parser(value_parser!(PathBuf)),
         )
         .arg(
             value(
@@ -171,8 +218,9 @@ fn cli() -> Command {
             value(
                 "account",
                 "NAME",
-                "Name of the account in the state [default: USER@HOST:PORT]. Runs that \
-                 give the same name share what was delivered: give one when the same \
+                "Without a URL: the account [account.NAME] of the configuration file. With \
+                 a URL: the account's name in the state [default: USER@HOST:PORT]; runs \
+                 that give the same name share what was delivered: give one when the same \
                  mailbox is reached by another host name or port",
             )
             .value_parser(clap::builder::NonEmptyStringValueParser::new()),
@@ -491,8 +539,7 @@ fn default_state_dir() -> Option<PathBuf> {
     }
 }
 
-fn options() -> Res<Options> {
-    let m = cli().get_matches();
+fn options(m: &ArgMatches) -> Res<Options> {
     let url = url::parse(m.get_one::<String>("url").expect("required"))
         .map_err(|e| fail(Exit::Usage, format!("URL: {e}")))?;
     let check = m.get_flag("check");
@@ -532,7 +579,7 @@ fn options() -> Res<Options> {
         bare_lf: m.get_flag("bare-lf"),
         utf8: !m.get_flag("no-utf8"),
         trace: m.get_flag("trace"),
-        password: password(&m)?,
+        password: password(m)?,
         ca_file: m.get_one::<PathBuf>("ca-file").cloned(),
         max_size: *m.get_one::<u64>("max-size").expect("default"),
         delete_oversized: m.get_flag("delete-oversized"),
@@ -1526,8 +1573,44 @@ fn write_out(o: &Options, out: &mut Out, bytes: &[u8]) -> Res<()> {
     }
 }
 
+/// The configuration file: `--config`, else the default one.
+fn config_file(m: &ArgMatches) -> Res<config::Config> {
+    let path = match m.get_one::<PathBuf>("config") {
+        Some(p) => p.clone(),
+        None => config::default_path().ok_or(fail(
+            Exit::Usage,
+            "no configuration file: give --config FILE (neither XDG_CONFIG_HOME nor HOME is set)",
+        ))?,
+    };
+    config::Config::load(&path).map_err(|e| fail(Exit::Usage, e))
+}
+
+/// The options of account `name` of `config`, with the command line's after them.
+fn account_options(config: &config::Config, name: &str, raw: &[String]) -> Res<Options> {
+    let mut args = vec![raw[0].clone()];
+    args.extend(config.args(name).map_err(|e| fail(Exit::Usage, e))?);
+    args.extend(raw[1..].iter().filter(|a| *a != "--all").cloned());
+    let m = cli()
+        .try_get_matches_from(args)
+        .map_err(|e| fail(Exit::Usage, format!("account {name}: {e}")))?;
+    options(&m)
+}
+
 fn main() -> ExitCode {
-    let o = match options() {
+    let raw: Vec<String> = std::env::args().collect();
+    let m = cli().get_matches_from(&raw);
+    let from_file = m.get_one::<String>("url").is_none();
+    let options = if m.get_flag("all") {
+        return all_accounts(&m, &raw);
+    } else if from_file {
+        let name = m
+            .get_one::<String>("account")
+            .expect("required without a URL");
+        config_file(&m).and_then(|c| account_options(&c, name, &raw))
+    } else {
+        options(&m)
+    };
+    let o = match options {
         Ok(o) => o,
         Err(f) => {
             eprintln!("pop3fetch: {}", f.msg);
@@ -1540,14 +1623,49 @@ fn main() -> ExitCode {
             Err(f) => ExitCode::from(f.exit as u8),
         };
     }
+    ExitCode::from(one_account(&o) as u8)
+}
+
+/// `--all`: every account of the file in turn; the exit code is the worst.
+fn all_accounts(m: &ArgMatches, raw: &[String]) -> ExitCode {
+    let config = match config_file(m) {
+        Ok(c) => c,
+        Err(f) => {
+            eprintln!("pop3fetch: {}", f.msg);
+            return ExitCode::from(f.exit as u8);
+        }
+    };
+    let mut worst = 0u8;
+    let mut outcome = Vec::new();
+    for name in config.names() {
+        println!("pop3fetch: account {name}");
+        let code = match account_options(&config, &name, raw) {
+            Ok(o) => one_account(&o) as u8,
+            Err(f) => {
+                eprintln!("pop3fetch: {}", f.msg);
+                f.exit as u8
+            }
+        };
+        outcome.push(match code {
+            0 => format!("{name} ok"),
+            c => format!("{name} failed (exit {c})"),
+        });
+        worst = worst.max(code);
+    }
+    println!("pop3fetch: accounts: {}", outcome.join(", "));
+    ExitCode::from(worst)
+}
+
+/// Fetches one account and reports it; returns its exit code.
+fn one_account(o: &Options) -> i32 {
     let mut stats = Stats::default();
-    let result = run(&o, &mut stats);
+    let result = run(o, &mut stats);
     if let Some(secs) = stats.login_delayed {
         println!(
             "pop3fetch: not logging in: the server asks for a delay between logins \
              (LOGIN-DELAY); next login in {secs} s"
         );
-        return ExitCode::SUCCESS;
+        return 0;
     }
     let mut summary = format!(
         "pop3fetch: {} fetched ({} bytes), {} deleted, {} already here, {} failed",
@@ -1570,15 +1688,15 @@ fn main() -> ExitCode {
     match result {
         Err(f) => {
             eprintln!("pop3fetch: error: {}", f.msg);
-            ExitCode::from(f.exit as u8)
+            f.exit as i32
         }
         Ok(()) if partial > 0 => {
             eprintln!(
                 "pop3fetch: error: {partial} messages were not fetched or not deleted; the \
                  next run retries them"
             );
-            ExitCode::from(Exit::Partial as u8)
+            Exit::Partial as i32
         }
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
     }
 }
