@@ -51,6 +51,8 @@ use std::process::{Child, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
 use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 use pop3_proto::blocking::{self, ClientConn, StartTls};
 use pop3_proto::client::{Client, ClientConfig, ClientError, ClientEvent, CommandKind, Login};
@@ -356,6 +358,11 @@ fn cli() -> Command {
              digests, tokens and SASL responses are replaced by <redacted>, message \
              bodies by their size",
         ))
+        .arg(flag(
+            "quiet",
+            "No progress bar (on a terminal a long fetch shows messages, bytes, rate and \
+             time left; elsewhere there is none)",
+        ))
 }
 
 /// `36h`, `7d`, `90m`, `600s`, `600`.
@@ -423,6 +430,8 @@ struct Options {
     bare_lf: bool,
     utf8: bool,
     trace: bool,
+    /// No progress bar.
+    quiet: bool,
     password: Vec<u8>,
     ca_file: Option<PathBuf>,
     max_size: u64,
@@ -579,6 +588,7 @@ fn options(m: &ArgMatches) -> Res<Options> {
         bare_lf: m.get_flag("bare-lf"),
         utf8: !m.get_flag("no-utf8"),
         trace: m.get_flag("trace"),
+        quiet: m.get_flag("quiet"),
         password: password(m)?,
         ca_file: m.get_one::<PathBuf>("ca-file").cloned(),
         max_size: *m.get_one::<u64>("max-size").expect("default"),
@@ -1295,8 +1305,7 @@ fn fetch(
     let (done_tx, done) = mpsc::channel();
     let commit_thread = std::thread::spawn(move || committer(maildir, state, job_rx, done_tx));
 
-    let progress = io::stderr().is_terminal();
-    let total = listing.count;
+    let bar = progress_bar(o, &to_fetch, &listing);
     let mut deleted_msgs: Vec<u32> = Vec::new();
     let mut batch: Vec<Item> = Vec::new();
     let mut batch_bytes = 0u64;
@@ -1318,13 +1327,7 @@ fn fetch(
             if deleting {
                 dele_queue.extend(msgs);
             }
-            if progress {
-                eprint!(
-                    "\rpop3fetch: {}/{total} messages, {} bytes",
-                    stats.fetched + stats.skipped,
-                    stats.bytes
-                );
-            }
+            bar.set_message(format!("{} messages", stats.fetched));
             Ok(())
         };
         loop {
@@ -1367,6 +1370,7 @@ fn fetch(
                             }
                             ClientEvent::MessageData { msg, data } => {
                                 stats.bytes += data.len() as u64;
+                                bar.inc(data.len() as u64);
                                 let Some((_, out, bytes)) = current.as_mut() else {
                                     return Ok(());
                                 };
@@ -1517,9 +1521,7 @@ fn fetch(
     let mut state = commit_thread
         .join()
         .map_err(|_| fail(Exit::Local, "the commit thread panicked"))?;
-    if progress {
-        eprintln!();
-    }
+    bar.finish_and_clear();
     result?;
 
     // UPDATE: only now are the deletions applied.
@@ -1571,6 +1573,25 @@ fn write_out(o: &Options, out: &mut Out, bytes: &[u8]) -> Res<()> {
             .write(bytes)
             .map_err(|e| fail(Exit::Local, format!("MDA: {e}"))),
     }
+}
+
+/// A progress bar on a terminal (messages, bytes of the total to fetch, rate, time
+/// left), hidden when standard error is not a terminal or with --quiet.
+fn progress_bar(o: &Options, to_fetch: &VecDeque<u32>, listing: &Listing) -> ProgressBar {
+    if o.quiet || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let total: u64 = to_fetch.iter().filter_map(|m| listing.sizes.get(m)).sum();
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "pop3fetch: {msg:>14} of {prefix} [{wide_bar}] {binary_bytes}/{binary_total_bytes} \
+         {binary_bytes_per_sec} {eta} left",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style.progress_chars("=> "));
+    bar.set_prefix(to_fetch.len().to_string());
+    bar.set_message("0 messages");
+    bar
 }
 
 /// The configuration file: `--config`, else the default one.
