@@ -94,6 +94,10 @@ Exit codes:
   6  local: the Maildir, the state file or the MDA failed
   7  server busy: [IN-USE], [LOGIN-DELAY] or [SYS/TEMP] at login; try later
   8  another pop3fetch run is fetching this account (its process id is said)
+With --check the code is that of the failing step's class: 4 name, connection, TLS,
+greeting or STLS; 3 login refused; 7 [IN-USE], [LOGIN-DELAY], [SYS/TEMP]; 5 the
+server cannot do what the options ask (--keep without UIDL, EXPIRE 0); 6 local (the
+--ca-file). With --all, the worst code of the accounts.
 Messages delivered before an error stay delivered and recorded: the next run deletes
 them from the server (unless kept) without fetching them again.";
 
