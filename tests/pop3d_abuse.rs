@@ -453,26 +453,54 @@ fn a_failed_open_does_not_strand_its_lock() {
     });
 }
 
+/// `bin` started over a users file of `users` that it must refuse: (exit code,
+/// what it said), bounded by `timeout`.
+fn start_refused(bin: &str, users: &str) -> (Option<i32>, String) {
+    let dir = temp_dir("refused-at-start");
+    fs::create_dir_all(dir.join("root")).unwrap();
+    fs::write(dir.join("users"), users).unwrap();
+    let out = Command::new("timeout")
+        .arg("10")
+        .arg(example(bin))
+        .args(["--listen", "127.0.0.1:0", "--maildir-root"])
+        .arg(dir.join("root"))
+        .arg("--users")
+        .arg(dir.join("users"))
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The stored SCRAM-SHA-256 verifier of `password`, as `pop3d --scram-verifier`
+/// prints it.
+fn scram_verifier_of(password: &str) -> String {
+    let out = Command::new(example("pop3d"))
+        .arg("--scram-verifier")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{password}\n").as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// A users-file name that is not one plain path component would put a Maildir
 /// outside `--maildir-root`: the server refuses to start and says why.
 #[test]
 fn users_outside_the_maildir_root_are_refused() {
     both(|bin| {
         for name in ["../escaped", "/tmp/x", "a/b", ".hidden"] {
-            let dir = temp_dir("escape");
-            fs::create_dir_all(dir.join("root")).unwrap();
-            fs::write(dir.join("users"), format!("{name}:pw\n")).unwrap();
-            let out = Command::new("timeout")
-                .arg("10")
-                .arg(example(bin))
-                .args(["--listen", "127.0.0.1:0", "--maildir-root"])
-                .arg(dir.join("root"))
-                .arg("--users")
-                .arg(dir.join("users"))
-                .output()
-                .unwrap();
-            assert_eq!(out.status.code(), Some(2), "{bin} {name}");
-            let err = String::from_utf8_lossy(&out.stderr);
+            let (code, err) = start_refused(bin, &format!("{name}:pw\n"));
+            assert_eq!(code, Some(2), "{bin} {name}");
             assert!(
                 err.contains("is not one plain path component"),
                 "{bin} {name}: {err}"
@@ -502,35 +530,13 @@ fn damaged_stored_secrets_are_refused_at_load() {
                 "line 2: {SHA512-CRYPT} is a password scheme pop3d does not read",
             ),
         ] {
-            let dir = temp_dir("damaged-secret");
-            fs::create_dir_all(dir.join("root/alice")).unwrap();
-            fs::write(dir.join("users"), format!("# users\nalice:{entry}\n")).unwrap();
-            let out = Command::new("timeout")
-                .arg("10")
-                .arg(example(bin))
-                .args(["--listen", "127.0.0.1:0", "--maildir-root"])
-                .arg(dir.join("root"))
-                .arg("--users")
-                .arg(dir.join("users"))
-                .output()
-                .unwrap();
-            let err = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(2), "{bin} {entry}: {err}");
+            let (code, err) = start_refused(bin, &format!("# users\nalice:{entry}\n"));
+            assert_eq!(code, Some(2), "{bin} {entry}: {err}");
             assert!(err.contains(says), "{bin} {entry}: {err}");
         }
     });
     // A whole RFC 5803 entry is read: its password logs in, the entry's text does not.
-    let out = Command::new(example("pop3d"))
-        .arg("--scram-verifier")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            c.stdin.take().unwrap().write_all(b"pencil\n")?;
-            c.wait_with_output()
-        })
-        .unwrap();
-    let dovecot = String::from_utf8(out.stdout).unwrap();
+    let dovecot = scram_verifier_of("pencil");
     let f: Vec<&str> = dovecot.trim_end()["{SCRAM-SHA-256}".len()..]
         .split(',')
         .collect();
@@ -588,17 +594,7 @@ fn scram_salt(port: u16, user: &str) -> String {
 /// an unknown name from a user stored as a verifier.
 #[test]
 fn every_users_scram_salt_is_stable() {
-    let out = Command::new(example("pop3d"))
-        .arg("--scram-verifier")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            c.stdin.take().unwrap().write_all(b"pencil\n")?;
-            c.wait_with_output()
-        })
-        .unwrap();
-    let verifier = String::from_utf8(out.stdout).unwrap();
+    let verifier = scram_verifier_of("pencil");
     both(|bin| {
         let dir = temp_dir("scram-salts");
         fs::create_dir_all(dir.join("root")).unwrap();

@@ -44,18 +44,6 @@ fn hint(out: &str) -> &str {
         .unwrap_or_else(|| panic!("no hint in:\n{out}"))
 }
 
-fn openssl(dir: &Path, args: &str) {
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg(format!("cd {} && openssl {args}", dir.display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "openssl {args}");
-}
-
 /// A certificate and key for pop3d's pop3s port: `kind` is `expired` (signed by the
 /// CA of `ca.pem`, valid until yesterday), `wrong-name` (for other.example) or
 /// `self-signed` (for localhost, no CA; its subject is a name no system root has, so

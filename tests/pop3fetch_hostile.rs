@@ -1177,33 +1177,43 @@ fn a_hostile_login_delay_is_capped_at_a_day() {
     assert_eq!(server.sessions().len(), 1);
 }
 
+/// pop3fetch against a mailbox whose reply to `command` is `head`, then `chunk`
+/// for ever: it must fail with a protocol error (exit 5) within 10 s, having read
+/// less than 4 MiB, and send no RETR or DELE. Returns what it said on stderr.
+fn endless_reply_is_cut(command: &'static str, head: &[u8], chunk: &[u8]) -> String {
+    let (head, chunk) = (head.to_vec(), chunk.to_vec());
+    let server = serve_script(b"+OK POP3 ready.\r\n", move |_, c| {
+        if c == command {
+            return Reply::Endless {
+                head: head.clone(),
+                chunk: chunk.clone(),
+                pause: Duration::ZERO,
+                limit: 300 << 20,
+            };
+        }
+        mailbox(c, "m", &["a", "b"], CAPA).unwrap_or_else(unknown)
+    });
+    let local = temp_dir("hostile-endless");
+    let started = Instant::now();
+    let (code, out, err) = fetch_code(server.port, &local, &[]);
+    let sessions = server.sessions();
+    assert_eq!(code, Some(5), "{command}: {out}{err}");
+    let s = &sessions[0];
+    assert!(s.streamed < 4 << 20, "{command}: read {} bytes", s.streamed);
+    assert_eq!(count(&s.commands, "RETR") + count(&s.commands, "DELE"), 0);
+    assert!(started.elapsed() < Duration::from_secs(10), "{command}");
+    err
+}
+
 /// An endless CAPA listing (the client did not ask for a stream): the client stops
 /// reading it after a bounded number of lines and fails with a protocol error,
 /// instead of reading for ever at bounded memory. (Was: read until the server gave
 /// up, about 12 s of CPU per 40 s.)
 #[test]
 fn an_endless_capa_listing_is_cut() {
-    let server = serve_script(b"+OK POP3 ready.\r\n", |_, c| match c {
-        "CAPA" => Reply::Endless {
-            head: b"+OK\r\nUSER\r\nUIDL\r\n".to_vec(),
-            chunk: b"X-PADDING some capability nobody knows\r\n".repeat(100),
-            pause: Duration::ZERO,
-            limit: 300 << 20,
-        },
-        c => mailbox(c, "m", &["a", "b"], CAPA).unwrap_or_else(unknown),
-    });
-    let local = temp_dir("hostile-endless-capa");
-    let started = Instant::now();
-    let (code, out, err) = fetch_code(server.port, &local, &[]);
-    let sessions = server.sessions();
-    assert_eq!(code, Some(5), "{out}{err}");
+    let line = b"X-PADDING some capability nobody knows\r\n".repeat(100);
+    let err = endless_reply_is_cut("CAPA", b"+OK\r\nUSER\r\nUIDL\r\n", &line);
     assert!(err.contains("CAPA"), "{err}");
-    assert!(
-        sessions[0].streamed < 4 << 20,
-        "read {} bytes of CAPA",
-        sessions[0].streamed
-    );
-    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 /// UIDL names a message STAT did not count (3 of 2), then never ends: the listing is
@@ -1211,24 +1221,8 @@ fn an_endless_capa_listing_is_cut() {
 /// sending no RETR and no DELE. (Was: the rest read for ever.)
 #[test]
 fn an_endless_listing_after_an_invalid_entry_is_cut() {
-    let server = serve_script(b"+OK POP3 ready.\r\n", |_, c| match c {
-        "UIDL" => Reply::Endless {
-            head: b"+OK\r\n1 a\r\n3 c\r\n".to_vec(),
-            chunk: b"2 b\r\n".repeat(1000),
-            pause: Duration::ZERO,
-            limit: 300 << 20,
-        },
-        c => mailbox(c, "m", &["a", "b"], CAPA).unwrap_or_else(unknown),
-    });
-    let local = temp_dir("hostile-endless-invalid-uidl");
-    let started = Instant::now();
-    let (code, out, err) = fetch_code(server.port, &local, &[]);
-    let sessions = server.sessions();
-    assert_eq!(code, Some(5), "{out}{err}");
-    let s = &sessions[0];
-    assert!(s.streamed < 4 << 20, "read {} bytes of listing", s.streamed);
-    assert_eq!(count(&s.commands, "RETR") + count(&s.commands, "DELE"), 0);
-    assert!(started.elapsed() < Duration::from_secs(10));
+    let err = endless_reply_is_cut("UIDL", b"+OK\r\n1 a\r\n3 c\r\n", &b"2 b\r\n".repeat(1000));
+    assert!(err.contains("listing longer than STAT's count"), "{err}");
 }
 
 /// A --password-command that never ends is killed at --password-timeout (1 s here),

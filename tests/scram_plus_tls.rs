@@ -64,6 +64,35 @@ fn rand32() -> [u8; 32] {
     r
 }
 
+/// The independent server (OpenSSL + Python) for alice / "wonder land" with
+/// `extra` arguments, listening: its port, process and output.
+fn independent_server(
+    cert: &TestCert,
+    extra: &[&str],
+) -> (
+    u16,
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+) {
+    let port = free_port();
+    let mut server = Command::new("timeout")
+        .args(["60", "python3", &script("scram_plus_server.py")])
+        .arg(port.to_string())
+        .arg(&cert.cert)
+        .arg(&cert.key)
+        .args(["alice", "wonder land"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "listening");
+    (port, server, out)
+}
+
 /// Our client (rustls) against the independent server (OpenSSL + Python): the
 /// server checks that our proof is bound to its TLS session, we check its signature.
 #[test]
@@ -73,21 +102,7 @@ fn our_client_against_an_independent_plus_server() {
     let dir = temp_dir("scram-plus-server");
     let cert = test_cert(&dir);
     for mechanism in PLUS {
-        let port = free_port();
-        let mut server = Command::new("timeout")
-            .args(["60", "python3", &script("scram_plus_server.py")])
-            .arg(port.to_string())
-            .arg(&cert.cert)
-            .arg(&cert.key)
-            .args(["alice", "wonder land"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(server.stdout.take().unwrap());
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        assert_eq!(line.trim(), "listening");
+        let (port, mut server, mut out) = independent_server(&cert, &[]);
         let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let tls = client_config(Some(&cert.ca)).unwrap();
@@ -253,21 +268,7 @@ fn plus_refused_before_the_proof_falls_back_once() {
     let dir = temp_dir("scram-plus-cyrus");
     let cert = test_cert(&dir);
     for bin in ["pop3fetch", "tokio_fetch"] {
-        let port = free_port();
-        let mut server = Command::new("timeout")
-            .args(["60", "python3", &script("scram_plus_server.py")])
-            .arg(port.to_string())
-            .arg(&cert.cert)
-            .arg(&cert.key)
-            .args(["alice", "wonder land", "cyrus"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(server.stdout.take().unwrap());
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        assert_eq!(line.trim(), "listening");
+        let (port, mut server, mut out) = independent_server(&cert, &["cyrus"]);
         let maildir = dir.join(bin);
         let url = format!("pop3s://alice@localhost:{port}");
         let ca = cert.ca.to_str().unwrap().to_string();

@@ -161,19 +161,22 @@ pub struct TestCert {
     pub key: PathBuf,
 }
 
-pub fn test_cert(dir: &Path) -> TestCert {
+/// Runs `openssl ARGS` in `dir`; it must succeed.
+pub fn openssl(dir: &Path, args: &str) {
     require("openssl");
-    let run = |args: &str| {
-        let ok = Command::new("sh")
-            .arg("-c")
-            .arg(format!("cd {} && openssl {args}", dir.display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "openssl {args}");
-    };
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(format!("cd {} && openssl {args}", dir.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "openssl {args}");
+}
+
+pub fn test_cert(dir: &Path) -> TestCert {
+    let run = |args: &str| openssl(dir, args);
     run("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=pop3-proto-test-ca");
     run("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -out leaf.csr -subj /CN=localhost");
     fs::write(dir.join("leaf.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n").unwrap();
