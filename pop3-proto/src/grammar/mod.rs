@@ -15,6 +15,7 @@
 
 pub(crate) mod rfc1939;
 pub(crate) mod rfc2449;
+pub(crate) mod rfc5034;
 pub(crate) mod rfc6856;
 
 use nom::bytes::complete::{take_while, take_while1};
@@ -46,6 +47,8 @@ pub(crate) fn word(i: &[u8]) -> Res<'_, &[u8]> {
 }
 
 /// Applies `rule` to a whole word: `7x` is not a `number`.
+/// (A function pointer, not a generic parser: one copy per output type in the
+/// firmware, not one per call site.)
 pub(crate) fn whole<O>(rule: fn(&[u8]) -> Res<'_, O>, word: &[u8]) -> Option<O> {
     terminated(rule, eof).parse(word).ok().map(|(_, o)| o)
 }
