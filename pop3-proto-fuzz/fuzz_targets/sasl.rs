@@ -39,7 +39,8 @@ fuzz_target!(|input: (u8, Vec<u8>, Vec<u8>, Vec<u8>)| {
 
     // The server's AUTH path: AUTH <mech> [ir], then lines, answering every event.
     let mut config = ServerConfig::new("fuzz");
-    config.mechanisms = pop3_proto::server::MechanismSet::ALL.without(pop3_proto::server::MechanismSet::EXTERNAL);
+    config.mechanisms =
+        pop3_proto::server::MechanismSet::ALL.without(pop3_proto::server::MechanismSet::EXTERNAL);
     config.tls = Tls::Implicit;
     config.mechanisms = MechanismSet::ALL;
     config.auth_failure_delay_ms = 0;

@@ -17,7 +17,8 @@ const MESSAGES: [&[u8]; 4] = [
 fuzz_target!(|input: (u8, u8, Vec<u8>)| {
     let (flags, piece, wire) = input;
     let mut config = ServerConfig::new("fuzz.example");
-    config.mechanisms = pop3_proto::server::MechanismSet::ALL.without(pop3_proto::server::MechanismSet::EXTERNAL);
+    config.mechanisms =
+        pop3_proto::server::MechanismSet::ALL.without(pop3_proto::server::MechanismSet::EXTERNAL);
     config.allow_plaintext_auth = flags & 1 != 0;
     config.apop = flags & 2 != 0;
     config.tls = if flags & 4 != 0 {
