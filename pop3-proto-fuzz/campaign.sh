@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-1800}
 jobs=${2:-2}
-targets=(client_stream server_stream codec_roundtrip chunk_split sasl)
+targets=(client_stream server_stream codec_roundtrip chunk_split sasl grammar_roundtrip)
 cargo +nightly fuzz build -O --fuzz-dir pop3-proto-fuzz
 mkdir -p pop3-proto-fuzz/logs
 run() {

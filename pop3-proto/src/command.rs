@@ -169,12 +169,12 @@ impl fmt::Display for CommandError {
 impl core::error::Error for CommandError {}
 
 /// Bytes allowed inside an argument (everything but SP and control characters).
-fn is_arg_byte(b: u8) -> bool {
+pub(crate) fn is_arg_byte(b: u8) -> bool {
     b > 0x20 && b != 0x7f
 }
 
 /// Bytes allowed inside a PASS string: like [`is_arg_byte`], plus SP and HT.
-fn is_pass_byte(b: u8) -> bool {
+pub(crate) fn is_pass_byte(b: u8) -> bool {
     is_arg_byte(b) || b == b' ' || b == b'\t'
 }
 
@@ -186,84 +186,6 @@ pub(crate) fn is_mechanism_name(name: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
 }
 
-/// Parses a decimal number of at most 10 digits into a `u32`.
-pub(crate) fn parse_u32(arg: &[u8]) -> Result<u32, CommandError> {
-    if arg.is_empty() || !arg.iter().all(u8::is_ascii_digit) {
-        return Err(CommandError::InvalidNumber);
-    }
-    arg.iter()
-        .try_fold(0u32, |n, d| {
-            n.checked_mul(10)?.checked_add(u32::from(d - b'0'))
-        })
-        .ok_or(CommandError::InvalidNumber)
-}
-
-/// Parses a decimal number of any length, saturating at `u32::MAX` (a count, where
-/// "more than there is" means "all").
-fn parse_count(arg: &[u8]) -> Result<u32, CommandError> {
-    if arg.is_empty() || !arg.iter().all(u8::is_ascii_digit) {
-        return Err(CommandError::InvalidNumber);
-    }
-    Ok(arg.iter().fold(0u32, |n, d| {
-        n.saturating_mul(10).saturating_add(u32::from(d - b'0'))
-    }))
-}
-
-/// Splits a line into SP-separated arguments (runs of SP or HT count as one).
-struct Args<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Args<'a> {
-    fn next_arg(&mut self) -> Option<&'a [u8]> {
-        let start = self.rest.iter().position(|b| *b != b' ' && *b != b'\t')?;
-        let rest = &self.rest[start..];
-        let end = rest
-            .iter()
-            .position(|b| *b == b' ' || *b == b'\t')
-            .unwrap_or(rest.len());
-        self.rest = &rest[end..];
-        Some(&rest[..end])
-    }
-
-    fn required(&mut self) -> Result<&'a [u8], CommandError> {
-        let arg = self.next_arg().ok_or(CommandError::MissingArgument)?;
-        if arg.iter().all(|b| is_arg_byte(*b)) {
-            Ok(arg)
-        } else {
-            Err(CommandError::InvalidArgument)
-        }
-    }
-
-    fn optional(&mut self) -> Result<Option<&'a [u8]>, CommandError> {
-        match self.required() {
-            Ok(arg) => Ok(Some(arg)),
-            Err(CommandError::MissingArgument) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    fn number(&mut self) -> Result<u32, CommandError> {
-        parse_u32(self.required()?)
-    }
-
-    fn count(&mut self) -> Result<u32, CommandError> {
-        parse_count(self.required()?)
-    }
-
-    fn optional_number(&mut self) -> Result<Option<u32>, CommandError> {
-        self.optional()?.map(parse_u32).transpose()
-    }
-
-    /// Succeeds when nothing but white space is left.
-    fn end(mut self) -> Result<(), CommandError> {
-        match self.next_arg() {
-            None => Ok(()),
-            Some(_) => Err(CommandError::TooManyArguments),
-        }
-    }
-}
-
 impl<'a> Command<'a> {
     /// Parses one command line, without its line terminator.
     ///
@@ -272,92 +194,7 @@ impl<'a> Command<'a> {
     /// except for `PASS`, whose argument is the rest of the line verbatim so that
     /// passwords may contain (and end in) spaces.
     pub fn parse(line: &'a [u8]) -> Result<Command<'a>, CommandError> {
-        if line.len() + 2 > MAX_COMMAND_LINE {
-            return Err(CommandError::LineTooLong);
-        }
-        let kw_end = line
-            .iter()
-            .position(|b| *b == b' ' || *b == b'\t')
-            .unwrap_or(line.len());
-        let keyword = &line[..kw_end];
-        let rest = &line[kw_end..];
-        let mut args = Args { rest };
-        if keyword.is_empty() {
-            return Err(if line.iter().all(|b| *b == b' ' || *b == b'\t') {
-                CommandError::Empty
-            } else {
-                CommandError::UnknownCommand
-            });
-        }
-        let kw = |name: &str| keyword.eq_ignore_ascii_case(name.as_bytes());
-        let command = if kw("USER") {
-            Command::User(args.required()?)
-        } else if kw("PASS") {
-            // The separator is exactly one SP; everything after it is the password.
-            let password = rest.get(1..).ok_or(CommandError::MissingArgument)?;
-            if password.is_empty() {
-                return Err(CommandError::MissingArgument);
-            }
-            if !password.iter().all(|b| is_pass_byte(*b)) {
-                return Err(CommandError::InvalidArgument);
-            }
-            return Ok(Command::Pass(password));
-        } else if kw("APOP") {
-            Command::Apop {
-                name: args.required()?,
-                digest: args.required()?,
-            }
-        } else if kw("AUTH") {
-            let mechanism = match args.optional()? {
-                None => None,
-                Some(m) if is_mechanism_name(m) => {
-                    // Checked ASCII just above.
-                    Some(core::str::from_utf8(m).map_err(|_| CommandError::InvalidArgument)?)
-                }
-                Some(_) => return Err(CommandError::InvalidArgument),
-            };
-            let initial_response = match mechanism {
-                Some(_) => args.optional()?,
-                None => None,
-            };
-            Command::Auth {
-                mechanism,
-                initial_response,
-            }
-        } else if kw("STLS") {
-            Command::Stls
-        } else if kw("CAPA") {
-            Command::Capa
-        } else if kw("UTF8") {
-            Command::Utf8
-        } else if kw("LANG") {
-            Command::Lang(args.optional()?)
-        } else if kw("STAT") {
-            Command::Stat
-        } else if kw("LIST") {
-            Command::List(args.optional_number()?)
-        } else if kw("RETR") {
-            Command::Retr(args.number()?)
-        } else if kw("DELE") {
-            Command::Dele(args.number()?)
-        } else if kw("NOOP") {
-            Command::Noop
-        } else if kw("RSET") {
-            Command::Rset
-        } else if kw("TOP") {
-            Command::Top {
-                msg: args.number()?,
-                lines: args.count()?,
-            }
-        } else if kw("UIDL") {
-            Command::Uidl(args.optional_number()?)
-        } else if kw("QUIT") {
-            Command::Quit
-        } else {
-            return Err(CommandError::UnknownCommand);
-        };
-        args.end()?;
-        Ok(command)
+        crate::grammar::rfc1939::command(line)
     }
 
     /// The canonical (upper-case) keyword of this command.
@@ -510,14 +347,7 @@ impl<'a> SaslResponse<'a> {
     /// Base64 validity is checked by the mechanism, not here; trailing white space is
     /// not part of base64 and is dropped.
     pub fn parse(line: &'a [u8]) -> SaslResponse<'a> {
-        let end = line
-            .iter()
-            .rposition(|b| *b != b' ' && *b != b'\t')
-            .map_or(0, |i| i + 1);
-        match &line[..end] {
-            b"*" => SaslResponse::Cancel,
-            data => SaslResponse::Data(data),
-        }
+        crate::grammar::rfc5034::auth_response(line)
     }
 
     /// Writes the line, CRLF included, into `out` and returns its length.

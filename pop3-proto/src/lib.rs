@@ -179,6 +179,7 @@ pub mod tokio;
 
 mod debug;
 mod encode;
+mod grammar;
 mod txbuf;
 
 pub use codec::body::{BareLf, BodyChunk, BodyDecoder, BodyEncoder};

@@ -1117,7 +1117,7 @@ impl Client {
                 e.sent = true;
             }
             // Only PASS may follow USER at once, and only with PIPELINING.
-            if !(entry.pending == Pending::User && self.caps.pipelining) {
+            if !(matches!(entry.pending, Pending::User) && self.caps.pipelining) {
                 break;
             }
         }
@@ -1708,7 +1708,7 @@ impl Client {
             }
             Pending::Noop | Pending::Rset | Pending::Utf8 | Pending::Lang(Some(_)) => {
                 self.finish_front();
-                if pending == Pending::Rset {
+                if matches!(pending, Pending::Rset) {
                     self.deleted = 0;
                 }
                 return Ok(Some(EventToken::new(

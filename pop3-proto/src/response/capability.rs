@@ -1,10 +1,10 @@
 //! Capabilities (RFC 2449 §6, RFC 2595, RFC 5034, RFC 6856): one line each in the
 //! reply to `CAPA`.
 
-use crate::command::{is_mechanism_name, parse_u32};
+use crate::command::is_mechanism_name;
 use crate::encode::{is_line_breaking, EncodeError, Writer};
 use crate::limits::MAX_LISTING_LINE;
-use crate::response::{split_word, trim};
+use crate::response::trim;
 
 /// The `EXPIRE` policy: how long the server keeps messages after they were retrieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,64 +150,11 @@ impl core::fmt::Debug for Capability<'_> {
     }
 }
 
-fn is_user_flag(params: &[u8]) -> Option<bool> {
-    match trim(params) {
-        b"" => Some(false),
-        p if p.eq_ignore_ascii_case(b"USER") => Some(true),
-        _ => None,
-    }
-}
-
 impl<'a> Capability<'a> {
     /// Parses one line of a CAPA listing (without its terminator). Tags are
     /// case-insensitive. Never fails: anything unrecognised is [`Capability::Other`].
     pub fn parse(line: &'a [u8]) -> Capability<'a> {
-        let (tag, params) = split_word(line);
-        let is = |name: &[u8]| tag.eq_ignore_ascii_case(name);
-        let other = Capability::Other { tag, params };
-        let flag = |cap: Capability<'a>| if params.is_empty() { cap } else { other };
-        if is(b"TOP") {
-            flag(Capability::Top)
-        } else if is(b"USER") {
-            flag(Capability::User)
-        } else if is(b"SASL") {
-            Capability::Sasl(SaslMechanisms::new(params))
-        } else if is(b"RESP-CODES") {
-            flag(Capability::RespCodes)
-        } else if is(b"PIPELINING") {
-            flag(Capability::Pipelining)
-        } else if is(b"UIDL") {
-            flag(Capability::Uidl)
-        } else if is(b"STLS") {
-            flag(Capability::Stls)
-        } else if is(b"LANG") {
-            flag(Capability::Lang)
-        } else if is(b"AUTH-RESP-CODE") {
-            flag(Capability::AuthRespCode)
-        } else if is(b"IMPLEMENTATION") {
-            Capability::Implementation(params)
-        } else if is(b"UTF8") {
-            is_user_flag(params).map_or(other, |user| Capability::Utf8 { user })
-        } else if is(b"LOGIN-DELAY") {
-            let (secs, flag) = split_word(params);
-            match (parse_u32(secs), is_user_flag(flag)) {
-                (Ok(seconds), Some(per_user)) => Capability::LoginDelay { seconds, per_user },
-                _ => other,
-            }
-        } else if is(b"EXPIRE") {
-            let (value, flag) = split_word(params);
-            let policy = if value.eq_ignore_ascii_case(b"NEVER") {
-                Some(Expire::Never)
-            } else {
-                parse_u32(value).ok().map(Expire::Days)
-            };
-            match (policy, is_user_flag(flag)) {
-                (Some(policy), Some(per_user)) => Capability::Expire { policy, per_user },
-                _ => other,
-            }
-        } else {
-            other
-        }
+        crate::grammar::rfc2449::capability(line)
     }
 
     /// Writes the capability line, CRLF included, into `out`; returns its length.

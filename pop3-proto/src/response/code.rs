@@ -25,54 +25,12 @@ pub enum ResponseCode<'a> {
     Other(&'a str),
 }
 
-/// `rchar` of RFC 2449: any VCHAR but `/` and `]`.
-fn is_rchar(b: u8) -> bool {
-    matches!(b, 0x21..=0x2e | 0x30..=0x5c | 0x5e..=0x7e)
-}
-
 impl<'a> ResponseCode<'a> {
     /// Parses a response code at the start of `text`; returns it and the text after it
     /// (one following space dropped). Text that does not start with a well-formed code
     /// gives `None`, and the caller keeps the whole text.
     pub fn parse_prefix(text: &'a [u8]) -> Option<(ResponseCode<'a>, &'a [u8])> {
-        let inner_and_rest = text.strip_prefix(b"[")?;
-        let close = inner_and_rest.iter().position(|b| *b == b']')?;
-        let inner = &inner_and_rest[..close];
-        let mut rest = &inner_and_rest[close + 1..];
-        if inner
-            .split(|b| *b == b'/')
-            .any(|level| level.is_empty() || !level.iter().all(|b| is_rchar(*b)))
-        {
-            return None;
-        }
-        if let [b' ', tail @ ..] = rest {
-            rest = tail;
-        }
-        let raw = core::str::from_utf8(inner).ok()?;
-        Some((Self::from_levels(raw), rest))
-    }
-
-    fn from_levels(raw: &'a str) -> ResponseCode<'a> {
-        let mut levels = raw.split('/');
-        let first = levels.next().unwrap_or("");
-        let is = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-        if is(first, "IN-USE") {
-            ResponseCode::InUse
-        } else if is(first, "LOGIN-DELAY") {
-            ResponseCode::LoginDelay
-        } else if is(first, "AUTH") {
-            ResponseCode::Auth
-        } else if is(first, "UTF8") {
-            ResponseCode::Utf8
-        } else if is(first, "SYS") {
-            match levels.next() {
-                Some(l) if is(l, "TEMP") => ResponseCode::SysTemp,
-                Some(l) if is(l, "PERM") => ResponseCode::SysPerm,
-                _ => ResponseCode::Other(raw),
-            }
-        } else {
-            ResponseCode::Other(raw)
-        }
+        crate::grammar::rfc1939::resp_code_prefix(text)
     }
 
     /// The code's text between the brackets, e.g. `SYS/TEMP`.
@@ -92,11 +50,7 @@ impl<'a> ResponseCode<'a> {
     /// levels of `rchar`s.
     pub(crate) fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         let raw = self.as_str();
-        if raw
-            .as_bytes()
-            .split(|b| *b == b'/')
-            .any(|level| level.is_empty() || !level.iter().all(|b| is_rchar(*b)))
-        {
+        if !crate::grammar::rfc2449::is_resp_levels(raw.as_bytes()) {
             return Err(EncodeError::InvalidArgument);
         }
         w.put(b"[")?;

@@ -3,10 +3,9 @@
 
 use core::fmt;
 
-use crate::command::parse_u32;
 use crate::encode::{is_line_breaking, EncodeError, Writer};
 use crate::limits::{MAX_LISTING_LINE, MAX_UID};
-use crate::response::{split_word, trim};
+use crate::response::trim;
 
 /// Why a STAT, LIST, UIDL or LANG line could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,15 +31,6 @@ impl fmt::Display for ListingError {
 
 impl core::error::Error for ListingError {}
 
-fn parse_u64(field: &[u8]) -> Option<u64> {
-    if field.is_empty() || field.len() > 20 || !field.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    field.iter().try_fold(0u64, |acc, d| {
-        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })
-}
-
 /// The reply to `STAT`: `+OK count size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -54,12 +44,7 @@ pub struct Stat {
 impl Stat {
     /// Parses the text of a `+OK` reply to STAT. Text after the size is ignored.
     pub fn parse(text: &[u8]) -> Result<Stat, ListingError> {
-        let (count, rest) = split_word(text);
-        let (size, _) = split_word(rest);
-        Ok(Stat {
-            count: parse_u32(count).map_err(|_| ListingError::BadNumber)?,
-            size: parse_u64(size).ok_or(ListingError::BadSize)?,
-        })
+        crate::grammar::rfc1939::drop_listing(text)
     }
 
     /// The status-line text, e.g. `2 320`, written into `out`; returns its length.
@@ -86,12 +71,7 @@ impl ListEntry {
     /// Parses a scan listing `msg size`; extra white space and trailing text are
     /// tolerated (discouraged by RFC 1939 but seen in the wild).
     pub fn parse(line: &[u8]) -> Result<ListEntry, ListingError> {
-        let (msg, rest) = split_word(line);
-        let (size, _) = split_word(rest);
-        Ok(ListEntry {
-            msg: parse_u32(msg).map_err(|_| ListingError::BadNumber)?,
-            size: parse_u64(size).ok_or(ListingError::BadSize)?,
-        })
+        crate::grammar::rfc1939::scan_listing(line)
     }
 
     /// Writes `msg size` (no line terminator) into `out`; returns its length.
@@ -151,13 +131,7 @@ impl<'a> UidlEntry<'a> {
     /// Parses `msg uid`. Several spaces before the uid are tolerated; anything after
     /// the uid is ignored.
     pub fn parse(line: &'a [u8]) -> Result<UidlEntry<'a>, ListingError> {
-        let (msg, rest) = split_word(line);
-        let (uid, _) = split_word(rest);
-        let msg = parse_u32(msg).map_err(|_| ListingError::BadNumber)?;
-        if uid.is_empty() {
-            return Err(ListingError::MissingField);
-        }
-        Ok(UidlEntry { msg, uid })
+        crate::grammar::rfc1939::unique_id_listing(line)
     }
 
     fn put(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
@@ -212,14 +186,7 @@ impl core::fmt::Debug for LangEntry<'_> {
 impl<'a> LangEntry<'a> {
     /// Parses one line of a LANG listing.
     pub fn parse(line: &'a [u8]) -> Result<LangEntry<'a>, ListingError> {
-        let (tag, description) = split_word(line);
-        if tag.is_empty() {
-            return Err(ListingError::MissingField);
-        }
-        Ok(LangEntry {
-            tag,
-            description: trim(description),
-        })
+        crate::grammar::rfc6856::language_listing(line)
     }
 
     /// Writes the line, CRLF included; returns its length.

@@ -21,13 +21,3 @@ pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
     }
     s
 }
-
-/// Splits off the first white-space-separated word; returns `(word, rest)`.
-pub(crate) fn split_word(s: &[u8]) -> (&[u8], &[u8]) {
-    let s = trim(s);
-    let end = s
-        .iter()
-        .position(|b| *b == b' ' || *b == b'\t')
-        .unwrap_or(s.len());
-    (&s[..end], trim(&s[end..]))
-}

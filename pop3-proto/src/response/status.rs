@@ -67,30 +67,7 @@ impl<'a> StatusLine<'a> {
     /// (a bare `+OK`, RFC 1957) or by white space and text. Returns `None` when the line
     /// is not a status line.
     pub fn parse(line: &'a [u8]) -> Option<StatusLine<'a>> {
-        let (status, rest) = if line.len() >= 3 && line[..3].eq_ignore_ascii_case(b"+OK") {
-            (Status::Ok, &line[3..])
-        } else if line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"-ERR") {
-            (Status::Err, &line[4..])
-        } else {
-            return None;
-        };
-        let text = match rest {
-            [] => rest,
-            [b' ' | b'\t', text @ ..] => text,
-            _ => return None,
-        };
-        Some(match ResponseCode::parse_prefix(text) {
-            Some((code, text)) => StatusLine {
-                status,
-                code: Some(code),
-                text,
-            },
-            None => StatusLine {
-                status,
-                code: None,
-                text,
-            },
-        })
+        crate::grammar::rfc1939::status_line(line)
     }
 
     /// Writes the line, CRLF included, into `out` and returns its length.

@@ -312,12 +312,7 @@ impl Keys {
     }
 }
 
-/// Value of attribute `key` in a comma-separated SCRAM message.
-fn attribute(msg: &[u8], key: u8) -> Option<&[u8]> {
-    msg.split(|b| *b == b',')
-        .find(|a| a.len() >= 2 && a[0] == key && a[1] == b'=')
-        .map(|a| &a[2..])
-}
+use crate::grammar::rfc5802::{self, attribute};
 
 fn push(msg: &mut Msg, parts: &[&[u8]]) -> Result<(), ScramError> {
     for p in parts {
@@ -482,8 +477,7 @@ impl ScramClient {
         let nonce = attribute(message, b'r').ok_or(ScramError::Malformed)?;
         let salt_b64 = attribute(message, b's').ok_or(ScramError::Malformed)?;
         let iterations = attribute(message, b'i')
-            .and_then(|i| core::str::from_utf8(i).ok())
-            .and_then(|i| i.parse::<u32>().ok())
+            .and_then(rfc5802::iteration_count)
             .ok_or(ScramError::Malformed)?;
         if !nonce.starts_with(&self.nonce) || nonce.len() == self.nonce.len() {
             return Err(ScramError::NonceMismatch);
@@ -567,29 +561,9 @@ pub struct ScramServer {
     keys: Option<Keys>,
 }
 
-/// Undoes `=2C` / `=3D` escaping; fails on any other `=`.
+/// Undoes `=2C` / `=3D` escaping; fails on any other `=` (RFC 5802 `saslname`).
 fn unescape(name: &[u8], out: &mut heapless::Vec<u8, 255>) -> Result<(), ScramError> {
-    let mut i = 0;
-    while i < name.len() {
-        let b = match &name[i..] {
-            [b'=', b'2', b'C', ..] => {
-                i += 3;
-                b','
-            }
-            [b'=', b'3', b'D', ..] => {
-                i += 3;
-                b'='
-            }
-            [b'=', ..] => return Err(ScramError::Malformed),
-            [b, ..] => {
-                i += 1;
-                *b
-            }
-            [] => break,
-        };
-        out.push(b).map_err(|_| ScramError::TooLong)?;
-    }
-    Ok(())
+    rfc5802::saslname(name, out)
 }
 
 impl ScramServer {
@@ -607,10 +581,7 @@ impl ScramServer {
         message: &[u8],
         binding: ServerBinding<'_>,
     ) -> Result<ScramServer, ScramError> {
-        let mut parts = message.splitn(3, |b| *b == b',');
-        let flag = parts.next().ok_or(ScramError::Malformed)?;
-        let authzid = parts.next().ok_or(ScramError::Malformed)?;
-        let bare = parts.next().ok_or(ScramError::Malformed)?;
+        let (flag, authzid, bare) = rfc5802::gs2_header(message).ok_or(ScramError::Malformed)?;
         let data: &[u8] = match (flag, binding) {
             (b"n", ServerBinding::Unbound | ServerBinding::UnboundPlusOffered) => &[],
             (b"y", ServerBinding::Unbound) => &[],
@@ -631,19 +602,14 @@ impl ScramServer {
             authzid: heapless::Vec::new(),
             keys: None,
         };
-        match authzid {
-            [] => {}
-            [b'a', b'=', name @ ..] => unescape(name, &mut server.authzid)?,
-            _ => return Err(ScramError::Malformed),
+        if !authzid.is_empty() {
+            let name = rfc5802::authzid(authzid).ok_or(ScramError::Malformed)?;
+            unescape(name, &mut server.authzid)?;
         }
         if bare.starts_with(b"m=") {
             return Err(ScramError::UnsupportedExtension);
         }
-        let name = bare.strip_prefix(b"n=").ok_or(ScramError::Malformed)?;
-        let name = &name[..name
-            .iter()
-            .position(|b| *b == b',')
-            .ok_or(ScramError::Malformed)?];
+        let name = rfc5802::username(bare).ok_or(ScramError::Malformed)?;
         unescape(name, &mut server.user)?;
         let nonce = attribute(bare, b'r').ok_or(ScramError::Malformed)?;
         if server.user.is_empty() || nonce.is_empty() {
