@@ -30,7 +30,8 @@ for t in "${targets[@]}"; do
     lock cargo +nightly fuzz coverage --fuzz-dir pop3-proto-fuzz "$t" "${dirs[@]}" >"/tmp/coverage-$t.log" 2>&1 \
         || { tail -20 "/tmp/coverage-$t.log"; exit 1; }
     profiles+=("pop3-proto-fuzz/coverage/$t/coverage.profdata")
-    objects+=(-object "pop3-proto-fuzz/target/$host/coverage/$host/release/$t")
+    # cargo fuzz coverage builds into the workspace's target directory.
+    objects+=(-object "target/$host/coverage/$host/release/$t")
 done
 "$bin/llvm-profdata" merge -sparse "${profiles[@]}" -o pop3-proto-fuzz/coverage/merged.profdata
 # The core: everything in pop3-proto/src but the adapters (blocking, tokio, embedded,
