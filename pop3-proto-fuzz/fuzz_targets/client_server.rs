@@ -229,6 +229,8 @@ fuzz_target!(|input: Input| {
         vec![0u8; MIN_CLIENT_TRANSMIT + usize::from(input.client_tx) * 4],
     );
     let mut login_queued = false;
+    // Answer NeedSecret with a stored CRAM-MD5 context or SCRAM verifier.
+    let stored = input.login & 0x40 != 0;
     let c2s_piece = usize::from(input.c2s_piece.max(1));
     let s2c_piece = usize::from(input.s2c_piece.max(1));
     let body_piece = usize::from(input.body_piece.max(1));
@@ -362,7 +364,7 @@ fuzz_target!(|input: Input| {
                     progress = true;
                     enum E {
                         Check(bool),
-                        Secret,
+                        Secret(Option<SaslMechanism>),
                         Open,
                         Size(u32),
                         Uid(u32),
@@ -376,9 +378,9 @@ fuzz_target!(|input: Input| {
                         ServerEvent::CheckToken { user, token } => {
                             E::Check(user == b"u" && token == b"pass word")
                         }
-                        ServerEvent::NeedSecret { user, .. } => {
+                        ServerEvent::NeedSecret { user, mechanism } => {
                             assert_eq!(user, b"u");
-                            E::Secret
+                            E::Secret(mechanism)
                         }
                         ServerEvent::OpenMaildrop { .. } => E::Open,
                         ServerEvent::Size { msg } => E::Size(msg),
@@ -393,7 +395,7 @@ fuzz_target!(|input: Input| {
                             assert!(ok, "the server refuses good credentials");
                             s.answer_password(ok, now).unwrap()
                         }
-                        E::Secret => s.answer_secret(Some(b"pass word"), now).unwrap(),
+                        E::Secret(mechanism) => answer_secret(s, mechanism, stored, now),
                         E::Open => s
                             .answer_open(Open::Opened {
                                 count,
@@ -480,6 +482,41 @@ fuzz_target!(|input: Input| {
         assert_eq!(updated, None, "UPDATE without QUIT");
     }
 });
+
+/// The secret as a password, or (stored) as what a server keeps instead: a CRAM-MD5
+/// context or a SCRAM verifier, each round-tripped through its text form first.
+fn answer_secret(s: &mut Server, mechanism: Option<SaslMechanism>, stored: bool, now: Instant) {
+    use pop3_proto::sasl::cram::CramMd5Context;
+    use pop3_proto::sasl::scram::{Hash, ScramVerifier};
+    let password = b"pass word";
+    match mechanism {
+        Some(SaslMechanism::CramMd5) if stored => {
+            let context = CramMd5Context::compute(password);
+            let again = CramMd5Context::parse(&context.encode()).expect("a context parses");
+            assert_eq!(again.to_bytes(), context.to_bytes());
+            assert_eq!(
+                CramMd5Context::from_bytes(&context.to_bytes()).to_bytes(),
+                context.to_bytes()
+            );
+            assert!(again.check_password(password) && !again.check_password(b"other"));
+            s.answer_cram_context(Some(&again), now).unwrap();
+        }
+        Some(m @ (SaslMechanism::ScramSha1 | SaslMechanism::ScramSha256)) if stored => {
+            let hash = if m == SaslMechanism::ScramSha1 {
+                Hash::Sha1
+            } else {
+                Hash::Sha256
+            };
+            let verifier = ScramVerifier::compute(hash, password, b"salt of the user", 4096);
+            let mut text = [0u8; 512];
+            let n = verifier.encode(&mut text).expect("a verifier encodes");
+            let again = ScramVerifier::parse(&text[..n]).expect("a verifier parses");
+            assert!(again.check_password(password) && !again.check_password(b"other"));
+            s.answer_verifier(Some(&again), now).unwrap();
+        }
+        _ => s.answer_secret(Some(password), now).unwrap(),
+    }
+}
 
 /// A refused RETR or TOP uses up its place among the message commands.
 fn retrieve_skip<'a>(it: &mut impl Iterator<Item = &'a Op>, e: &Rec) {

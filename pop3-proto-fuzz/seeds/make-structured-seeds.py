@@ -79,3 +79,6 @@ for i, n in enumerate(LOGIN_NAMES):
     cs_seed(f'{n}-lockstep', i, False, SESSION, [255, 255, 64, 0, 0, 0, 0])
     cs_seed(f'{n}-pipelined-small', i | 0x80, True, SESSION, [3, 7, 5, 1, 0, 0, 0])
 cs_seed('no-quit', 0, True, SESSION[:-1], [1, 1, 1, 255, 255, 255, 255])
+# Stored secrets (bit 0x40): a CRAM-MD5 context, SCRAM verifiers.
+for i, n in ((4, 'cram-md5'), (5, 'scram-sha-1'), (6, 'scram-sha-256')):
+    cs_seed(f'{n}-stored', i | 0x40, False, SESSION, [255, 255, 64, 0, 0, 0, 0])
