@@ -82,3 +82,19 @@ cs_seed('no-quit', 0, True, SESSION[:-1], [1, 1, 1, 255, 255, 255, 255])
 # Stored secrets (bit 0x40): a CRAM-MD5 context, SCRAM verifiers.
 for i, n in ((4, 'cram-md5'), (5, 'scram-sha-1'), (6, 'scram-sha-256')):
     cs_seed(f'{n}-stored', i | 0x40, False, SESSION, [255, 255, 64, 0, 0, 0, 0])
+
+# chunk_split: (reply shapes, bare-LF policy, server bytes).
+os.makedirs(f'{root}/chunk_split', exist_ok=True)
+S, L, B, A = 0, 1, 2, 3  # Status, Listing, Body, Sasl
+def chunk_seed(name, shapes, policy, wire):
+    data = vec([bytes([x]) for x in shapes]) + bytes([policy]) + rest(wire)
+    open(f'{root}/chunk_split/{name}', 'wb').write(data)
+SESSION_WIRE = (b'+OK Dovecot ready.\r\n+OK\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nSASL PLAIN LOGIN\r\n.\r\n'
+                b'+OK Logged in.\r\n+OK 2 320\r\n+OK 2 messages:\r\n1 120\r\n2 200\r\n.\r\n'
+                b'+OK\r\n1 000000015a4f7b0e\r\n2 000000025a4f7b0e\r\n.\r\n'
+                b'+OK 120 octets\r\nSubject: one\r\n\r\n..dot line\r\nlast\r\n.\r\n-ERR [IN-USE] no\r\n+OK Logging out.\r\n')
+for p in range(3):
+    chunk_seed(f'dovecot-session-{p}', [S, L, S, S, L, L, B, B, S], p, SESSION_WIRE)
+chunk_seed('sasl', [S, A, A, A, S], 2, b'+OK ready\r\n+ \r\n+ VXNlcm5hbWU6\r\n+ UGFzc3dvcmQ6\r\n-ERR [AUTH] Authentication failed.\r\n')
+chunk_seed('bare-lf-body', [B, B], 2, b'+OK\nline\n.dot\n..\n.\n+OK\r\nbare\nlf\r\n.\r\n')
+chunk_seed('long-line', [S, L], 0, b'+OK ' + b'x' * 600 + b'\r\n+OK\r\n' + b'y' * 600 + b'\r\n.\r\n')
