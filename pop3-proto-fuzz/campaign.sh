@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A fuzzing campaign over every target: seconds per target (default 1800), two
-# targets at a time, seeded from seeds/ and the POP3 dictionary. Writes a summary of
+# targets at a time, seeded from seeds/ and the committed corpora/ and the POP3 dictionary. Writes a summary of
 # executions, exec/s, coverage and crashes to campaign-summary.txt.
 #
 #   bash pop3-proto-fuzz/campaign.sh [seconds-per-target] [jobs]
@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-1800}
 jobs=${2:-2}
-targets=(client_stream server_stream codec_roundtrip chunk_split sasl grammar_roundtrip)
+# Every [[bin]] of pop3-proto-fuzz/Cargo.toml.
+targets=($(cargo +nightly fuzz list --fuzz-dir pop3-proto-fuzz))
 cargo +nightly fuzz build -O --fuzz-dir pop3-proto-fuzz
 mkdir -p pop3-proto-fuzz/logs
 run() {
@@ -19,6 +20,7 @@ run() {
     mkdir -p "pop3-proto-fuzz/corpus/$t" "pop3-proto-fuzz/artifacts/$t"
     local seeds=()
     [ -d "pop3-proto-fuzz/seeds/$t" ] && seeds=("pop3-proto-fuzz/seeds/$t")
+    [ -d "pop3-proto-fuzz/corpora/$t" ] && seeds+=("pop3-proto-fuzz/corpora/$t")
     cargo +nightly fuzz run -O --fuzz-dir pop3-proto-fuzz "$t" "pop3-proto-fuzz/corpus/$t" "${seeds[@]}" -- \
         -max_total_time="$secs" -dict=pop3-proto-fuzz/pop3.dict -print_final_stats=1 \
         -artifact_prefix="pop3-proto-fuzz/artifacts/$t/" > "pop3-proto-fuzz/logs/$t.log" 2>&1 \
