@@ -17,7 +17,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -245,10 +245,5 @@ impl MsgFile {
         self.check(&st)?;
         rustix::fs::unlinkat(&self.folder.fd, &self.name, AtFlags::empty())?;
         Ok(())
-    }
-
-    /// The folder's descriptor, for reads relative to it.
-    pub fn folder(&self) -> impl AsFd + '_ {
-        &self.folder.fd
     }
 }

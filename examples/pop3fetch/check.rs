@@ -14,7 +14,7 @@ use pop3_proto::response::capability::Expire;
 use pop3_proto::sasl::SaslMechanism;
 use pop3_proto::tls::{self, NetStream};
 
-use super::{fail, hints, text, url, Exit, Failure, Keep, Options, Res};
+use super::{fail, hints, login_exit, text, url, Exit, Failure, Keep, Options, Res};
 
 /// The longest a check waits for a connection or a first reply: a check should answer
 /// quickly, whatever `--timeout` a long fetch wants.
@@ -249,7 +249,7 @@ pub fn check(o: &Options) -> Res<()> {
     conn.client()
         .login(login)
         .map_err(|e| failed("login", Exit::Auth, e, &hints::plaintext_refused(host)))?;
-    let mut refusal: Option<(Option<String>, String)> = None;
+    let mut refusal: Option<(Exit, String, String)> = None;
     let result = conn.run_with_credentials(&login, |ev| {
         if let ClientEvent::Error {
             command: CommandKind::User | CommandKind::Pass | CommandKind::Apop | CommandKind::Auth,
@@ -258,20 +258,19 @@ pub fn check(o: &Options) -> Res<()> {
             ..
         } = ev
         {
-            refusal.get_or_insert((code.map(|c| hints::login(Some(&c))), text(t)));
+            refusal.get_or_insert((
+                login_exit(code.as_ref()),
+                hints::login(code.as_ref()),
+                text(t),
+            ));
         }
     });
-    if let Some((hint, t)) = refusal {
-        let busy = hint.as_deref().is_some_and(|h| {
-            h.starts_with("[IN-USE]")
-                || h.starts_with("[LOGIN-DELAY]")
-                || h.starts_with("[SYS/TEMP]")
-        });
+    if let Some((exit, hint, t)) = refusal {
         return Err(failed(
             "login",
-            if busy { Exit::Busy } else { Exit::Auth },
+            exit,
             format!("{how} as {}: -ERR {t}", o.url.user),
-            &hint.unwrap_or_else(|| hints::login(None)),
+            &hint,
         ));
     }
     result.map_err(|e| failed("login", Exit::Auth, e, "the login failed"))?;

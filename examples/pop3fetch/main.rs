@@ -1051,6 +1051,15 @@ fn login(o: &Options, conn: &mut Conn) -> Res<()> {
     }
 }
 
+/// The exit code of a login refused with `code`: the server is busy ([IN-USE],
+/// [LOGIN-DELAY], [SYS/TEMP]: try later), or the login failed.
+fn login_exit(code: Option<&ResponseCode<'_>>) -> Exit {
+    match code {
+        Some(ResponseCode::InUse | ResponseCode::LoginDelay | ResponseCode::SysTemp) => Exit::Busy,
+        _ => Exit::Auth,
+    }
+}
+
 /// The SASL mechanism of a login, for messages.
 fn mechanism_name(login: &Login<'_>) -> String {
     match login {
@@ -1088,12 +1097,8 @@ fn try_login(conn: &mut Conn, login: &Login<'_>) -> Result<(), (Failure, bool)> 
                 text: t,
                 ..
             } => {
-                let busy = matches!(
-                    code,
-                    Some(ResponseCode::InUse | ResponseCode::LoginDelay | ResponseCode::SysTemp)
-                );
                 refused.get_or_insert(fail(
-                    if busy { Exit::Busy } else { Exit::Auth },
+                    login_exit(code.as_ref()),
                     format!(
                         "login failed: -ERR {}\n  hint: {}",
                         text(t),

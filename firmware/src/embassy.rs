@@ -191,27 +191,6 @@ fn main() -> ! {
     })
 }
 
-/// Reports why a session failed: `error WHAT: CAUSE`.
-fn async_fail(what: &str, e: &Error<TlsError>) -> ! {
-    let cause = match e {
-        Error::Io(e) => tls::error_name(e),
-        Error::Eof => "connection closed",
-        Error::Client(_) => "refused by the client",
-        _ => "other",
-    };
-    #[cfg(feature = "defmt")]
-    defmt::error!("{=str}: {}", what, e);
-    Line::new("error ")
-        .text(what)
-        .text(": ")
-        .text(cause)
-        .print();
-    cortex_m_semihosting::debug::exit(cortex_m_semihosting::debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
 /// The link to the server: the UART in clear, then TLS over it, switched in place
 /// (as in the blocking build: nothing large moves through the task's state).
 #[allow(clippy::large_enum_variant)]
@@ -295,12 +274,12 @@ async fn session(bottom: usize, sp: usize) {
     if implicit {
         // Implicit TLS: the handshake first (on the link, in place), then POP3.
         if let Err(e) = Frame(conn.stream_mut().upgrade(&mut setup)).await {
-            async_fail("tls", &Error::Io(e));
+            crate::tls_fail("tls", &Error::Io(e));
         }
         Line::new("tls pop3s").print();
     }
     if let Err(e) = Frame(conn.run(|e| log_event(&e))).await {
-        async_fail("greeting", &e);
+        crate::tls_fail("greeting", &e);
     }
     if !implicit {
         // STLS: greeting and CAPA in clear, STLS only if offered, then the adapter's
@@ -325,7 +304,7 @@ async fn session(bottom: usize, sp: usize) {
         }))
         .await;
         if let Err(e) = upgraded {
-            async_fail("tls", &e);
+            crate::tls_fail("tls", &e);
         }
         Line::new("tls stls").print();
     }
@@ -348,7 +327,7 @@ async fn fetch(conn: &mut AsyncClientConn<AsyncLink<'_>, RX, TX>) {
         })
         .await;
     if let Err(e) = result {
-        async_fail("login", &e);
+        crate::tls_fail("login", &e);
     }
     if !logged_in {
         fail("login");
@@ -365,7 +344,7 @@ async fn fetch(conn: &mut AsyncClientConn<AsyncLink<'_>, RX, TX>) {
         })
         .await;
     if let Err(e) = listed {
-        async_fail("list", &e);
+        crate::tls_fail("list", &e);
     }
     for &msg in sizes.iter() {
         if conn.client().retr(msg).is_err() {
@@ -386,7 +365,7 @@ async fn fetch(conn: &mut AsyncClientConn<AsyncLink<'_>, RX, TX>) {
             })
             .await;
         if let Err(e) = fetched {
-            async_fail("retr", &e);
+            crate::tls_fail("retr", &e);
         }
         if !complete {
             fail("retr");
