@@ -142,7 +142,7 @@ pub struct Item {
 /// The commit thread: group commits of delivered messages, in order. Each batch's
 /// answer is the message numbers now safe (their DELEs may go), or why not; after a
 /// failure it stops (later batches are dropped, their files removed from tmp/).
-pub fn committer(
+fn committer(
     maildir: Option<PathBuf>,
     mut state: State,
     jobs: mpsc::Receiver<Vec<Item>>,
@@ -190,5 +190,76 @@ pub fn write_out(o: &Options, out: &mut Out, bytes: &[u8]) -> Res<()> {
         Out::Mda(m) => m
             .write(bytes)
             .map_err(|e| fail(Exit::Local, format!("MDA: {e}"))),
+    }
+}
+
+/// The commit thread, and how many groups sent to it are not answered yet.
+pub struct Commits {
+    jobs: mpsc::Sender<Vec<Item>>,
+    done: mpsc::Receiver<Result<Vec<u32>, String>>,
+    thread: std::thread::JoinHandle<State>,
+    outstanding: usize,
+}
+
+impl Commits {
+    /// Starts the commit thread: into `maildir` (None: the MDA delivered), recorded
+    /// in `state`.
+    pub fn start(maildir: Option<PathBuf>, state: State) -> Commits {
+        let (jobs, job_rx) = mpsc::channel::<Vec<Item>>();
+        let (done_tx, done) = mpsc::channel();
+        let thread = std::thread::spawn(move || committer(maildir, state, job_rx, done_tx));
+        Commits {
+            jobs,
+            done,
+            thread,
+            outstanding: 0,
+        }
+    }
+
+    /// Groups sent and not answered yet.
+    pub fn outstanding(&self) -> usize {
+        self.outstanding
+    }
+
+    /// Sends a group to be committed.
+    pub fn send(&mut self, group: Vec<Item>) -> Res<()> {
+        self.jobs
+            .send(group)
+            .map_err(|_| fail(Exit::Local, "the commit thread stopped"))?;
+        self.outstanding += 1;
+        Ok(())
+    }
+
+    /// A group's answer that has come, without waiting: its messages, now safe.
+    pub fn try_done(&mut self) -> Option<Result<Vec<u32>, String>> {
+        let answer = self.done.try_recv().ok()?;
+        self.outstanding -= 1;
+        Some(answer)
+    }
+
+    /// Waits for the next group's answer.
+    pub fn wait_done(&mut self) -> Res<Result<Vec<u32>, String>> {
+        let answer = self
+            .done
+            .recv()
+            .map_err(|_| fail(Exit::Local, "the commit thread stopped"))?;
+        self.outstanding -= 1;
+        Ok(answer)
+    }
+
+    /// Commits `last` (if any) and ends the thread, counting in `fetched` what was
+    /// committed without being waited for (after a clean run, nothing); returns the
+    /// state.
+    pub fn finish(self, last: Vec<Item>, fetched: &mut u64) -> Res<State> {
+        if !last.is_empty() {
+            let _ = self.jobs.send(last);
+        }
+        drop(self.jobs);
+        for msgs in self.done.iter().flatten() {
+            *fetched += msgs.len() as u64;
+        }
+        self.thread
+            .join()
+            .map_err(|_| fail(Exit::Local, "the commit thread panicked"))
     }
 }

@@ -2,14 +2,14 @@
 //! delivery as it arrives, DELEs sent only for what a group commit made durable, then
 //! QUIT, whose UPDATE applies the deletions.
 
-use std::collections::VecDeque;
-use std::sync::mpsc;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use indicatif::ProgressBar;
 use pop3_proto::client::{ClientEvent, CommandKind};
 
 use crate::connection::Conn;
-use crate::delivery::{committer, write_out, Item, Out, ToLf};
+use crate::delivery::{write_out, Commits, Item, Out, ToLf};
 use crate::failure::{fail, queue_err, text, wire_err, Exit, Failure, Res};
 use crate::fetch_state::State;
 use crate::listing::{unique_uids, Listing};
@@ -82,6 +82,142 @@ fn plan(o: &Options, state: &State, listing: &Listing, stats: &mut Stats) -> Pla
     plan
 }
 
+/// The RETRs in flight and what they bring: the message arriving now, written out
+/// as it comes, and the messages complete since the last group commit.
+struct Arrivals<'a> {
+    o: &'a Options,
+    listing: &'a Listing,
+    /// The UIDs that identify one message each (recorded in the journal).
+    uids: HashMap<u32, Vec<u8>>,
+    in_flight: usize,
+    /// The message arriving: its number, where it goes, its bytes so far.
+    current: Option<(u32, Out, u64)>,
+    lf: ToLf,
+    buf: Vec<u8>,
+    /// Delivered, not yet sent to be committed.
+    group: Vec<Item>,
+    group_bytes: u64,
+    group_started: Instant,
+    /// What the server said it deleted (applied at QUIT).
+    deleted: Vec<u32>,
+}
+
+impl Arrivals<'_> {
+    /// Takes in one event of the session.
+    fn take_in(&mut self, ev: ClientEvent<'_>, stats: &mut Stats, bar: &ProgressBar) -> Res<()> {
+        let (o, listing) = (self.o, self.listing);
+        match ev {
+            ClientEvent::MessageStart { msg } => {
+                self.lf = ToLf { cr: false };
+                self.current = Some((msg, Out::start(&o.sink)?, 0));
+            }
+            ClientEvent::MessageData { msg, data } => {
+                stats.bytes += data.len() as u64;
+                bar.inc(data.len() as u64);
+                let Some((_, out, bytes)) = self.current.as_mut() else {
+                    return Ok(());
+                };
+                *bytes += data.len() as u64;
+                if *bytes > o.max_size {
+                    return Err(fail(
+                        Exit::Protocol,
+                        format!(
+                            "message {msg} grew past --max-size {} bytes while arriving (LIST \
+                             said {}); stopped receiving it",
+                            o.max_size,
+                            listing
+                                .sizes
+                                .get(&msg)
+                                .map_or("nothing".to_string(), |s| s.to_string())
+                        ),
+                    ));
+                }
+                self.lf.convert(data, &mut self.buf);
+                write_out(o, out, &self.buf)?;
+            }
+            ClientEvent::MessageEnd { msg } => {
+                self.in_flight -= 1;
+                self.lf.finish(&mut self.buf);
+                let Some((_, mut out, bytes)) = self.current.take() else {
+                    return Ok(());
+                };
+                write_out(o, &mut out, &self.buf)?;
+                let written = out.finish(msg)?;
+                self.group_bytes += bytes;
+                if self.group.is_empty() {
+                    self.group_started = Instant::now();
+                }
+                self.group.push(Item {
+                    msg,
+                    uid: self.uids.get(&msg).cloned(),
+                    size: listing.sizes.get(&msg).copied(),
+                    written,
+                });
+            }
+            ClientEvent::Error {
+                command: CommandKind::Retr,
+                msg,
+                text: t,
+                ..
+            } => {
+                self.in_flight -= 1;
+                stats.failed += 1;
+                eprintln!(
+                    "pop3fetch: message {}: RETR refused: -ERR {}",
+                    msg.unwrap_or(0),
+                    text(t)
+                );
+            }
+            ClientEvent::Error {
+                command: CommandKind::Dele,
+                msg,
+                text: t,
+                ..
+            } => {
+                stats.dele_refused += 1;
+                eprintln!(
+                    "pop3fetch: message {}: DELE refused: -ERR {} (kept on the server; the \
+                     next run deletes it)",
+                    msg.unwrap_or(0),
+                    text(t)
+                );
+            }
+            ClientEvent::Deleted { msg } => self.deleted.push(msg),
+            ClientEvent::Error {
+                command, text: t, ..
+            } => {
+                return Err(fail(
+                    Exit::Protocol,
+                    format!("{command:?}: -ERR {}", text(t)),
+                ))
+            }
+            ClientEvent::Invalid {
+                command, reason, ..
+            } => return Err(fail(Exit::Protocol, format!("{command:?}: {reason}"))),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Whether the group goes to be committed now: as soon as the commit thread is
+    /// idle (while it syncs one group, the next grows with what arrives meanwhile),
+    /// when nothing more is coming, or at a bound.
+    fn group_due(&self, nothing_more: bool, committer_idle: bool) -> bool {
+        !self.group.is_empty()
+            && (nothing_more
+                || committer_idle
+                || self.group.len() >= BATCH_MESSAGES
+                || self.group_bytes >= BATCH_BYTES
+                || self.group_started.elapsed() >= BATCH_AGE)
+    }
+
+    /// The group, to be committed; a new one starts.
+    fn take_group(&mut self) -> Vec<Item> {
+        self.group_bytes = 0;
+        std::mem::take(&mut self.group)
+    }
+}
+
 /// Fetches what the plan says, commits in groups, sends DELEs for what is safe, QUITs
 /// and drops from the state what the server deleted.
 pub fn fetch(
@@ -95,29 +231,30 @@ pub fn fetch(
         fetch: mut to_fetch,
         dele: mut dele_queue,
     } = plan(o, &state, &listing, stats);
-    let unique_uids = unique_uids(&listing);
     let deleting = o.keep == Keep::Nothing;
     let maildir = match &o.sink {
         Sink::Maildir(d) => Some(d.clone()),
         Sink::Mda(_) | Sink::Nowhere => None,
     };
-    let (jobs, job_rx) = mpsc::channel::<Vec<Item>>();
-    let (done_tx, done) = mpsc::channel();
-    let commit_thread = std::thread::spawn(move || committer(maildir, state, job_rx, done_tx));
-
+    let mut commits = Commits::start(maildir, state);
     let bar = progress_bar(o, &to_fetch, &listing);
-    let mut deleted_msgs: Vec<u32> = Vec::new();
-    let mut batch: Vec<Item> = Vec::new();
-    let mut batch_bytes = 0u64;
-    let mut batch_started = Instant::now();
-    let mut outstanding = 0usize;
+    let mut arrivals = Arrivals {
+        o,
+        listing: &listing,
+        uids: unique_uids(&listing),
+        in_flight: 0,
+        current: None,
+        lf: ToLf { cr: false },
+        buf: Vec::new(),
+        group: Vec::new(),
+        group_bytes: 0,
+        group_started: Instant::now(),
+        deleted: Vec::new(),
+    };
 
     let mut session = || -> Res<()> {
-        let mut in_flight = 0usize;
-        let mut current: Option<(u32, Out, u64)> = None;
-        let mut lf = ToLf { cr: false };
-        let mut buf = Vec::new();
         let mut failure: Option<Failure> = None;
+        // A committed group: counted, and its DELEs may go.
         let absorb = |r: Result<Vec<u32>, String>,
                       stats: &mut Stats,
                       dele_queue: &mut VecDeque<u32>|
@@ -131,8 +268,7 @@ pub fn fetch(
             Ok(())
         };
         loop {
-            while let Ok(r) = done.try_recv() {
-                outstanding -= 1;
+            while let Some(r) = commits.try_done() {
                 absorb(r, stats, &mut dele_queue)?;
             }
             while conn.client().queue_room() > 1 {
@@ -141,111 +277,16 @@ pub fn fetch(
                 };
                 conn.client().dele(n).map_err(queue_err)?;
             }
-            while in_flight < DEPTH && conn.client().queue_room() > 1 {
+            while arrivals.in_flight < DEPTH && conn.client().queue_room() > 1 {
                 let Some(n) = to_fetch.pop_front() else {
                     break;
                 };
                 conn.client().retr(n).map_err(queue_err)?;
-                in_flight += 1;
+                arrivals.in_flight += 1;
             }
             let got = conn
                 .next(|ev| {
-                    let r: Result<(), Failure> = (|| {
-                        match ev {
-                            ClientEvent::MessageStart { msg } => {
-                                lf = ToLf { cr: false };
-                                current = Some((msg, Out::start(&o.sink)?, 0));
-                            }
-                            ClientEvent::MessageData { msg, data } => {
-                                stats.bytes += data.len() as u64;
-                                bar.inc(data.len() as u64);
-                                let Some((_, out, bytes)) = current.as_mut() else {
-                                    return Ok(());
-                                };
-                                *bytes += data.len() as u64;
-                                if *bytes > o.max_size {
-                                    return Err(fail(
-                                        Exit::Protocol,
-                                        format!(
-                                            "message {msg} grew past --max-size {} bytes while \
-                                             arriving (LIST said {}); stopped receiving it",
-                                            o.max_size,
-                                            listing
-                                                .sizes
-                                                .get(&msg)
-                                                .map_or("nothing".to_string(), |s| s.to_string())
-                                        ),
-                                    ));
-                                }
-                                lf.convert(data, &mut buf);
-                                write_out(o, out, &buf)?;
-                            }
-                            ClientEvent::MessageEnd { msg } => {
-                                in_flight -= 1;
-                                lf.finish(&mut buf);
-                                let Some((_, mut out, bytes)) = current.take() else {
-                                    return Ok(());
-                                };
-                                write_out(o, &mut out, &buf)?;
-                                let written = out.finish(msg)?;
-                                batch_bytes += bytes;
-                                if batch.is_empty() {
-                                    batch_started = Instant::now();
-                                }
-                                batch.push(Item {
-                                    msg,
-                                    uid: unique_uids.get(&msg).cloned(),
-                                    size: listing.sizes.get(&msg).copied(),
-                                    written,
-                                });
-                            }
-                            ClientEvent::Error {
-                                command: CommandKind::Retr,
-                                msg,
-                                text: t,
-                                ..
-                            } => {
-                                in_flight -= 1;
-                                stats.failed += 1;
-                                eprintln!(
-                                    "pop3fetch: message {}: RETR refused: -ERR {}",
-                                    msg.unwrap_or(0),
-                                    text(t)
-                                );
-                            }
-                            ClientEvent::Error {
-                                command: CommandKind::Dele,
-                                msg,
-                                text: t,
-                                ..
-                            } => {
-                                stats.dele_refused += 1;
-                                eprintln!(
-                                    "pop3fetch: message {}: DELE refused: -ERR {} (kept on the \
-                                     server; the next run deletes it)",
-                                    msg.unwrap_or(0),
-                                    text(t)
-                                );
-                            }
-                            ClientEvent::Deleted { msg } => deleted_msgs.push(msg),
-                            ClientEvent::Error {
-                                command, text: t, ..
-                            } => {
-                                return Err(fail(
-                                    Exit::Protocol,
-                                    format!("{command:?}: -ERR {}", text(t)),
-                                ))
-                            }
-                            ClientEvent::Invalid {
-                                command, reason, ..
-                            } => {
-                                return Err(fail(Exit::Protocol, format!("{command:?}: {reason}")))
-                            }
-                            _ => {}
-                        }
-                        Ok(())
-                    })();
-                    if let Err(f) = r {
+                    if let Err(f) = arrivals.take_in(ev, stats, &bar) {
                         failure.get_or_insert(f);
                     }
                 })
@@ -253,29 +294,15 @@ pub fn fetch(
             if let Some(f) = failure.take() {
                 return Err(f);
             }
-            conn.stream().set_bulk(current.is_some());
-            // A group commit starts as soon as the commit thread is idle: while it
-            // syncs one group, the next grows with what arrives meanwhile.
-            let drained = in_flight == 0 && to_fetch.is_empty();
-            if !batch.is_empty()
-                && (drained
-                    || outstanding == 0
-                    || batch.len() >= BATCH_MESSAGES
-                    || batch_bytes >= BATCH_BYTES
-                    || batch_started.elapsed() >= BATCH_AGE)
-            {
-                jobs.send(std::mem::take(&mut batch))
-                    .map_err(|_| fail(Exit::Local, "the commit thread stopped"))?;
-                batch_bytes = 0;
-                outstanding += 1;
+            conn.stream().set_bulk(arrivals.current.is_some());
+            let nothing_more = arrivals.in_flight == 0 && to_fetch.is_empty();
+            if arrivals.group_due(nothing_more, commits.outstanding() == 0) {
+                commits.send(arrivals.take_group())?;
             }
             if got.is_none() {
                 // Nothing queued or in flight.
-                if outstanding > 0 {
-                    let r = done
-                        .recv()
-                        .map_err(|_| fail(Exit::Local, "the commit thread stopped"))?;
-                    outstanding -= 1;
+                if commits.outstanding() > 0 {
+                    let r = commits.wait_done()?;
                     absorb(r, stats, &mut dele_queue)?;
                 } else if dele_queue.is_empty() && to_fetch.is_empty() {
                     return Ok(());
@@ -287,17 +314,7 @@ pub fn fetch(
     // Whatever happened, messages complete on disk are committed and recorded (the
     // next run deletes them without fetching them again); a half-received one was
     // removed when it was dropped.
-    if !batch.is_empty() {
-        let _ = jobs.send(std::mem::take(&mut batch));
-    }
-    drop(jobs);
-    // (After a clean run every batch was accounted for in the session.)
-    for msgs in done.iter().flatten() {
-        stats.fetched += msgs.len() as u64;
-    }
-    let mut state = commit_thread
-        .join()
-        .map_err(|_| fail(Exit::Local, "the commit thread panicked"))?;
+    let mut state = commits.finish(arrivals.take_group(), &mut stats.fetched)?;
     bar.finish_and_clear();
     result?;
 
@@ -321,6 +338,6 @@ pub fn fetch(
             ),
         ));
     }
-    stats.deleted += deleted_msgs.len() as u64;
-    forget_deleted(&mut state, &listing, &deleted_msgs)
+    stats.deleted += arrivals.deleted.len() as u64;
+    forget_deleted(&mut state, &listing, &arrivals.deleted)
 }
