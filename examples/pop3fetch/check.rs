@@ -49,7 +49,8 @@ impl Steps for Printed {
         ok(step, what());
     }
 
-    fn failed(&mut self, step: &str, f: StepFailure) -> Failure {
+    fn failed(&mut self, step: &str, mut f: StepFailure) -> Failure {
+        f.exit = step_exit(step, f.exit);
         failed(step, f)
     }
 
@@ -60,6 +61,20 @@ impl Steps for Printed {
         refused: bool,
     ) -> Result<(), StepFailure> {
         capabilities(o, caps, refused)
+    }
+}
+
+/// The exit code of a failing step, by the step's class as `--help` lists them for
+/// `--check` (a fetch classes the same errors by what went wrong): a busy server
+/// (7) whatever the step; 4 for a greeting or STLS that fails; 5 for CAPA; 3 for a
+/// login; else the failure's own (4 name, connection, TLS; 6 the --ca-file).
+fn step_exit(step: &str, exit: Exit) -> Exit {
+    match (step, exit) {
+        (_, Exit::Busy) => Exit::Busy,
+        ("greeting" | "stls", _) => Exit::Network,
+        ("capa", _) => Exit::Protocol,
+        ("login", _) => Exit::Auth,
+        (_, exit) => exit,
     }
 }
 
