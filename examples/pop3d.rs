@@ -10,14 +10,14 @@
 //! ```
 //!
 //! `pop3d --help` lists every option with its default and what it is for
-//! (`common/server_cli.rs`): the Maildir root and users file, listeners and TLS,
+//! (`common/mailstore/cli.rs`): the Maildir root and users file, listeners and TLS,
 //! login limits, connection caps.
 //!
 //! Each session locks its mailbox (a second login gets `-ERR [IN-USE]`); deletions
 //! are applied only at QUIT, one file at a time; UIDs are the Maildir unique names,
 //! stable across sessions.
 
-#[path = "common/mailstore.rs"]
+#[path = "common/mailstore/mod.rs"]
 mod mailstore;
 
 use std::io::{Read, Write};

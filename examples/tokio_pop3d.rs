@@ -7,10 +7,10 @@
 //! curl pop3://demo:demo@127.0.0.1:1110/1
 //! ```
 //!
-//! The mailbox logic is shared with `pop3d` (examples/common/mailstore.rs); this file
+//! The mailbox logic is shared with `pop3d` (examples/common/mailstore/); this file
 //! is the tokio glue: an `AsyncBackend` and the accept loop.
 
-#[path = "common/mailstore.rs"]
+#[path = "common/mailstore/mod.rs"]
 mod mailstore;
 
 use std::io::Read;

@@ -1,103 +1,19 @@
-//! RFC 2384 POP URLs and the login they ask for, shared by the fetchers.
+//! RFC 2384 POP URLs (parsed by the grammar in `rfc2384.rs`) and the login they
+//! ask for, shared by the fetchers.
 #![allow(dead_code)]
 
 use pop3_proto::client::{Capabilities, Client, Login, SaslMechanism};
 use pop3_proto::sasl::MechanismSet;
 
-/// How to authenticate, from the URL.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Auth {
-    /// `*` or nothing: the best the server offers.
-    Any,
-    /// `+APOP`
-    Apop,
-    /// USER/PASS (`;AUTH=USER` is not in RFC 2384 but common)
-    User,
-    /// A SASL mechanism.
-    Sasl(SaslMechanism),
-}
+#[path = "rfc2384.rs"]
+mod rfc2384;
 
-#[derive(Debug)]
-pub struct Url {
-    pub tls: bool,
-    pub user: String,
-    pub auth: Auth,
-    pub host: String,
-    pub port: u16,
-}
+pub use rfc2384::{Auth, Url};
 
-fn percent_decode(s: &str) -> Result<String, String> {
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).ok_or("bad %-escape")?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| "bad %-escape")?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| "user name is not UTF-8".to_string())
-}
-
-/// Parses `pop3://user;AUTH=MECH@host:port` (or `pop3s://`, implicit TLS).
+/// Parses `pop3://user;AUTH=MECH@host:port` (or `pop3s://`, implicit TLS): RFC
+/// 2384's `pop-url`, with the fetchers' additions (`rfc2384.rs`).
 pub fn parse(url: &str) -> Result<Url, String> {
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or("URL must start with pop3:// or pop3s://")?;
-    let tls = match scheme.to_ascii_lowercase().as_str() {
-        "pop" | "pop3" => false,
-        "pops" | "pop3s" => true,
-        other => return Err(format!("unknown scheme {other}")),
-    };
-    let rest = rest.trim_end_matches('/');
-    let (userinfo, hostport) = rest
-        .rsplit_once('@')
-        .ok_or("URL needs a user: pop3://user@host")?;
-    let (user, auth) = match userinfo.split_once(';') {
-        None => (userinfo, Auth::Any),
-        Some((u, a)) => {
-            let mech = a
-                .strip_prefix("AUTH=")
-                .or_else(|| a.strip_prefix("auth="))
-                .ok_or("expected ;AUTH=")?;
-            let auth = match mech {
-                "*" => Auth::Any,
-                m if m.eq_ignore_ascii_case("+APOP") => Auth::Apop,
-                m if m.eq_ignore_ascii_case("USER") => Auth::User,
-                m => Auth::Sasl(
-                    SaslMechanism::from_name(m).ok_or(format!("unsupported mechanism {m}"))?,
-                ),
-            };
-            (u, auth)
-        }
-    };
-    let default_port = if tls { 995 } else { 110 };
-    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-        let (h, p) = v6.split_once(']').ok_or("bad IPv6 address")?;
-        (
-            h.to_string(),
-            p.strip_prefix(':')
-                .map(str::parse)
-                .transpose()
-                .map_err(|_| "bad port")?,
-        )
-    } else {
-        match hostport.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p.parse().map_err(|_| "bad port")?)),
-            None => (hostport.to_string(), None),
-        }
-    };
-    Ok(Url {
-        tls,
-        user: percent_decode(user)?,
-        auth,
-        host,
-        port: port.unwrap_or(default_port),
-    })
+    rfc2384::pop_url(url.as_bytes())
 }
 
 /// Whether this login can be used here. Without TLS, and unless plaintext is allowed,

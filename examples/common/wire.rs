@@ -74,6 +74,13 @@ impl<S: Read + Write> Guarded<S> {
         })
     }
 
+    /// A new longest wait for any byte (or for a write to be accepted).
+    pub fn set_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        self.tcp.set_write_timeout(Some(timeout))?;
+        self.limits.timeout = timeout;
+        Ok(())
+    }
+
     /// Bulk data (a message, a listing) is expected now, or no longer: only then is
     /// the speed measured.
     pub fn set_bulk(&mut self, bulk: bool) {

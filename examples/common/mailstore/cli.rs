@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 
-use super::Options;
+use super::options::Options;
 
 /// Seconds as a positive number (fractions allowed).
 fn seconds(v: &str) -> Result<Duration, String> {
@@ -257,9 +257,9 @@ fn options(m: &ArgMatches) -> Options {
 pub fn parse(name: &'static str) -> Options {
     let m = command(name).get_matches();
     let print = if m.get_flag("scram-verifier") {
-        Some(super::print_scram_verifier as fn() -> Result<(), String>)
+        Some(super::users::print_scram_verifier as fn() -> Result<(), String>)
     } else if m.get_flag("cram-md5-context") {
-        Some(super::print_cram_md5_context as fn() -> Result<(), String>)
+        Some(super::users::print_cram_md5_context as fn() -> Result<(), String>)
     } else {
         None
     };
