@@ -11,8 +11,8 @@
 //! The rules fail with `()`; [`pop_url`] says which part of a URL is wrong.
 
 use nom::branch::alt;
-use nom::bytes::complete::{tag, take_until, take_while, take_while1, take_while_m_n};
-use nom::combinator::{all_consuming, map, map_res, opt, recognize, rest};
+use nom::bytes::complete::{tag, tag_no_case, take_until, take_while, take_while1, take_while_m_n};
+use nom::combinator::{all_consuming, map, map_res, rest};
 use nom::multi::fold_many0;
 use nom::sequence::{delimited, preceded, terminated};
 use nom::Parser;
@@ -106,9 +106,10 @@ pub fn user_auth(i: &[u8]) -> Result<(&[u8], Auth), String> {
     Ok((user, auth(i)?))
 }
 
-/// `auth = ";AUTH=" ( "*" / enc-auth-type )`, with `;auth=` too.
+/// `auth = ";AUTH=" ( "*" / enc-auth-type )`; the literal in any case, as ABNF
+/// strings are (RFC 5234 §2.3).
 pub fn auth(i: &[u8]) -> Result<Auth, String> {
-    let (mech, _) = alt((tag::<_, _, ()>(";AUTH="), tag(";auth=")))
+    let (mech, _) = tag_no_case::<_, _, ()>(";AUTH=")
         .parse(i)
         .map_err(|_| "expected ;AUTH=".to_string())?;
     if mech == b"*" {
@@ -164,11 +165,12 @@ pub fn achar(i: &[u8]) -> Res<'_, u8> {
     .parse(i)
 }
 
-/// `escape = "%" hex hex` (RFC 1738): one octet. Also `%+h` (a sign and one hex
-/// digit), which the fetchers always took.
+/// `escape = "%" hex hex` (RFC 1738): one octet. (The hand-written parser before
+/// this grammar also took `%+h`, a sign and one digit, through Rust's number
+/// parsing; refused now.)
 pub fn escape(i: &[u8]) -> Res<'_, u8> {
     let hex = |n| take_while_m_n(n, n, |b: u8| b.is_ascii_hexdigit());
-    let digits = alt((hex(2), recognize(preceded(tag("+"), hex(1)))));
+    let digits = hex(2);
     preceded(
         tag("%"),
         map_res(digits, |d: &[u8]| {
@@ -208,13 +210,10 @@ pub fn host(i: &[u8]) -> &[u8] {
     i
 }
 
-/// `port = digits` (RFC 1738), at most 65535; a leading `+` is taken, as the
-/// fetchers always did.
+/// `port = digits` (RFC 1738), at most 65535. (The parser before this grammar
+/// also took a leading `+` through Rust's number parsing; refused now.)
 pub fn port(i: &[u8]) -> Res<'_, u16> {
-    let digits = recognize(preceded(
-        opt(tag("+")),
-        take_while1(|b: u8| b.is_ascii_digit()),
-    ));
+    let digits = take_while1(|b: u8| b.is_ascii_digit());
     map_res(digits, |d: &[u8]| {
         std::str::from_utf8(d)
             .map_err(|_| ())?
@@ -251,7 +250,7 @@ mod tests {
         assert!(scheme(b"pop:/u@h").is_err());
         assert_eq!(escape(b"%41rest"), Ok((&b"rest"[..], b'A')));
         assert_eq!(escape(b"%e9"), Ok((&b""[..], 0xe9)));
-        assert_eq!(escape(b"%+f"), Ok((&b""[..], 0x0f)));
+        assert!(escape(b"%+f").is_err());
         assert!(escape(b"%4").is_err());
         assert!(escape(b"%zz").is_err());
         assert!(escape(b"%-1").is_err());
@@ -261,7 +260,7 @@ mod tests {
         assert_eq!(enc_user(b"a%40b"), Ok((&b""[..], b"a@b".to_vec())));
         assert_eq!(enc_user(b"a%4"), Ok((&b"%4"[..], b"a".to_vec())));
         assert_eq!(port(b"110"), Ok((&b""[..], 110)));
-        assert_eq!(port(b"+995"), Ok((&b""[..], 995)));
+        assert!(port(b"+995").is_err());
         assert!(port(b"65536").is_err());
         assert!(port(b"").is_err());
         assert!(port(b"+").is_err());
@@ -279,7 +278,7 @@ mod tests {
             auth(b";AUTH=scram-sha-256"),
             Ok(Auth::Sasl(SaslMechanism::ScramSha256))
         );
-        assert_eq!(auth(b";Auth=PLAIN"), Err("expected ;AUTH=".to_string()));
+        assert_eq!(auth(b";Auth=PLAIN"), Ok(Auth::Sasl(SaslMechanism::Plain)));
         assert_eq!(
             auth(b";AUTH=+X"),
             Err("unsupported mechanism +X".to_string())
@@ -332,7 +331,8 @@ mod tests {
     }
 
     /// The parser before the grammar (hand-written on `&str`), kept to hold the
-    /// rules to the inputs it took and refused.
+    /// rules to the inputs it took and refused, with the three changes made on
+    /// purpose: `;AUTH=` in any case, no `+` in a `%`-escape or a port.
     fn earlier(url: &str) -> Result<Url, String> {
         fn percent_decode(s: &str) -> Result<String, String> {
             let mut out = Vec::new();
@@ -341,6 +341,9 @@ mod tests {
             while i < b.len() {
                 if b[i] == b'%' {
                     let hex = s.get(i + 1..i + 3).ok_or("bad %-escape")?;
+                    if hex.starts_with('+') {
+                        return Err("bad %-escape".into());
+                    }
                     out.push(u8::from_str_radix(hex, 16).map_err(|_| "bad %-escape")?);
                     i += 3;
                 } else {
@@ -366,8 +369,9 @@ mod tests {
             None => (userinfo, Auth::Any),
             Some((u, a)) => {
                 let mech = a
-                    .strip_prefix("AUTH=")
-                    .or_else(|| a.strip_prefix("auth="))
+                    .get(..5)
+                    .filter(|p| p.eq_ignore_ascii_case("AUTH="))
+                    .map(|_| &a[5..])
                     .ok_or("expected ;AUTH=")?;
                 let auth = match mech {
                     "*" => Auth::Any,
@@ -380,19 +384,28 @@ mod tests {
                 (u, auth)
             }
         };
+        fn no_sign_port(p: &str) -> Result<u16, ()> {
+            if p.starts_with('+') {
+                return Err(());
+            }
+            p.parse().map_err(|_| ())
+        }
         let default_port = if tls { 995 } else { 110 };
         let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
             let (h, p) = v6.split_once(']').ok_or("bad IPv6 address")?;
             (
                 h.to_string(),
                 p.strip_prefix(':')
-                    .map(str::parse)
+                    .map(no_sign_port)
                     .transpose()
                     .map_err(|_| "bad port")?,
             )
         } else {
             match hostport.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p.parse().map_err(|_| "bad port")?)),
+                Some((h, p)) => (
+                    h.to_string(),
+                    Some(no_sign_port(p).map_err(|_| "bad port")?),
+                ),
                 None => (hostport.to_string(), None),
             }
         };
