@@ -561,9 +561,17 @@ pub struct ScramServer {
     keys: Option<Keys>,
 }
 
-/// Undoes `=2C` / `=3D` escaping; fails on any other `=` (RFC 5802 `saslname`).
+/// Undoes `=2C` / `=3D` escaping of a `saslname` (any length; emptiness is the
+/// caller's check) into `out`; any other `=` is [`ScramError::Malformed`] (RFC
+/// 5802 `saslname`, read with the grammar's rule one octet at a time).
 fn unescape(name: &[u8], out: &mut heapless::Vec<u8, 255>) -> Result<(), ScramError> {
-    rfc5802::saslname(name, out)
+    let mut rest = name;
+    while !rest.is_empty() {
+        let (after, b) = rfc5802::saslname_char(rest).map_err(|_| ScramError::Malformed)?;
+        out.push(b).map_err(|_| ScramError::TooLong)?;
+        rest = after;
+    }
+    Ok(())
 }
 
 impl ScramServer {
