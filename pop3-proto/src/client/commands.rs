@@ -28,12 +28,14 @@ impl Client {
         self.push(Pending::Stls)
     }
 
-    /// The TLS handshake after [`ClientEvent::StartTls`](crate::client::ClientEvent::StartTls) succeeded: everything learnt
+    /// The TLS handshake after [`ClientEvent::StartTls`] succeeded: everything learnt
     /// before is forgotten (RFC 2595), and CAPA is queued again if `auto_capa`.
     ///
     /// Input received before this call was consumed and ignored by the client (the
     /// StartTls event consumed all of its input); pass only bytes read through TLS
     /// from now on. Refused with [`ClientError::WrongState`] at any other time.
+    ///
+    /// [`ClientEvent::StartTls`]: crate::client::ClientEvent::StartTls
     pub fn tls_started(&mut self) -> Result<(), ClientError> {
         if !self.awaiting_tls || self.phase == Phase::Closed {
             return Err(ClientError::WrongState);
@@ -66,7 +68,9 @@ impl Client {
     /// Checks a login and queues its commands. The credentials are checked (no
     /// CR, LF or NUL, lines within 255 octets, plaintext policy, mechanism offered)
     /// but not kept: the client asks for them again with
-    /// [`ClientEvent::NeedCredentials`](crate::client::ClientEvent::NeedCredentials) when their line is due.
+    /// [`ClientEvent::NeedCredentials`] when their line is due.
+    ///
+    /// [`ClientEvent::NeedCredentials`]: crate::client::ClientEvent::NeedCredentials
     pub fn login(&mut self, login: Login<'_>) -> Result<(), ClientError> {
         self.require(Phase::Authorization)?;
         let cleartext = !self.tls_active && !self.config.allow_plaintext;
@@ -132,7 +136,9 @@ impl Client {
     }
 
     /// True if the client waits for the login's credentials
-    /// ([`ClientEvent::NeedCredentials`](crate::client::ClientEvent::NeedCredentials)) before it can send anything more.
+    /// ([`ClientEvent::NeedCredentials`]) before it can send anything more.
+    ///
+    /// [`ClientEvent::NeedCredentials`]: crate::client::ClientEvent::NeedCredentials
     pub fn wants_credentials(&self) -> bool {
         if self.sasl_line_ready {
             self.sasl.as_ref().is_some_and(|s| s.needs_credentials())
@@ -141,7 +147,7 @@ impl Client {
         }
     }
 
-    /// Answers [`ClientEvent::NeedCredentials`](crate::client::ClientEvent::NeedCredentials): writes the line that carries the
+    /// Answers [`ClientEvent::NeedCredentials`]: writes the line that carries the
     /// credentials into `out` and returns its length (with PIPELINING, USER and PASS
     /// together). `login` must be the one queued with [`login`](Self::login);
     /// `challenge` the event's. The credentials are not kept.
@@ -150,6 +156,8 @@ impl Client {
     /// line. [`ClientError::LoginMismatch`] for another login or when nothing was
     /// asked; [`ClientError::BufferTooSmall`] when `out` cannot hold the line (a
     /// long token needs a transmit buffer of 4/3 its size and some).
+    ///
+    /// [`ClientEvent::NeedCredentials`]: crate::client::ClientEvent::NeedCredentials
     pub fn write_credentials(
         &mut self,
         login: &Login<'_>,

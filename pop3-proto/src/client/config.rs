@@ -28,13 +28,17 @@ pub struct ClientConfig {
     pub port: u16,
     /// How long the server may take to send its greeting, in milliseconds from the
     /// driver's first [`poll`](crate::driver::ClientDriver::poll) (0: no limit).
-    /// Past it the driver fails with [`ClientError::GreetingTimeout`](crate::client::ClientError::GreetingTimeout). Default:
+    /// Past it the driver fails with [`ClientError::GreetingTimeout`]. Default:
     /// [`DEFAULT_TIMEOUT_MS`] (120 s, curl's response timeout; mpop waits 180 s).
+    ///
+    /// [`ClientError::GreetingTimeout`]: crate::client::ClientError::GreetingTimeout
     pub greeting_timeout_ms: u32,
     /// How long the server may send nothing while a reply is due, in milliseconds
     /// since the last byte sent or received (0: no limit): a long message that
     /// keeps arriving never times out, a server that stops does. Past it the driver
-    /// fails with [`ClientError::ReplyTimeout`](crate::client::ClientError::ReplyTimeout). Default: [`DEFAULT_TIMEOUT_MS`].
+    /// fails with [`ClientError::ReplyTimeout`]. Default: [`DEFAULT_TIMEOUT_MS`].
+    ///
+    /// [`ClientError::ReplyTimeout`]: crate::client::ClientError::ReplyTimeout
     pub reply_timeout_ms: u32,
 }
 

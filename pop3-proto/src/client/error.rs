@@ -8,7 +8,9 @@ use crate::codec::DecodeError;
 use crate::encode::EncodeError;
 use crate::response::listing::ListingError;
 
-/// Why a reply framed correctly was not believed ([`ClientEvent::Invalid`](crate::client::ClientEvent::Invalid)).
+/// Why a reply framed correctly was not believed ([`ClientEvent::Invalid`]).
+///
+/// [`ClientEvent::Invalid`]: crate::client::ClientEvent::Invalid
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum InvalidReply {
@@ -89,9 +91,11 @@ pub enum CommandKind {
 
 /// Why the client cannot go on, or refuses a request.
 ///
-/// Every error from [`Client::handle_input`](crate::client::Client::handle_input) is fatal: the client is closed (see the
+/// Every error from [`Client::handle_input`] is fatal: the client is closed (see the
 /// module docs). Errors from the methods that queue commands refuse only that
 /// request.
+///
+/// [`Client::handle_input`]: crate::client::Client::handle_input
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ClientError {
@@ -107,22 +111,31 @@ pub enum ClientError {
     /// Too many commands queued; handle replies first.
     QueueFull,
     /// Credentials would cross an unencrypted connection; see
-    /// [`ClientConfig::allow_plaintext`](crate::client::ClientConfig::allow_plaintext).
+    /// [`ClientConfig::allow_plaintext`].
+    ///
+    /// [`ClientConfig::allow_plaintext`]: crate::client::ClientConfig::allow_plaintext
     PlaintextRefused,
     /// The greeting had no APOP timestamp.
     ApopUnavailable,
     /// The server did not advertise that SASL mechanism.
     MechanismUnavailable,
     /// The last CAPA did not advertise this command (UTF8 and LANG need it, RFC
-    /// 6856); wait for [`ClientEvent::CapabilitiesEnd`](crate::client::ClientEvent::CapabilitiesEnd) before queueing them.
+    /// 6856); wait for [`ClientEvent::CapabilitiesEnd`] before queueing them.
+    ///
+    /// [`ClientEvent::CapabilitiesEnd`]: crate::client::ClientEvent::CapabilitiesEnd
     NotAdvertised(CommandKind),
     /// A user name or password makes a command line longer than 255 octets.
     CredentialTooLong,
-    /// The client asked for credentials ([`ClientEvent::NeedCredentials`](crate::client::ClientEvent::NeedCredentials)) and was
+    /// The client asked for credentials ([`ClientEvent::NeedCredentials`]) and was
     /// polled again without them (fatal: the login cannot go on).
+    ///
+    /// [`ClientEvent::NeedCredentials`]: crate::client::ClientEvent::NeedCredentials
     CredentialsNeeded,
-    /// [`Client::write_credentials`](crate::client::Client::write_credentials) got a [`Login`](crate::client::Login) of another method or mechanism
+    /// [`Client::write_credentials`] got a [`Login`] of another method or mechanism
     /// than the one queued, or was called when no credentials were asked for.
+    ///
+    /// [`Client::write_credentials`]: crate::client::Client::write_credentials
+    /// [`Login`]: crate::client::Login
     LoginMismatch,
     /// An argument contains CR, LF, NUL or another forbidden byte.
     InvalidArgument,
@@ -134,10 +147,14 @@ pub enum ClientError {
     /// ([`MIN_CLIENT_RECEIVE`](crate::driver::MIN_CLIENT_RECEIVE),
     /// [`MIN_CLIENT_TRANSMIT`](crate::driver::MIN_CLIENT_TRANSMIT)) (fatal).
     BuffersTooSmall,
-    /// No greeting within [`ClientConfig::greeting_timeout_ms`](crate::client::ClientConfig::greeting_timeout_ms) (fatal).
+    /// No greeting within [`ClientConfig::greeting_timeout_ms`] (fatal).
+    ///
+    /// [`ClientConfig::greeting_timeout_ms`]: crate::client::ClientConfig::greeting_timeout_ms
     GreetingTimeout,
     /// A reply was due and the server sent nothing for
-    /// [`ClientConfig::reply_timeout_ms`](crate::client::ClientConfig::reply_timeout_ms) (fatal).
+    /// [`ClientConfig::reply_timeout_ms`] (fatal).
+    ///
+    /// [`ClientConfig::reply_timeout_ms`]: crate::client::ClientConfig::reply_timeout_ms
     ReplyTimeout,
 }
 

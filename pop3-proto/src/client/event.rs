@@ -16,15 +16,20 @@ use crate::response::status::StatusLine;
 pub enum ClientEvent<'a> {
     /// The next line carries the login's credentials (USER, PASS, APOP, AUTH with
     /// an initial response, or the answer to a SASL challenge): answer with the
-    /// [`Login`](crate::client::Login) that was queued, through [`Client::write_credentials`](crate::client::Client::write_credentials) (or
+    /// [`Login`] that was queued, through [`Client::write_credentials`] (or
     /// [`ClientDriver::credentials`](crate::driver::ClientDriver::credentials)),
     /// before anything else. The client keeps no credentials between lines, so it
     /// may ask more than once per login (PASS after USER without PIPELINING; LOGIN,
     /// CRAM-MD5 and SCRAM after their challenges).
+    ///
+    /// [`Login`]: crate::client::Login
+    /// [`Client::write_credentials`]: crate::client::Client::write_credentials
     NeedCredentials {
         /// The SASL challenge the answer is computed from (base64 text, as
-        /// received), to pass to [`Client::write_credentials`](crate::client::Client::write_credentials); empty when the
+        /// received), to pass to [`Client::write_credentials`]; empty when the
         /// credentials go with a command.
+        ///
+        /// [`Client::write_credentials`]: crate::client::Client::write_credentials
         challenge: &'a [u8],
     },
     /// The `+OK` greeting; `apop` tells whether it had a valid APOP timestamp.
@@ -34,11 +39,15 @@ pub enum ClientEvent<'a> {
         /// APOP is possible.
         apop: bool,
     },
-    /// One capability line (all are also recorded in [`Client::capabilities`](crate::client::Client::capabilities)).
+    /// One capability line (all are also recorded in [`Client::capabilities`]).
+    ///
+    /// [`Client::capabilities`]: crate::client::Client::capabilities
     Capability(Capability<'a>),
     /// The end of the CAPA listing.
     CapabilitiesEnd,
-    /// `+OK` to STLS: run the TLS handshake now, then call [`Client::tls_started`](crate::client::Client::tls_started).
+    /// `+OK` to STLS: run the TLS handshake now, then call [`Client::tls_started`].
+    ///
+    /// [`Client::tls_started`]: crate::client::Client::tls_started
     StartTls,
     /// Logged in: TRANSACTION state.
     LoggedIn,
@@ -270,7 +279,9 @@ impl EventToken {
     }
 
     /// The event, borrowing from `input`: the same bytes that were passed to
-    /// [`Client::handle_input_token`](crate::client::Client::handle_input_token) (later bytes may have been appended).
+    /// [`Client::handle_input_token`] (later bytes may have been appended).
+    ///
+    /// [`Client::handle_input_token`]: crate::client::Client::handle_input_token
     pub fn event(self, input: &[u8]) -> ClientEvent<'_> {
         let bytes = input.get(self.start..self.end).unwrap_or(&[]);
         match self.shape {

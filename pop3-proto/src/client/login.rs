@@ -9,13 +9,16 @@ use crate::sasl::{MechanismSet, SaslMechanism};
 
 /// How to log in, with the credentials.
 ///
-/// The client keeps no copy of them: [`Client::login`](crate::client::Client::login) checks and queues the login,
+/// The client keeps no copy of them: [`Client::login`] checks and queues the login,
 /// and when a line that carries them is due the client asks for them again with
-/// [`ClientEvent::NeedCredentials`](crate::client::ClientEvent::NeedCredentials), answered with the same `Login` through
-/// [`Client::write_credentials`](crate::client::Client::write_credentials) (or [`ClientDriver::credentials`]). So a token of
+/// [`ClientEvent::NeedCredentials`], answered with the same `Login` through
+/// [`Client::write_credentials`] (or [`ClientDriver::credentials`]). So a token of
 /// any length can be sent, and the credentials stay where the caller keeps them.
 ///
 /// [`ClientDriver::credentials`]: crate::driver::ClientDriver::credentials
+/// [`Client::login`]: crate::client::Client::login
+/// [`ClientEvent::NeedCredentials`]: crate::client::ClientEvent::NeedCredentials
+/// [`Client::write_credentials`]: crate::client::Client::write_credentials
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Login<'a> {
     /// USER and PASS (cleartext).

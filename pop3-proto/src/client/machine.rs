@@ -41,8 +41,10 @@ pub struct Client {
     /// is reported at its end.
     pub(super) invalid: Option<InvalidReply>,
     /// Lines of the multi-line reply being received, to bound those the caller did
-    /// not ask to stream: CAPA ([`MAX_CAPA_LINES`](crate::client::MAX_CAPA_LINES)), and a whole LIST or UIDL past
+    /// not ask to stream: CAPA ([`MAX_CAPA_LINES`]), and a whole LIST or UIDL past
     /// the highest message number STAT allows.
+    ///
+    /// [`MAX_CAPA_LINES`]: crate::client::MAX_CAPA_LINES
     pub(super) lines: u32,
     /// The highest message number, from the last STAT (count + deleted before it).
     pub(super) max_msg: Option<u32>,
@@ -123,7 +125,9 @@ impl Client {
     }
 
     /// True when no command is queued or waiting for its reply (also while the TLS
-    /// handshake after [`ClientEvent::StartTls`](crate::client::ClientEvent::StartTls) is awaited).
+    /// handshake after [`ClientEvent::StartTls`] is awaited).
+    ///
+    /// [`ClientEvent::StartTls`]: crate::client::ClientEvent::StartTls
     pub fn is_idle(&self) -> bool {
         self.queue.is_empty() && !self.sasl_line_ready && self.phase != Phase::Greeting
     }
@@ -133,8 +137,10 @@ impl Client {
         self.tls_active
     }
 
-    /// True between STLS's `+OK` ([`ClientEvent::StartTls`](crate::client::ClientEvent::StartTls)) and
+    /// True between STLS's `+OK` ([`ClientEvent::StartTls`]) and
     /// [`tls_started`](Self::tls_started): the transport awaits its TLS handshake.
+    ///
+    /// [`ClientEvent::StartTls`]: crate::client::ClientEvent::StartTls
     pub fn awaiting_tls(&self) -> bool {
         self.awaiting_tls && self.phase != Phase::Closed
     }

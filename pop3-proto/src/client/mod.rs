@@ -33,7 +33,7 @@
 //!   consumed from then on, in the sense that none of it will ever be used).
 //!
 //! Either way the caller knows how much input was used: an event's
-//! [`Decoded::consumed`](crate::codec::Decoded::consumed), or, after an error, all of it.
+//! [`Decoded::consumed`], or, after an error, all of it.
 //!
 //! ## STLS
 //!
@@ -43,6 +43,8 @@
 //! sent or read until [`Client::tls_started`]: the event consumes all the input it
 //! was decoded from, and later input is consumed and ignored, so plaintext the server
 //! (or anyone on the path) put behind its `+OK` is never read as a reply.
+//!
+//! [`Decoded::consumed`]: crate::codec::Decoded::consumed
 
 pub mod caps;
 mod commands;

@@ -6,11 +6,11 @@ use super::error::CommandKind;
 use crate::codec::client::Expect;
 
 /// Commands that can be queued or in flight at once; one more is
-/// [`ClientError::QueueFull`](crate::client::ClientError::QueueFull).
+/// [`ClientError::QueueFull`].
 ///
 /// To fetch more messages than that (a RETR per message of a 40-message mailbox),
 /// queue while there is room and refill as replies come in: at each event, while
-/// [`Client::queue_room`](crate::client::Client::queue_room) allows (it grows as each reply ends), and at
+/// [`Client::queue_room`] allows (it grows as each reply ends), and at
 /// [`Poll::Idle`](crate::driver::Poll::Idle) (nothing queued or in flight: then
 /// also QUIT once everything was queued). With PIPELINING the queue keeps up to 32
 /// commands on the wire; without, they leave one at a time.
@@ -66,6 +66,9 @@ use crate::codec::client::Expect;
 /// }
 /// assert_eq!(fetched, 40);
 /// ```
+///
+/// [`ClientError::QueueFull`]: crate::client::ClientError::QueueFull
+/// [`Client::queue_room`]: crate::client::Client::queue_room
 pub const MAX_QUEUED: usize = 32;
 
 /// A queued or in-flight command, without borrowed data (credentials are asked

@@ -142,8 +142,12 @@ impl<M: Marks> Server<M> {
         }
     }
 
-    /// Answers [`ServerEvent::CheckPassword`](crate::server::ServerEvent::CheckPassword), [`ServerEvent::CheckToken`](crate::server::ServerEvent::CheckToken) or
-    /// [`ServerEvent::CheckExternal`](crate::server::ServerEvent::CheckExternal): `true` if the credentials are good.
+    /// Answers [`ServerEvent::CheckPassword`], [`ServerEvent::CheckToken`] or
+    /// [`ServerEvent::CheckExternal`]: `true` if the credentials are good.
+    ///
+    /// [`ServerEvent::CheckPassword`]: crate::server::ServerEvent::CheckPassword
+    /// [`ServerEvent::CheckToken`]: crate::server::ServerEvent::CheckToken
+    /// [`ServerEvent::CheckExternal`]: crate::server::ServerEvent::CheckExternal
     pub fn answer_password(&mut self, valid: bool, now: Instant) -> Result<(), ServerError> {
         match &mut self.state {
             State::CheckingPassword { .. } => {}
@@ -166,8 +170,10 @@ impl<M: Marks> Server<M> {
         Ok(())
     }
 
-    /// Answers [`ServerEvent::NeedSecret`](crate::server::ServerEvent::NeedSecret) with the user's secret (password), or
+    /// Answers [`ServerEvent::NeedSecret`] with the user's secret (password), or
     /// `None` for an unknown user (the client sees the same failure either way).
+    ///
+    /// [`ServerEvent::NeedSecret`]: crate::server::ServerEvent::NeedSecret
     pub fn answer_secret(
         &mut self,
         secret: Option<&[u8]>,
@@ -192,11 +198,13 @@ impl<M: Marks> Server<M> {
         }
     }
 
-    /// Answers [`ServerEvent::NeedSecret`](crate::server::ServerEvent::NeedSecret) of a SCRAM exchange
+    /// Answers [`ServerEvent::NeedSecret`] of a SCRAM exchange
     /// ([`secret_mechanism`](Self::secret_mechanism) is SCRAM-SHA-1 or -256) with the
     /// user's stored verifier instead of a password, or `None` for an unknown user
     /// (the exchange then fails at the client's proof, like a wrong password). A
     /// verifier of the other hash is [`ServerError::Unexpected`].
+    ///
+    /// [`ServerEvent::NeedSecret`]: crate::server::ServerEvent::NeedSecret
     pub fn answer_verifier(
         &mut self,
         verifier: Option<&crate::sasl::scram::ScramVerifier>,
@@ -215,12 +223,14 @@ impl<M: Marks> Server<M> {
         Ok(())
     }
 
-    /// Answers [`ServerEvent::NeedSecret`](crate::server::ServerEvent::NeedSecret) of a CRAM-MD5 exchange
+    /// Answers [`ServerEvent::NeedSecret`] of a CRAM-MD5 exchange
     /// ([`secret_mechanism`](Self::secret_mechanism) is CRAM-MD5) with the user's
     /// stored context instead of a password (Dovecot's `{CRAM-MD5}` form, see
     /// [`CramMd5Context`](crate::sasl::cram::CramMd5Context)), or `None` for an
     /// unknown user (the same failure, after the same work, as a wrong password).
     /// Any other pending event is [`ServerError::Unexpected`].
+    ///
+    /// [`ServerEvent::NeedSecret`]: crate::server::ServerEvent::NeedSecret
     pub fn answer_cram_context(
         &mut self,
         context: Option<&crate::sasl::cram::CramMd5Context>,
@@ -236,15 +246,20 @@ impl<M: Marks> Server<M> {
         Ok(())
     }
 
-    /// Answers a credential event ([`ServerEvent::CheckPassword`](crate::server::ServerEvent::CheckPassword),
-    /// [`ServerEvent::CheckToken`](crate::server::ServerEvent::CheckToken), [`ServerEvent::CheckExternal`](crate::server::ServerEvent::CheckExternal),
-    /// [`ServerEvent::NeedSecret`](crate::server::ServerEvent::NeedSecret)) without checking anything, because the
+    /// Answers a credential event ([`ServerEvent::CheckPassword`],
+    /// [`ServerEvent::CheckToken`], [`ServerEvent::CheckExternal`],
+    /// [`ServerEvent::NeedSecret`]) without checking anything, because the
     /// application will not log this user in now (its limit on failed logins for the
     /// user is reached): `-ERR [SYS/TEMP] Login unavailable, try again later`, after
     /// the failure delay and counted like a failed login. `SYS/TEMP` (RFC 3206) tells
     /// the client the problem is temporary, not its credentials: it keeps the
     /// password and tries later. Any other pending event is
     /// [`ServerError::Unexpected`].
+    ///
+    /// [`ServerEvent::CheckPassword`]: crate::server::ServerEvent::CheckPassword
+    /// [`ServerEvent::CheckToken`]: crate::server::ServerEvent::CheckToken
+    /// [`ServerEvent::CheckExternal`]: crate::server::ServerEvent::CheckExternal
+    /// [`ServerEvent::NeedSecret`]: crate::server::ServerEvent::NeedSecret
     pub fn answer_try_later(&mut self, now: Instant) -> Result<(), ServerError> {
         match &self.state {
             State::CheckingPassword { .. } | State::ApopSecret { .. } => {}
@@ -260,10 +275,12 @@ impl<M: Marks> Server<M> {
     }
 
     /// Which SASL mechanism asks for the secret of a pending
-    /// [`ServerEvent::NeedSecret`](crate::server::ServerEvent::NeedSecret) (`None`: APOP, or no such event): an application
+    /// [`ServerEvent::NeedSecret`] (`None`: APOP, or no such event): an application
     /// that stores SCRAM verifiers answers SCRAM with
     /// [`answer_verifier`](Self::answer_verifier), one that stores CRAM-MD5 contexts
     /// answers CRAM-MD5 with [`answer_cram_context`](Self::answer_cram_context).
+    ///
+    /// [`ServerEvent::NeedSecret`]: crate::server::ServerEvent::NeedSecret
     pub fn secret_mechanism(&self) -> Option<crate::sasl::SaslMechanism> {
         match &self.state {
             State::Sasl(sasl) if sasl.awaiting_secret() => Some(sasl.mechanism()),
@@ -271,7 +288,9 @@ impl<M: Marks> Server<M> {
         }
     }
 
-    /// Answers [`ServerEvent::OpenMaildrop`](crate::server::ServerEvent::OpenMaildrop).
+    /// Answers [`ServerEvent::OpenMaildrop`].
+    ///
+    /// [`ServerEvent::OpenMaildrop`]: crate::server::ServerEvent::OpenMaildrop
     pub fn answer_open(&mut self, open: Open) -> Result<(), ServerError> {
         if !matches!(self.state, State::Open { emitted: true }) {
             return Err(ServerError::Unexpected);

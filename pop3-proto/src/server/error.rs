@@ -12,7 +12,9 @@ pub enum ServerError {
     AnswerPending,
     /// The unique-id given is not 1–70 octets of 0x21–0x7E.
     InvalidUid,
-    /// The maildrop storage ([`Marks`](crate::server::Marks)) cannot hold that many messages.
+    /// The maildrop storage ([`Marks`]) cannot hold that many messages.
+    ///
+    /// [`Marks`]: crate::server::Marks
     TooManyMessages,
     /// The transmit buffer cannot hold even the `+OK` line of a message (21 octets)
     /// when empty: give the driver a larger one.

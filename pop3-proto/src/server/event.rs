@@ -9,16 +9,19 @@ use core::fmt;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ServerEvent<'a> {
     /// Check a cleartext password (USER/PASS, AUTH PLAIN, AUTH LOGIN). Answer with
-    /// [`Server::answer_password`](crate::server::Server::answer_password).
+    /// [`Server::answer_password`].
     ///
     /// `authzid` is the identity the client asks to act as (RFC 4616 §2; PLAIN
     /// only, empty otherwise). An empty `authzid`, or one equal to `user`, means
     /// "act as myself": answer `true` if `password` is `user`'s. Any other `authzid`
-    /// reaches the application only when [`ServerConfig::allow_authzid`](crate::server::ServerConfig::allow_authzid) is set (by
+    /// reaches the application only when [`ServerConfig::allow_authzid`] is set (by
     /// default the server refuses it itself, as a failed login); then answer `true`
     /// only if `password` is `user`'s **and** `user` may act as `authzid` (an
     /// administrator, a delegate), because the session is then `authzid`'s:
     /// [`ServerEvent::OpenMaildrop`] names `authzid`, not `user`.
+    ///
+    /// [`Server::answer_password`]: crate::server::Server::answer_password
+    /// [`ServerConfig::allow_authzid`]: crate::server::ServerConfig::allow_authzid
     CheckPassword {
         /// The authorization identity requested (PLAIN only; empty otherwise).
         authzid: &'a [u8],
@@ -28,7 +31,7 @@ pub enum ServerEvent<'a> {
         password: &'a [u8],
     },
     /// Check an OAuth 2.0 bearer token (XOAUTH2, OAUTHBEARER). Answer with
-    /// [`Server::answer_password`](crate::server::Server::answer_password).
+    /// [`Server::answer_password`].
     ///
     /// `user` is the identity the client asks to act as (XOAUTH2's `user=`,
     /// OAUTHBEARER's authzid `a=`), and the session's user if the answer is `true`.
@@ -36,7 +39,10 @@ pub enum ServerEvent<'a> {
     /// see it, so this check is wholly the application's: answer `true` only if the
     /// token is valid and was issued to `user` (or its subject may act as `user`).
     /// OAUTHBEARER without `a=` gives an empty `user`, which names no maildrop:
-    /// answer `false`. [`ServerConfig::allow_authzid`](crate::server::ServerConfig::allow_authzid) does not apply here.
+    /// answer `false`. [`ServerConfig::allow_authzid`] does not apply here.
+    ///
+    /// [`Server::answer_password`]: crate::server::Server::answer_password
+    /// [`ServerConfig::allow_authzid`]: crate::server::ServerConfig::allow_authzid
     CheckToken {
         /// The user the token must be for: the session's user if accepted.
         user: &'a [u8],
@@ -44,7 +50,7 @@ pub enum ServerEvent<'a> {
         token: &'a [u8],
     },
     /// Accept or refuse the identity the transport proved (EXTERNAL: the TLS client
-    /// certificate). Answer with [`Server::answer_password`](crate::server::Server::answer_password).
+    /// certificate). Answer with [`Server::answer_password`].
     ///
     /// `authzid` is the identity the client asks to act as, and the session's user
     /// if the answer is `true`. The authentication identity is the certificate's,
@@ -53,18 +59,25 @@ pub enum ServerEvent<'a> {
     /// `authzid` or may act as `authzid`. An empty `authzid` asks for the
     /// certificate's own identity, but the session's user
     /// ([`ServerEvent::OpenMaildrop`]) then stays empty: answer `false` unless the
-    /// maildrop does not depend on the user name. [`ServerConfig::allow_authzid`](crate::server::ServerConfig::allow_authzid)
+    /// maildrop does not depend on the user name. [`ServerConfig::allow_authzid`]
     /// does not apply here.
+    ///
+    /// [`Server::answer_password`]: crate::server::Server::answer_password
+    /// [`ServerConfig::allow_authzid`]: crate::server::ServerConfig::allow_authzid
     CheckExternal {
         /// The authorization identity the client asks for (may be empty): the
         /// session's user if accepted.
         authzid: &'a [u8],
     },
     /// The shared secret of `user` is needed (APOP, CRAM-MD5, SCRAM). Answer with
-    /// [`Server::answer_secret`](crate::server::Server::answer_secret) (the password), or for SCRAM with
-    /// [`Server::answer_verifier`](crate::server::Server::answer_verifier) (a stored verifier), for CRAM-MD5 with
-    /// [`Server::answer_cram_context`](crate::server::Server::answer_cram_context) (a stored context). For an unknown user
+    /// [`Server::answer_secret`] (the password), or for SCRAM with
+    /// [`Server::answer_verifier`] (a stored verifier), for CRAM-MD5 with
+    /// [`Server::answer_cram_context`] (a stored context). For an unknown user
     /// answer `None`: the client sees the same failure as for a wrong password.
+    ///
+    /// [`Server::answer_secret`]: crate::server::Server::answer_secret
+    /// [`Server::answer_verifier`]: crate::server::Server::answer_verifier
+    /// [`Server::answer_cram_context`]: crate::server::Server::answer_cram_context
     NeedSecret {
         /// The user name.
         user: &'a [u8],
@@ -72,27 +85,37 @@ pub enum ServerEvent<'a> {
         mechanism: Option<crate::sasl::SaslMechanism>,
     },
     /// Credentials are good: lock and open the maildrop of `user`. Answer with
-    /// [`Server::answer_open`](crate::server::Server::answer_open).
+    /// [`Server::answer_open`].
+    ///
+    /// [`Server::answer_open`]: crate::server::Server::answer_open
     OpenMaildrop {
         /// The user the session acts as: the authorization identity when one was
         /// given and accepted, else the authenticated user.
         user: &'a [u8],
     },
     /// The size in octets of message `msg` (CRLF line ends, no stuffing) is needed.
-    /// Answer with [`Server::answer_size`](crate::server::Server::answer_size).
+    /// Answer with [`Server::answer_size`].
+    ///
+    /// [`Server::answer_size`]: crate::server::Server::answer_size
     Size {
         /// The message number (valid and not deleted).
         msg: u32,
     },
-    /// The unique-id of message `msg` is needed. Answer with [`Server::answer_uid`](crate::server::Server::answer_uid).
+    /// The unique-id of message `msg` is needed. Answer with [`Server::answer_uid`].
+    ///
+    /// [`Server::answer_uid`]: crate::server::Server::answer_uid
     Uid {
         /// The message number (valid and not deleted).
         msg: u32,
     },
-    /// Send message `msg` with [`Server::body`](crate::server::Server::body) and [`Server::body_end`](crate::server::Server::body_end); the `+OK`
+    /// Send message `msg` with [`Server::body`] and [`Server::body_end`]; the `+OK`
     /// is already queued. For TOP, `lines` is the number of body lines wanted: send
-    /// the whole message anyway, the server cuts it (and [`Server::body_done`](crate::server::Server::body_done) tells
+    /// the whole message anyway, the server cuts it (and [`Server::body_done`] tells
     /// when the rest would be discarded).
+    ///
+    /// [`Server::body`]: crate::server::Server::body
+    /// [`Server::body_end`]: crate::server::Server::body_end
+    /// [`Server::body_done`]: crate::server::Server::body_done
     Retrieve {
         /// The message number (valid and not deleted).
         msg: u32,
@@ -101,12 +124,17 @@ pub enum ServerEvent<'a> {
         lines: Option<u32>,
     },
     /// `+OK` to STLS is queued: send it, then run the TLS handshake on the
-    /// connection and call [`Server::tls_started`](crate::server::Server::tls_started). Received plaintext after the
+    /// connection and call [`Server::tls_started`]. Received plaintext after the
     /// STLS line was discarded (consumed) and must not be passed again.
+    ///
+    /// [`Server::tls_started`]: crate::server::Server::tls_started
     StartTls,
     /// QUIT in TRANSACTION: remove the messages marked deleted
-    /// ([`Server::deleted`](crate::server::Server::deleted)), release the maildrop lock, and answer with
-    /// [`Server::answer_update`](crate::server::Server::answer_update).
+    /// ([`Server::deleted`]), release the maildrop lock, and answer with
+    /// [`Server::answer_update`].
+    ///
+    /// [`Server::deleted`]: crate::server::Server::deleted
+    /// [`Server::answer_update`]: crate::server::Server::answer_update
     Update,
 }
 
@@ -155,7 +183,9 @@ impl fmt::Debug for ServerEvent<'_> {
     }
 }
 
-/// What [`Server::body`](crate::server::Server::body) did.
+/// What [`Server::body`] did.
+///
+/// [`Server::body`]: crate::server::Server::body
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct BodyWrite {
@@ -165,7 +195,9 @@ pub struct BodyWrite {
     pub written: usize,
 }
 
-/// The outcome of opening a maildrop, for [`Server::answer_open`](crate::server::Server::answer_open).
+/// The outcome of opening a maildrop, for [`Server::answer_open`].
+///
+/// [`Server::answer_open`]: crate::server::Server::answer_open
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Open {

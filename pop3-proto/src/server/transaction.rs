@@ -123,7 +123,9 @@ impl<M: Marks> Server<M> {
         self.ok(&text[..n]);
     }
 
-    /// Answers [`ServerEvent::Size`](crate::server::ServerEvent::Size) with the message's size in octets.
+    /// Answers [`ServerEvent::Size`] with the message's size in octets.
+    ///
+    /// [`ServerEvent::Size`]: crate::server::ServerEvent::Size
     pub fn answer_size(&mut self, size: u64) -> Result<(), ServerError> {
         let State::Listing {
             kind,
@@ -168,8 +170,10 @@ impl<M: Marks> Server<M> {
         Ok(())
     }
 
-    /// Answers [`ServerEvent::Uid`](crate::server::ServerEvent::Uid) with the message's unique-id (1–70 octets of
+    /// Answers [`ServerEvent::Uid`] with the message's unique-id (1–70 octets of
     /// 0x21–0x7E, stable across sessions).
+    ///
+    /// [`ServerEvent::Uid`]: crate::server::ServerEvent::Uid
     pub fn answer_uid(&mut self, uid: &[u8]) -> Result<(), ServerError> {
         let State::Listing {
             kind,
@@ -204,7 +208,7 @@ impl<M: Marks> Server<M> {
         Ok(())
     }
 
-    /// Sends message bytes for [`ServerEvent::Retrieve`](crate::server::ServerEvent::Retrieve) (raw, as stored: line ends
+    /// Sends message bytes for [`ServerEvent::Retrieve`] (raw, as stored: line ends
     /// may be LF or CRLF), dot-stuffed and with CRLF line ends, straight into `out`,
     /// the caller's transmit buffer (the first call also writes the `+OK` line).
     ///
@@ -213,6 +217,8 @@ impl<M: Marks> Server<M> {
     /// stuffing may double the input, so room for `2 × chunk` takes all of it) or
     /// reply bytes still wait in [`poll_transmit`](Self::poll_transmit), which must
     /// be sent first to keep the order.
+    ///
+    /// [`ServerEvent::Retrieve`]: crate::server::ServerEvent::Retrieve
     pub fn body(&mut self, chunk: &[u8], out: &mut [u8]) -> Result<BodyWrite, ServerError> {
         let State::Sending {
             encoder,
@@ -295,10 +301,12 @@ impl<M: Marks> Server<M> {
         Ok(())
     }
 
-    /// Answers [`ServerEvent::Retrieve`](crate::server::ServerEvent::Retrieve) when the message cannot be read: `-ERR
+    /// Answers [`ServerEvent::Retrieve`] when the message cannot be read: `-ERR
     /// [SYS/TEMP]` if nothing was sent yet; otherwise the reply is already partly
     /// sent and the connection is closed, so that the client never takes a truncated
     /// message for a whole one.
+    ///
+    /// [`ServerEvent::Retrieve`]: crate::server::ServerEvent::Retrieve
     pub fn body_failed(&mut self) -> Result<(), ServerError> {
         let State::Sending { started, .. } = self.state else {
             return Err(ServerError::Unexpected);
@@ -312,7 +320,9 @@ impl<M: Marks> Server<M> {
         Ok(())
     }
 
-    /// Answers [`ServerEvent::Update`](crate::server::ServerEvent::Update): `true` if every marked message was removed.
+    /// Answers [`ServerEvent::Update`]: `true` if every marked message was removed.
+    ///
+    /// [`ServerEvent::Update`]: crate::server::ServerEvent::Update
     pub fn answer_update(&mut self, removed: bool) -> Result<(), ServerError> {
         if !matches!(self.state, State::Update { emitted: true }) {
             return Err(ServerError::Unexpected);
