@@ -25,6 +25,7 @@ pub(crate) mod rfc1939;
 pub(crate) mod rfc2449;
 pub(crate) mod rfc5034;
 pub(crate) mod rfc5802;
+pub(crate) mod rfc5803;
 pub(crate) mod rfc6856;
 
 use nom::bytes::complete::{take_while, take_while1};
