@@ -46,6 +46,12 @@
 //!
 //! [`Decoded::consumed`]: crate::codec::Decoded::consumed
 
+// One job per file, each importing only files listed above it:
+// config, error, caps      the settings, what can go wrong, what CAPA taught
+// event, pending, sasl     the events, the command queue, AUTH's client side
+// login                    the credentials (asked for when due, never kept)
+// machine                  the Client: state, queries, what leaves on the wire
+// commands, reply          the methods that queue commands; the replies read
 pub mod caps;
 mod commands;
 mod config;

@@ -18,6 +18,12 @@
 //! [`handle_input`](Server::handle_input) again; wake at
 //! [`poll_timeout`](Server::poll_timeout) for [`handle_timeout`](Server::handle_timeout).
 
+// One job per file, each importing only files listed above it:
+// config, error, event, marks, top   the settings, API misuse, what the application
+//                                    is asked and answers, deletion marks, TOP's cut
+// sasl, state                        AUTH's server side, the session's states
+// machine                            the Server: state, time, input, dispatch
+// authorization, transaction         the commands and answers of each RFC 1939 state
 mod authorization;
 pub mod config;
 mod error;
