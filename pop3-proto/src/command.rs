@@ -5,10 +5,13 @@
 //! before sending. Both sides refuse what could break framing: the encoder rejects CR,
 //! LF and NUL in any argument (command injection) and lines over
 //! [`MAX_COMMAND_LINE`] octets.
+//!
+//! This file holds the types, their encoders and the octet classes both sides
+//! check with; [`Command::parse`] and [`SaslResponse::parse`] are defined with
+//! their rules in the crate's `nom` grammar, which builds these types.
 
 use core::fmt;
 
-use crate::codec::client::Expect;
 use crate::encode::{is_line_breaking, EncodeError, Writer};
 use crate::limits::MAX_COMMAND_LINE;
 
@@ -122,6 +125,20 @@ impl fmt::Debug for Command<'_> {
     }
 }
 
+/// The shape of the next reply, which only the command that caused it tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Expect {
+    /// One status line (most commands, and the greeting).
+    Status,
+    /// A status line; after `+OK`, lines of a listing up to `.` (CAPA, LIST, UIDL, LANG).
+    Listing,
+    /// A status line; after `+OK`, a dot-stuffed message body up to `.` (RETR, TOP).
+    Body,
+    /// Inside AUTH: a `+ ` challenge or a final status line.
+    Sasl,
+}
+
 /// Why a command line was refused. Each kind has a short [`text`](Self::text) a server
 /// can put after `-ERR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,16 +204,6 @@ pub(crate) fn is_mechanism_name(name: &[u8]) -> bool {
 }
 
 impl<'a> Command<'a> {
-    /// Parses one command line, without its line terminator.
-    ///
-    /// Keywords are matched case-insensitively. Arguments are separated by one or
-    /// more spaces, and trailing white space is ignored (some clients send `LIST `),
-    /// except for `PASS`, whose argument is the rest of the line verbatim so that
-    /// passwords may contain (and end in) spaces.
-    pub fn parse(line: &'a [u8]) -> Result<Command<'a>, CommandError> {
-        crate::grammar::rfc1939::command(line)
-    }
-
     /// The canonical (upper-case) keyword of this command.
     pub fn keyword(&self) -> &'static str {
         match self {
@@ -342,14 +349,6 @@ impl fmt::Debug for SaslResponse<'_> {
 }
 
 impl<'a> SaslResponse<'a> {
-    /// Parses a line received during an `AUTH` exchange (without its terminator).
-    ///
-    /// Base64 validity is checked by the mechanism, not here; trailing white space is
-    /// not part of base64 and is dropped.
-    pub fn parse(line: &'a [u8]) -> SaslResponse<'a> {
-        crate::grammar::rfc5034::auth_response(line)
-    }
-
     /// Writes the line, CRLF included, into `out` and returns its length.
     ///
     /// `max_line` bounds the line (CRLF included); RFC 5034 sets none, so the caller

@@ -2,22 +2,10 @@
 
 use crate::codec::body::{BareLf, BodyChunk, BodyDecoder};
 use crate::codec::{find_line, DecodeError, Decoded, LineSearch};
+#[doc(inline)]
+pub use crate::command::Expect;
 use crate::limits::{DEFAULT_MAX_SASL_LINE, MAX_LISTING_LINE, MAX_STATUS_LINE};
 use crate::response::status::{Status, StatusLine};
-
-/// The shape of the next reply, which only the command that caused it tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Expect {
-    /// One status line (most commands, and the greeting).
-    Status,
-    /// A status line; after `+OK`, lines of a listing up to `.` (CAPA, LIST, UIDL, LANG).
-    Listing,
-    /// A status line; after `+OK`, a dot-stuffed message body up to `.` (RETR, TOP).
-    Body,
-    /// Inside AUTH: a `+ ` challenge or a final status line.
-    Sasl,
-}
 
 /// One thing the server said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,16 @@
 //!
 //! Everything works on `&[u8]` (lines are octets, not UTF-8), in `complete` mode
 //! (the codecs hand over whole lines: framing is theirs), with `()` as the error
-//! type: no heap, no error positions kept. The public types' `parse` functions call
-//! these and map a failure onto their own error enums.
+//! type: no heap, no error positions kept.
+//!
+//! The grammar stands above the types it builds ([`Command`](crate::Command),
+//! [`StatusLine`](crate::StatusLine), the listings, ...), whose files hold the
+//! types and their encoders and never import the grammar. Each public `parse`
+//! entry point is therefore an `impl` block here, beside the rule it calls
+//! ([`Command::parse`](crate::Command::parse) beside `command`), mapping a failure
+//! onto the type's own error enum. The octet classes that the encoders check
+//! with (`is_arg_byte`, `is_rchar`, ...) live with those types, below, and the
+//! grammar reads with the same ones.
 //!
 //! Body framing is not a grammar and stays in the `memchr`-based
 //! [`BodyDecoder`](crate::BodyDecoder).
@@ -17,6 +25,7 @@ pub(crate) mod rfc1939;
 pub(crate) mod rfc2449;
 pub(crate) mod rfc5034;
 pub(crate) mod rfc5802;
+pub(crate) mod rfc5803;
 pub(crate) mod rfc6856;
 
 use nom::bytes::complete::{take_while, take_while1};

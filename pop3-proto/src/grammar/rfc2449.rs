@@ -4,21 +4,17 @@
 
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while1};
-use nom::character::complete::char;
-use nom::combinator::{eof, map};
+use nom::character::complete::{char, one_of};
+use nom::combinator::{eof, map, opt, value};
 use nom::multi::many0_count;
 use nom::sequence::{delimited, preceded, terminated};
 use nom::Parser;
 
-use super::rfc1939::number;
+use super::rfc1939::{number, status};
 use super::{trim_wsp, whole, word, Res};
 use crate::response::capability::{Capability, Expire, SaslMechanisms};
-use crate::response::code::ResponseCode;
-
-/// `rchar = %x21-2E / %x30-5C / %x5E-7E` (any VCHAR but `/` and `]`).
-pub(crate) fn is_rchar(b: u8) -> bool {
-    matches!(b, 0x21..=0x2e | 0x30..=0x5c | 0x5e..=0x7e)
-}
+use crate::response::code::{is_rchar, ResponseCode};
+use crate::response::status::StatusLine;
 
 /// `resp-level = 1*rchar`.
 fn resp_level(i: &[u8]) -> Res<'_, &[u8]> {
@@ -26,7 +22,7 @@ fn resp_level(i: &[u8]) -> Res<'_, &[u8]> {
 }
 
 /// `resp-level *("/" resp-level)`: the text between the brackets.
-pub(crate) fn resp_levels(i: &[u8]) -> Res<'_, &[u8]> {
+fn resp_levels(i: &[u8]) -> Res<'_, &[u8]> {
     // What `recognize` does, without running the rule a second time in nom's
     // "check" mode (a second copy of it in the firmware).
     let (rest, _) = (resp_level, many0_count(preceded(char('/'), resp_level))).parse(i)?;
@@ -73,9 +69,59 @@ fn level_end(i: &[u8]) -> Res<'_, &[u8]> {
     alt((eof, tag(&b"/"[..]))).parse(i)
 }
 
-/// True when `raw` is `resp-level *("/" resp-level)` and nothing else.
-pub(crate) fn is_resp_levels(raw: &[u8]) -> bool {
-    terminated(resp_levels, eof).parse(raw).is_ok()
+/// `single-line = status [SP text]` without its CRLF (RFC 2449 §9), where
+/// `text` may start with `resp-code [SP]`:
+///
+/// ```text
+/// single-line = status [WSP [resp-code [SP]] text]
+/// ```
+///
+/// HTAB is accepted as well as SP after the indicator, and a bare `+OK` (RFC 1957)
+/// has empty text. A `[` that does not open a well-formed `resp-code` is text.
+pub(crate) fn single_line(i: &[u8]) -> Res<'_, StatusLine<'_>> {
+    let (i, status) = terminated(
+        status,
+        alt((value((), eof), value((), one_of(&b" \t"[..])))),
+    )
+    .parse(i)?;
+    let (text, code) = opt(resp_code_sp).parse(i)?;
+    Ok((&text[text.len()..], StatusLine { status, code, text }))
+}
+
+/// A status line as [`StatusLine::parse`] reads it: `single-line`, or `None`.
+pub(crate) fn status_line(line: &[u8]) -> Option<StatusLine<'_>> {
+    single_line(line).ok().map(|(_, s)| s)
+}
+
+impl<'a> StatusLine<'a> {
+    /// Parses a status line without its terminator.
+    ///
+    /// The indicator is matched case-insensitively and may be followed by nothing
+    /// (a bare `+OK`, RFC 1957) or by white space and text. Returns `None` when the line
+    /// is not a status line.
+    pub fn parse(line: &'a [u8]) -> Option<StatusLine<'a>> {
+        status_line(line)
+    }
+}
+
+/// A response code at the start of a status line's text, and the text after it
+/// (one SP dropped): `resp-code [SP]`.
+pub(crate) fn resp_code_prefix(text: &[u8]) -> Option<(ResponseCode<'_>, &[u8])> {
+    resp_code_sp(text).ok().map(|(rest, code)| (code, rest))
+}
+
+impl<'a> ResponseCode<'a> {
+    /// Parses a response code at the start of `text`; returns it and the text after it
+    /// (one following space dropped). Text that does not start with a well-formed code
+    /// gives `None`, and the caller keeps the whole text.
+    pub fn parse_prefix(text: &'a [u8]) -> Option<(ResponseCode<'a>, &'a [u8])> {
+        resp_code_prefix(text)
+    }
+}
+
+/// `resp-code [SP]`.
+fn resp_code_sp(i: &[u8]) -> Res<'_, ResponseCode<'_>> {
+    terminated(resp_code, opt(char(' '))).parse(i)
 }
 
 /// `["USER"]`, the per-user flag after LOGIN-DELAY, EXPIRE and UTF8
@@ -150,5 +196,13 @@ pub(crate) fn capability(line: &[u8]) -> Capability<'_> {
         }
     } else {
         other
+    }
+}
+
+impl<'a> Capability<'a> {
+    /// Parses one line of a CAPA listing (without its terminator). Tags are
+    /// case-insensitive. Never fails: anything unrecognised is [`Capability::Other`].
+    pub fn parse(line: &'a [u8]) -> Capability<'a> {
+        capability(line)
     }
 }

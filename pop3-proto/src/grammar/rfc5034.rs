@@ -74,3 +74,13 @@ pub(crate) fn auth_response(line: &[u8]) -> SaslResponse<'_> {
         .parse(line)
         .map_or(SaslResponse::Data(line), |(_, r)| r)
 }
+
+impl<'a> SaslResponse<'a> {
+    /// Parses a line received during an `AUTH` exchange (without its terminator).
+    ///
+    /// Base64 validity is checked by the mechanism, not here; trailing white space is
+    /// not part of base64 and is dropped.
+    pub fn parse(line: &'a [u8]) -> SaslResponse<'a> {
+        auth_response(line)
+    }
+}

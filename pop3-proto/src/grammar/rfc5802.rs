@@ -11,7 +11,6 @@ use nom::Parser;
 
 use super::rfc1939::number;
 use super::{whole, Res};
-use crate::sasl::scram::ScramError;
 
 /// `attr-val = ALPHA "=" value`, with `value = *value-char` as read (an empty
 /// value is kept: the caller decides whether it may be empty); returns the
@@ -60,27 +59,16 @@ fn signed_number(i: &[u8]) -> Res<'_, u32> {
 // for 0x80-0xFF, and panics at the end of the input (found by the
 // `client_first_message` property test).
 
-/// `saslname = 1*(value-safe-char / "=2C" / "=3D")`: one octet, unescaped.
-fn saslname_char(i: &[u8]) -> Res<'_, u8> {
+/// `saslname = 1*(value-safe-char / "=2C" / "=3D")`: one octet, unescaped
+/// (`=2C` is `,`, `=3D` is `=`, any other `=` fails). The SCRAM code unescapes a
+/// whole name with it, octet by octet, into its own bounded buffer.
+pub(crate) fn saslname_char(i: &[u8]) -> Res<'_, u8> {
     alt((
         value(b',', tag(&b"=2C"[..])),
         value(b'=', tag(&b"=3D"[..])),
         verify(octet, |b| *b != b'='),
     ))
     .parse(i)
-}
-
-/// Unescapes a `saslname` (any length; emptiness is the caller's check) into
-/// `out`: `=2C` is `,`, `=3D` is `=`, any other `=` is
-/// [`ScramError::Malformed`].
-pub(crate) fn saslname(name: &[u8], out: &mut heapless::Vec<u8, 255>) -> Result<(), ScramError> {
-    let mut rest = name;
-    while !rest.is_empty() {
-        let (after, b) = saslname_char(rest).map_err(|_| ScramError::Malformed)?;
-        out.push(b).map_err(|_| ScramError::TooLong)?;
-        rest = after;
-    }
-    Ok(())
 }
 
 /// `gs2-header = gs2-cbind-flag "," [ authzid ] ","` at the start of

@@ -14,3 +14,10 @@ pub(crate) fn language_listing(line: &[u8]) -> Result<LangEntry<'_>, ListingErro
         description: trim_wsp(description),
     })
 }
+
+impl<'a> LangEntry<'a> {
+    /// Parses one line of a LANG listing.
+    pub fn parse(line: &'a [u8]) -> Result<LangEntry<'a>, ListingError> {
+        language_listing(line)
+    }
+}

@@ -151,12 +151,6 @@ impl core::fmt::Debug for Capability<'_> {
 }
 
 impl<'a> Capability<'a> {
-    /// Parses one line of a CAPA listing (without its terminator). Tags are
-    /// case-insensitive. Never fails: anything unrecognised is [`Capability::Other`].
-    pub fn parse(line: &'a [u8]) -> Capability<'a> {
-        crate::grammar::rfc2449::capability(line)
-    }
-
     /// Writes the capability line, CRLF included, into `out`; returns its length.
     pub fn encode_line(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
         let mut w = Writer::new(out);

@@ -26,13 +26,6 @@ pub enum ResponseCode<'a> {
 }
 
 impl<'a> ResponseCode<'a> {
-    /// Parses a response code at the start of `text`; returns it and the text after it
-    /// (one following space dropped). Text that does not start with a well-formed code
-    /// gives `None`, and the caller keeps the whole text.
-    pub fn parse_prefix(text: &'a [u8]) -> Option<(ResponseCode<'a>, &'a [u8])> {
-        crate::grammar::rfc1939::resp_code_prefix(text)
-    }
-
     /// The code's text between the brackets, e.g. `SYS/TEMP`.
     pub fn as_str(&self) -> &'a str {
         match self {
@@ -50,11 +43,24 @@ impl<'a> ResponseCode<'a> {
     /// levels of `rchar`s.
     pub(crate) fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         let raw = self.as_str();
-        if !crate::grammar::rfc2449::is_resp_levels(raw.as_bytes()) {
+        if !is_resp_levels(raw.as_bytes()) {
             return Err(EncodeError::InvalidArgument);
         }
         w.put(b"[")?;
         w.put(raw.as_bytes())?;
         w.put(b"]")
     }
+}
+
+/// `rchar = %x21-2E / %x30-5C / %x5E-7E` (RFC 2449 §9: any VCHAR but `/` and
+/// `]`), the octets of a response code's levels. The grammar reads codes with it.
+pub(crate) fn is_rchar(b: u8) -> bool {
+    matches!(b, 0x21..=0x2e | 0x30..=0x5c | 0x5e..=0x7e)
+}
+
+/// True when `raw` is `resp-level *("/" resp-level)`, `resp-level = 1*rchar`
+/// (RFC 2449 §9): what [`ResponseCode::encode`] may write between the brackets.
+fn is_resp_levels(raw: &[u8]) -> bool {
+    raw.split(|b| *b == b'/')
+        .all(|level| !level.is_empty() && level.iter().all(|b| is_rchar(*b)))
 }

@@ -1,6 +1,7 @@
 //! The server greeting and its APOP timestamp (RFC 1939 §7).
-
-use crate::limits::MAX_APOP_TIMESTAMP;
+//!
+//! The one entry point of `response` that stands above the grammar: a greeting is
+//! a status line, and finding its timestamp is the grammar's `greeting-text` rule.
 
 /// Finds the APOP timestamp (`<...>`, brackets included) in a greeting's text.
 ///
@@ -8,7 +9,7 @@ use crate::limits::MAX_APOP_TIMESTAMP;
 ///
 /// - The timestamp runs from the first `<` to the next `>`, with 1 or more octets
 ///   between them, all printable ASCII (0x21–0x7E: no space, no control character,
-///   no 8-bit octet, no second `<`), [`MAX_APOP_TIMESTAMP`] octets at most in all.
+///   no 8-bit octet, no second `<`), [`MAX_APOP_TIMESTAMP`](crate::limits::MAX_APOP_TIMESTAMP) octets at most in all.
 /// - At most one per greeting: another `<` after it makes the greeting ambiguous
 ///   (which one would the server hash?), so there is no APOP.
 /// - The msg-id syntax RFC 1939 asks for (`<process-ID.clock@hostname>`) is *not*
@@ -22,16 +23,5 @@ use crate::limits::MAX_APOP_TIMESTAMP;
 /// length is what clients adopted to stop it, and what is kept here. A greeting
 /// without a valid timestamp means "no APOP".
 pub fn apop_timestamp(text: &[u8]) -> Option<&[u8]> {
-    let start = text.iter().position(|b| *b == b'<')?;
-    let len = text[start..].iter().position(|b| *b == b'>')?;
-    let stamp = &text[start..=start + len];
-    let inner = &stamp[1..stamp.len() - 1];
-    let rest = &text[start + len + 1..];
-    let valid = !inner.is_empty()
-        && stamp.len() <= MAX_APOP_TIMESTAMP
-        && inner
-            .iter()
-            .all(|b| (0x21..=0x7e).contains(b) && *b != b'<')
-        && !rest.contains(&b'<');
-    valid.then_some(stamp)
+    crate::grammar::rfc1939::greeting_text(text)
 }

@@ -42,11 +42,6 @@ pub struct Stat {
 }
 
 impl Stat {
-    /// Parses the text of a `+OK` reply to STAT. Text after the size is ignored.
-    pub fn parse(text: &[u8]) -> Result<Stat, ListingError> {
-        crate::grammar::rfc1939::drop_listing(text)
-    }
-
     /// The status-line text, e.g. `2 320`, written into `out`; returns its length.
     pub fn encode_text(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
         let mut w = Writer::new(out);
@@ -68,12 +63,6 @@ pub struct ListEntry {
 }
 
 impl ListEntry {
-    /// Parses a scan listing `msg size`; extra white space and trailing text are
-    /// tolerated (discouraged by RFC 1939 but seen in the wild).
-    pub fn parse(line: &[u8]) -> Result<ListEntry, ListingError> {
-        crate::grammar::rfc1939::scan_listing(line)
-    }
-
     /// Writes `msg size` (no line terminator) into `out`; returns its length.
     pub fn encode_text(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
         let mut w = Writer::new(out);
@@ -128,12 +117,6 @@ pub fn is_valid_uid(uid: &[u8]) -> bool {
 }
 
 impl<'a> UidlEntry<'a> {
-    /// Parses `msg uid`. Several spaces before the uid are tolerated; anything after
-    /// the uid is ignored.
-    pub fn parse(line: &'a [u8]) -> Result<UidlEntry<'a>, ListingError> {
-        crate::grammar::rfc1939::unique_id_listing(line)
-    }
-
     fn put(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         if !is_valid_uid(self.uid) {
             return Err(EncodeError::InvalidArgument);
@@ -184,11 +167,6 @@ impl core::fmt::Debug for LangEntry<'_> {
 }
 
 impl<'a> LangEntry<'a> {
-    /// Parses one line of a LANG listing.
-    pub fn parse(line: &'a [u8]) -> Result<LangEntry<'a>, ListingError> {
-        crate::grammar::rfc6856::language_listing(line)
-    }
-
     /// Writes the line, CRLF included; returns its length.
     pub fn encode_line(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
         if self.tag.is_empty()

@@ -4,6 +4,10 @@
 //! Parsers are lenient where real servers differ harmlessly (extra spaces, trailing
 //! text, unknown capability tags, unknown response-code levels) and encoders are strict,
 //! so that what this crate sends always satisfies the RFCs.
+//!
+//! These files hold the types and their encoders; each type's `parse` is defined
+//! with its rule in the crate's `nom` grammar (one module per RFC), which builds
+//! these types and so stands above them.
 
 pub mod capability;
 pub mod code;

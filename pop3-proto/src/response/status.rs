@@ -61,15 +61,6 @@ impl<'a> StatusLine<'a> {
         self.status == Status::Ok
     }
 
-    /// Parses a status line without its terminator.
-    ///
-    /// The indicator is matched case-insensitively and may be followed by nothing
-    /// (a bare `+OK`, RFC 1957) or by white space and text. Returns `None` when the line
-    /// is not a status line.
-    pub fn parse(line: &'a [u8]) -> Option<StatusLine<'a>> {
-        crate::grammar::rfc1939::status_line(line)
-    }
-
     /// Writes the line, CRLF included, into `out` and returns its length.
     ///
     /// Refuses CR, LF or NUL in the text, text starting with `[` when there is no code

@@ -1,19 +1,13 @@
 //! SASL for both roles (RFC 4422, RFC 5034): the mechanism table
-//! ([`SaslMechanism`], [`MechanismSet`]), each mechanism's client and server steps
-//! (`client`, `server`), strict base64, a streaming base64 writer, and the
-//! mechanisms' cryptography. Adding a mechanism touches this module only (the table,
-//! its client and server steps) plus its tests; the role modules drive whatever the
-//! table lists.
+//! ([`SaslMechanism`], [`MechanismSet`]), strict base64, a streaming base64 writer,
+//! and the mechanisms' cryptography (`cram`, `scram`). This module knows neither
+//! role: each role runs its side of an exchange in its own `sasl` module
+//! (`client/sasl.rs`, `server/sasl.rs`) on top of what is here, so adding a
+//! mechanism touches the table, the mechanism's code here and those two steps.
 
-#[cfg(feature = "sasl")]
-pub(crate) mod client;
-#[cfg(not(feature = "sasl"))]
-#[path = "client_off.rs"]
-pub(crate) mod client;
 pub mod cram;
 mod mechanism;
 pub mod scram;
-pub(crate) mod server;
 
 pub(crate) use mechanism::mechanism_list;
 pub use mechanism::{MechanismSet, SaslMechanism};

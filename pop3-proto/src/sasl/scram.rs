@@ -235,34 +235,15 @@ impl ScramVerifier {
     /// LDAP directories store it). Anything else, a field missing or too long, or
     /// 0 iterations is an error: a damaged verifier is never taken for anything else.
     pub fn parse(text: &[u8]) -> Result<ScramVerifier, VerifierFormatError> {
-        let (hash, rest, rfc5803) = if let Some(r) = text.strip_prefix(b"{SCRAM-SHA-256}") {
-            (Hash::Sha256, r, false)
-        } else if let Some(r) = text.strip_prefix(b"{SCRAM-SHA-1}") {
-            (Hash::Sha1, r, false)
-        } else if let Some(r) = text.strip_prefix(b"SCRAM-SHA-256$") {
-            (Hash::Sha256, r, true)
-        } else if let Some(r) = text.strip_prefix(b"SCRAM-SHA-1$") {
-            (Hash::Sha1, r, true)
-        } else {
-            return Err(VerifierFormatError);
+        let v = rfc5803::stored_verifier(text).ok_or(VerifierFormatError)?;
+        let hash = match v.mech {
+            b"SCRAM-SHA-256" => Hash::Sha256,
+            _ => Hash::Sha1,
         };
-        // Dovecot's form separates every field with `,`; RFC 5803's is
-        // `iterations:salt$StoredKey:ServerKey`.
-        let separators: &[u8] = if rfc5803 { b":$:" } else { b",,," };
-        let mut at = 0;
-        let mut parts = rest.split(|b| {
-            let hit = separators.get(at) == Some(b);
-            at += usize::from(hit);
-            hit
-        });
-        let iterations = parts
-            .next()
-            .and_then(|p| core::str::from_utf8(p).ok())
-            .and_then(|p| p.parse().ok())
-            .filter(|i| *i > 0)
-            .ok_or(VerifierFormatError)?;
-        let mut field = |max: usize| -> Result<heapless::Vec<u8, 64>, VerifierFormatError> {
-            let b64 = parts.next().ok_or(VerifierFormatError)?;
+        let iterations = v.iterations;
+        let field = |b64: &[u8],
+                     max: usize|
+         -> Result<heapless::Vec<u8, 64>, VerifierFormatError> {
             let mut buf = [0u8; 64];
             let n = crate::sasl::decode_base64(b64, &mut buf).map_err(|_| VerifierFormatError)?;
             if n == 0 || n > max {
@@ -270,10 +251,10 @@ impl ScramVerifier {
             }
             heapless::Vec::from_slice(&buf[..n]).map_err(|_| VerifierFormatError)
         };
-        let salt = field(64)?;
-        let stored = field(hash.len())?;
-        let server = field(hash.len())?;
-        if stored.len() != hash.len() || server.len() != hash.len() || parts.next().is_some() {
+        let salt = field(v.salt, 64)?;
+        let stored = field(v.stored_key, hash.len())?;
+        let server = field(v.server_key, hash.len())?;
+        if stored.len() != hash.len() || server.len() != hash.len() {
             return Err(VerifierFormatError);
         }
         Ok(ScramVerifier {
@@ -313,6 +294,7 @@ impl Keys {
 }
 
 use crate::grammar::rfc5802::{self, attribute};
+use crate::grammar::rfc5803;
 
 fn push(msg: &mut Msg, parts: &[&[u8]]) -> Result<(), ScramError> {
     for p in parts {
@@ -561,9 +543,17 @@ pub struct ScramServer {
     keys: Option<Keys>,
 }
 
-/// Undoes `=2C` / `=3D` escaping; fails on any other `=` (RFC 5802 `saslname`).
+/// Undoes `=2C` / `=3D` escaping of a `saslname` (any length; emptiness is the
+/// caller's check) into `out`; any other `=` is [`ScramError::Malformed`] (RFC
+/// 5802 `saslname`, read with the grammar's rule one octet at a time).
 fn unescape(name: &[u8], out: &mut heapless::Vec<u8, 255>) -> Result<(), ScramError> {
-    rfc5802::saslname(name, out)
+    let mut rest = name;
+    while !rest.is_empty() {
+        let (after, b) = rfc5802::saslname_char(rest).map_err(|_| ScramError::Malformed)?;
+        out.push(b).map_err(|_| ScramError::TooLong)?;
+        rest = after;
+    }
+    Ok(())
 }
 
 impl ScramServer {

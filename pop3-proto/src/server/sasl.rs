@@ -2,11 +2,11 @@
 
 use core::ops::Range;
 
+use super::event::ServerEvent;
 use crate::encode::Writer;
 use crate::sasl::scram::{Hash, Keys, ScramError, ScramServer, ScramVerifier, ServerBinding};
 use crate::sasl::{cram, ct_eq, decode_base64, write_base64, Base64Error};
 use crate::sasl::{MechanismSet, SaslMechanism};
-use crate::server::ServerEvent;
 
 /// SCRAM iteration count the server asks for (RFC 5802 minimum recommendation).
 const SCRAM_ITERATIONS: u32 = 4096;

@@ -2,7 +2,8 @@
 //! start ([`SaslClient::new`] refuses every mechanism), and the type has no values,
 //! so none of the SASL code is compiled into the client.
 
-use crate::client::{ClientConfig, ClientError};
+use super::config::ClientConfig;
+use super::error::ClientError;
 use crate::sasl::SaslMechanism;
 
 /// The credentials of a SASL login, borrowed for one line.

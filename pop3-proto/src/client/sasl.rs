@@ -5,7 +5,8 @@
 //! [`SaslClient::write_response`]); between lines it holds only its step, and for
 //! SCRAM its nonce and the server signature it expects.
 
-use crate::client::{ClientConfig, ClientError};
+use super::config::ClientConfig;
+use super::error::ClientError;
 use crate::encode::Writer;
 use crate::limits::MAX_COMMAND_LINE;
 #[cfg(feature = "scram")]
