@@ -310,3 +310,29 @@ fn an_answer_without_its_challenge_is_refused() {
         Err(ClientError::Sasl("the challenge to answer is missing"))
     );
 }
+
+/// OAUTHBEARER names the user in its gs2 header, `n,a=<saslname>,` (RFC 7628 §3.1):
+/// a `,` or `=` in the name is escaped as `=2C` / `=3D`, so a name cannot end the
+/// header early and smuggle fields. (Was: the name went out as it was, so
+/// `a,b=c` made the header `n,a=a,b=c,`.) Exact initial-response bytes.
+#[test]
+fn oauthbearer_escapes_the_name_in_its_gs2_header() {
+    let mut c = tls_client();
+    let login = Login::Sasl {
+        mechanism: SaslMechanism::OAuthBearer,
+        authzid: b"",
+        user: b"a,b=c",
+        secret: b"tok",
+    };
+    c.login(login).unwrap();
+    let mut out = [0u8; 512];
+    let n = c.poll_transmit(&mut out).unwrap();
+    assert_eq!(&out[..n], b"AUTH OAUTHBEARER\r\n");
+    c.handle_input(b"+ \r\n").unwrap();
+    let n = c.write_credentials(&login, b"", &mut out).unwrap();
+    let raw = b"n,a=a=2Cb=3Dc,\x01host=pop.example.org\x01port=995\x01auth=Bearer tok\x01\x01";
+    assert_eq!(
+        String::from_utf8_lossy(&out[..n]),
+        format!("{}\r\n", b64(raw))
+    );
+}

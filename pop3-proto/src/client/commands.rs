@@ -117,7 +117,7 @@ impl Client {
                 if self.caps.known && !self.caps.mechanisms.contains(mechanism.bit()) {
                     return Err(ClientError::MechanismUnavailable);
                 }
-                if [authzid, user, secret].iter().any(|c| c.contains(&0)) {
+                if !mechanism.carries(authzid, user, secret) {
                     return Err(ClientError::InvalidArgument);
                 }
                 // -PLUS binds to the session: only with its binding. The GS2 flag of

@@ -90,18 +90,21 @@ pub(crate) struct SaslClient {
     empty_challenge: bool,
 }
 
-/// Refuses a NUL in a credential (it would end the field in PLAIN).
-fn check(creds: &Creds<'_>) -> Result<(), ClientError> {
-    if [creds.authzid, creds.user, creds.secret]
-        .iter()
-        .any(|c| c.contains(&0))
-    {
-        return Err(ClientError::InvalidArgument);
-    }
-    Ok(())
-}
-
 impl SaslClient {
+    /// Refuses credentials this mechanism's messages cannot carry as given
+    /// ([`SaslMechanism::carries`]): the `Login` given when the line is due may differ
+    /// from the one queued.
+    fn check(&self, creds: &Creds<'_>) -> Result<(), ClientError> {
+        if self
+            .mechanism
+            .carries(creds.authzid, creds.user, creds.secret)
+        {
+            Ok(())
+        } else {
+            Err(ClientError::InvalidArgument)
+        }
+    }
+
     pub(crate) fn new(
         mechanism: SaslMechanism,
         random: &[u8; 32],
@@ -192,8 +195,16 @@ impl SaslClient {
                 b.put(b"\x01\x01")?;
             }
             SaslMechanism::OAuthBearer => {
+                // gs2-header's authzid is a saslname (RFC 7628 §3.1, RFC 5801
+                // §4): `,` and `=` escaped.
                 b.put(b"n,a=")?;
-                b.put(creds.user)?;
+                for part in creds.user.split_inclusive(|c| matches!(c, b',' | b'=')) {
+                    match part.split_last() {
+                        Some((b',', head)) => b.put(head).and_then(|_| b.put(b"=2C"))?,
+                        Some((b'=', head)) => b.put(head).and_then(|_| b.put(b"=3D"))?,
+                        _ => b.put(part)?,
+                    }
+                }
                 b.put(b",\x01host=")?;
                 b.put(config.host.as_bytes())?;
                 b.put(b"\x01port=")?;
@@ -226,7 +237,7 @@ impl SaslClient {
         match self.mechanism {
             SaslMechanism::Plain => authzid + user + secret + 2,
             SaslMechanism::XOAuth2 => user + secret + 21,
-            SaslMechanism::OAuthBearer => user + config.host.len() + secret + 40,
+            SaslMechanism::OAuthBearer => 3 * user + config.host.len() + secret + 40,
             SaslMechanism::External => authzid,
             // An upper bound: escaping may triple a name.
             SaslMechanism::ScramSha1
@@ -258,7 +269,7 @@ impl SaslClient {
         w.put(b"AUTH ")?;
         w.put(self.mechanism.name().as_bytes())?;
         if let Some(creds) = creds.filter(|c| self.initial_response_fits(c, config)) {
-            check(creds)?;
+            self.check(creds)?;
             #[cfg(feature = "scram")]
             self.decide_binding(creds);
             w.put(b" ")?;
@@ -357,7 +368,7 @@ impl SaslClient {
         let mut w = Writer::new(out);
         let creds = match (self.needs_credentials(), creds) {
             (true, Some(c)) => {
-                check(c)?;
+                self.check(c)?;
                 *c
             }
             (true, None) => return Err(ClientError::CredentialsNeeded),

@@ -32,6 +32,26 @@ pub enum SaslMechanism {
 }
 
 impl SaslMechanism {
+    /// Whether this mechanism's messages can carry these credentials as given: never a
+    /// NUL (it ends PLAIN's fields); an authorization identity only where the
+    /// mechanism has a field for it (PLAIN, EXTERNAL, SCRAM): LOGIN, CRAM-MD5, XOAUTH2
+    /// and OAUTHBEARER would drop it and the server would act as `user`, not as the
+    /// identity asked for; no 0x01 in XOAUTH2's or OAUTHBEARER's user or token, where
+    /// it separates fields (RFC 7628 §3.1: the server would read another token, or
+    /// fields from a crafted name).
+    pub(crate) fn carries(self, authzid: &[u8], user: &[u8], secret: &[u8]) -> bool {
+        if [authzid, user, secret].iter().any(|c| c.contains(&0)) {
+            return false;
+        }
+        match self {
+            SaslMechanism::Login | SaslMechanism::CramMd5 => authzid.is_empty(),
+            SaslMechanism::XOAuth2 | SaslMechanism::OAuthBearer => {
+                authzid.is_empty() && !user.contains(&1) && !secret.contains(&1)
+            }
+            _ => true,
+        }
+    }
+
     /// The registered name.
     pub fn name(self) -> &'static str {
         match self {
