@@ -287,7 +287,7 @@ fn plus_refused_before_the_proof_falls_back_once() {
             "{bin}"
         );
         let said = if bin == "pop3fetch" {
-            "-- SCRAM-SHA-256-PLUS refused before the proof (login failed: -ERR authenticating: bad protocol / cancel): trying SCRAM-SHA-256 once, without channel binding"
+            "-- AUTH SCRAM-SHA-256-PLUS refused before the proof (AUTH SCRAM-SHA-256-PLUS as alice: -ERR authenticating: bad protocol / cancel): trying AUTH SCRAM-SHA-256 once, without channel binding"
         } else {
             "trying Sasl { mechanism: ScramSha256"
         };
