@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
     let mut login: Option<Login<'static>> = None;
     for _ in 0..100_000 {
         // Queue the next command whenever fewer than two are pending.
-        if client.is_idle() || queued.len() % 2 == 0 {
+        if client.is_idle() || queued.len().is_multiple_of(2) {
             if let Some(c) = queued.next() {
                 let n = u32::from(*c >> 4);
                 let _ = match c & 15 {

@@ -40,7 +40,7 @@ fn capability<'a>(i: u8, n: u32, flag: bool, tag: &'a [u8], params: &'a [u8]) ->
         },
         5 => Capability::Pipelining,
         6 => Capability::Expire {
-            policy: if n % 2 == 0 {
+            policy: if n.is_multiple_of(2) {
                 Expire::Never
             } else {
                 Expire::Days(n)
