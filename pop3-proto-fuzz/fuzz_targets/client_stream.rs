@@ -97,9 +97,10 @@ fuzz_target!(|data: &[u8]| {
         }
         let d = match client.handle_input(&buf) {
             Ok(d) => d,
-            Err(_) => {
+            Err(e) => {
                 // Every input error loses framing: the session is over.
                 assert!(client.is_closed());
+                assert!(!format!("{e} {e:?}").is_empty());
                 return;
             }
         };

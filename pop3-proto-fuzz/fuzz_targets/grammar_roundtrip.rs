@@ -78,12 +78,14 @@ fuzz_target!(|input: Input| {
         }
         Input::Uidl(msg, uid) => {
             let v = UidlEntry { msg: *msg, uid };
+            let _ = format!("{v:?}");
             if let Ok(n) = v.encode_line(&mut out) {
                 assert_eq!(UidlEntry::parse(line(&out, n)), Ok(v));
             }
         }
         Input::Lang(tag, description) => {
             let v = LangEntry { tag, description };
+            let _ = format!("{v:?}");
             if let Ok(n) = v.encode_line(&mut out) {
                 assert_eq!(LangEntry::parse(line(&out, n)), Ok(v));
             }
@@ -108,6 +110,9 @@ fuzz_target!(|input: Input| {
             }
         }
         Input::RawList(text) => {
+            if let Err(e) = ListEntry::parse(text) {
+                assert!(!e.to_string().is_empty());
+            }
             if let Ok(v) = ListEntry::parse(text) {
                 let n = v.encode_line(&mut out).unwrap();
                 assert_eq!(ListEntry::parse(line(&out, n)), Ok(v));
@@ -119,10 +124,13 @@ fuzz_target!(|input: Input| {
                     assert_eq!(UidlEntry::parse(line(&out, n)), Ok(v));
                 }
             }
-            Err(e) => assert!(matches!(
-                e,
-                ListingError::BadNumber | ListingError::MissingField
-            )),
+            Err(e) => {
+                assert!(!e.to_string().is_empty());
+                assert!(matches!(
+                    e,
+                    ListingError::BadNumber | ListingError::MissingField
+                ))
+            }
         },
         Input::RawLang(text) => {
             if let Ok(v) = LangEntry::parse(text) {

@@ -29,6 +29,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use pop3_proto::client::{Capabilities, Client, ClientConfig, ClientEvent, Login, SaslMechanism};
 use pop3_proto::codec::body::{wire_size, WireSize};
+use pop3_proto::sasl::cram::CramMd5Context;
 use pop3_proto::sasl::scram::{
     Binding, Hash, Keys, ScramClient, ScramError, ScramServer, ServerBinding,
 };
@@ -537,7 +538,7 @@ fn login(mechanism: u8, authzid: &[u8], user: &[u8], secret: &[u8]) {
         return;
     }
     let now = Instant::from_millis(0);
-    let mut config = ServerConfig::new("fuzz");
+    let mut config = ServerConfig::new("fuzz").with_implementation("structured fuzz target");
     config.tls = Tls::Implicit;
     config.mechanisms = MechanismSet::ALL.without(MechanismSet::PLUS);
     config.allow_authzid = true;
@@ -667,6 +668,20 @@ fn login(mechanism: u8, authzid: &[u8], user: &[u8], secret: &[u8]) {
             match &event {
                 Some(Seen::Password(..) | Seen::Token(..) | Seen::External(_)) => {
                     server.answer_password(true, now).unwrap()
+                }
+                // CRAM-MD5 from a stored context half the time, through its text
+                // form.
+                Some(Seen::Secret(_))
+                    if mechanism == SaslMechanism::CramMd5 && secret.len() % 2 == 1 =>
+                {
+                    let context = CramMd5Context::compute(secret);
+                    debug(&context);
+                    let again = CramMd5Context::parse(&context.encode()).expect("a context parses");
+                    assert!(again.check_password(secret));
+                    if let Err(e) = CramMd5Context::parse(authzid) {
+                        display(&e);
+                    }
+                    server.answer_cram_context(Some(&again), now).unwrap()
                 }
                 Some(Seen::Secret(_)) => server.answer_secret(Some(secret), now).unwrap(),
                 Some(Seen::Open(_)) => server
