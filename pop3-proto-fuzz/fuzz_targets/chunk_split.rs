@@ -36,7 +36,10 @@ fn run(
         }
         let d = match dec.decode(&buf) {
             Ok(d) => d,
-            Err(e) => return (events, Some(e)),
+            Err(e) => {
+                assert!(!e.to_string().is_empty());
+                return (events, Some(e));
+            }
         };
         // Bounded memory: a status or listing line never needs more than its limit.
         assert!(buf.len() <= 2048 + piece, "buffer grew to {}", buf.len());

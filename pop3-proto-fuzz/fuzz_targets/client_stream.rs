@@ -36,10 +36,10 @@ fuzz_target!(|data: &[u8]| {
     let mut login: Option<Login<'static>> = None;
     for _ in 0..100_000 {
         // Queue the next command whenever fewer than two are pending.
-        if client.is_idle() || queued.len() % 2 == 0 {
+        if client.is_idle() || queued.len().is_multiple_of(2) {
             if let Some(c) = queued.next() {
                 let n = u32::from(*c >> 4);
-                let _ = match c & 15 {
+                let queued = match c & 15 {
                     0 => client.stat(),
                     1 => client.list(None),
                     2 => client.list(Some(n)),
@@ -74,8 +74,10 @@ fuzz_target!(|data: &[u8]| {
                     ),
                     9 => client.capa(),
                     10 => client.stls(),
-                    11 => client.lang(None),
-                    12 => client.rset(),
+                    11 if n % 2 == 0 => client.lang(None),
+                    11 => client.lang(Some(&b"fr-CA"[..(n as usize % 6)])),
+                    12 if n % 2 == 0 => client.rset(),
+                    12 => client.utf8(),
                     13 => queue(
                         &mut client,
                         &mut login,
@@ -87,6 +89,9 @@ fuzz_target!(|data: &[u8]| {
                     .or_else(|_| client.noop()),
                     _ => client.quit(),
                 };
+                if let Err(e) = queued {
+                    assert!(!format!("{e} {e:?}").is_empty());
+                }
             }
         }
         let _ = client.poll_transmit(&mut out);
@@ -97,9 +102,10 @@ fuzz_target!(|data: &[u8]| {
         }
         let d = match client.handle_input(&buf) {
             Ok(d) => d,
-            Err(_) => {
+            Err(e) => {
                 // Every input error loses framing: the session is over.
                 assert!(client.is_closed());
+                assert!(!format!("{e} {e:?}").is_empty());
                 return;
             }
         };
@@ -107,6 +113,11 @@ fuzz_target!(|data: &[u8]| {
         assert!(consumed <= buf.len());
         let progressed = consumed > 0 || d.item.is_some();
         let mut start_tls = false;
+        if let Some(e) = &d.item {
+            let _ = format!("{e:?}");
+        }
+        assert!(client.queue_room() <= pop3_proto::client::MAX_QUEUED);
+        assert!(!(client.is_logged_in() && client.awaiting_tls()));
         match d.item {
             Some(ClientEvent::MessageStart { msg }) => {
                 assert_eq!(in_message, None);
@@ -124,8 +135,10 @@ fuzz_target!(|data: &[u8]| {
             }
             _ => {}
         }
-        if start_tls {
-            let _ = client.tls_started();
+        if start_tls && client.tls_started().is_ok() {
+            assert!(client.tls_active());
+            client.set_channel_binding([9; 32]);
+            assert!(client.has_channel_binding());
         }
         buf.drain(..consumed);
         // A closed session reads nothing more (the adapters stop; see
@@ -155,6 +168,7 @@ fn queue(
     slot: &mut Option<Login<'static>>,
     login: Login<'static>,
 ) -> Result<(), pop3_proto::client::ClientError> {
+    let _ = format!("{login:?}");
     client.login(login)?;
     *slot = Some(login);
     Ok(())

@@ -57,6 +57,10 @@ fn command(input: &Input) -> Option<Command<'_>> {
 fuzz_target!(|input: Input| {
     let mut out = [0u8; 1024];
     if let Some(c) = command(&input) {
+        let _ = format!("{c:?} {:?}", c.expect());
+        if let Err(e) = c.encode(&mut out) {
+            assert!(!e.to_string().is_empty());
+        }
         if let Ok(n) = c.encode(&mut out) {
             assert!(n <= 255);
             assert_eq!(&out[n - 2..n], b"\r\n");
@@ -95,18 +99,25 @@ fuzz_target!(|input: Input| {
             }
         }
         Input::Sasl(data) => {
-            let r = SaslResponse::Data(data);
+            let r = if data == b"*" {
+                SaslResponse::Cancel
+            } else {
+                SaslResponse::Data(data)
+            };
+            let _ = format!("{r:?}");
             if let Ok(n) = r.encode(&mut out, 2048) {
                 assert_eq!(SaslResponse::parse(&out[..n - 2]), r);
             }
         }
-        Input::RawCommand(line) => {
-            if let Ok(c) = Command::parse(line) {
+        Input::RawCommand(line) => match Command::parse(line) {
+            Ok(c) => {
+                let _ = format!("{c:?}");
                 if let Ok(n) = c.encode(&mut out) {
                     assert_eq!(Command::parse(&out[..n - 2]), Ok(c));
                 }
             }
-        }
+            Err(e) => assert!(!e.to_string().is_empty()),
+        },
         Input::RawStatus(line) => {
             if let Some(s) = StatusLine::parse(line) {
                 if let Ok(n) = s.encode(&mut out) {

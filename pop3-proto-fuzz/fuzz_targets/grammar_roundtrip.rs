@@ -40,7 +40,7 @@ fn capability<'a>(i: u8, n: u32, flag: bool, tag: &'a [u8], params: &'a [u8]) ->
         },
         5 => Capability::Pipelining,
         6 => Capability::Expire {
-            policy: if n % 2 == 0 {
+            policy: if n.is_multiple_of(2) {
                 Expire::Never
             } else {
                 Expire::Days(n)
@@ -78,12 +78,14 @@ fuzz_target!(|input: Input| {
         }
         Input::Uidl(msg, uid) => {
             let v = UidlEntry { msg: *msg, uid };
+            let _ = format!("{v:?}");
             if let Ok(n) = v.encode_line(&mut out) {
                 assert_eq!(UidlEntry::parse(line(&out, n)), Ok(v));
             }
         }
         Input::Lang(tag, description) => {
             let v = LangEntry { tag, description };
+            let _ = format!("{v:?}");
             if let Ok(n) = v.encode_line(&mut out) {
                 assert_eq!(LangEntry::parse(line(&out, n)), Ok(v));
             }
@@ -108,6 +110,9 @@ fuzz_target!(|input: Input| {
             }
         }
         Input::RawList(text) => {
+            if let Err(e) = ListEntry::parse(text) {
+                assert!(!e.to_string().is_empty());
+            }
             if let Ok(v) = ListEntry::parse(text) {
                 let n = v.encode_line(&mut out).unwrap();
                 assert_eq!(ListEntry::parse(line(&out, n)), Ok(v));
@@ -119,10 +124,13 @@ fuzz_target!(|input: Input| {
                     assert_eq!(UidlEntry::parse(line(&out, n)), Ok(v));
                 }
             }
-            Err(e) => assert!(matches!(
-                e,
-                ListingError::BadNumber | ListingError::MissingField
-            )),
+            Err(e) => {
+                assert!(!e.to_string().is_empty());
+                assert!(matches!(
+                    e,
+                    ListingError::BadNumber | ListingError::MissingField
+                ))
+            }
         },
         Input::RawLang(text) => {
             if let Ok(v) = LangEntry::parse(text) {

@@ -98,3 +98,52 @@ for p in range(3):
 chunk_seed('sasl', [S, A, A, A, S], 2, b'+OK ready\r\n+ \r\n+ VXNlcm5hbWU6\r\n+ UGFzc3dvcmQ6\r\n-ERR [AUTH] Authentication failed.\r\n')
 chunk_seed('bare-lf-body', [B, B], 2, b'+OK\nline\n.dot\n..\n.\n+OK\r\nbare\nlf\r\n.\r\n')
 chunk_seed('long-line', [S, L], 0, b'+OK ' + b'x' * 600 + b'\r\n+OK\r\n' + b'y' * 600 + b'\r\n.\r\n')
+
+# structured: enum Input (7 variants), each variant's fields in order; the last one
+# read by arbitrary_take_rest.
+os.makedirs(f'{root}/structured', exist_ok=True)
+def st_seed(name, data):
+    open(f'{root}/structured/{name}', 'wb').write(data)
+def bvec(bs):  # Vec<u8> not last: a continue byte before each element, an even byte after
+    return vec([bytes([x]) for x in bs])
+u16 = lambda x: struct.pack('<H', x)
+u32 = lambda x: struct.pack('<I', x)
+u64 = lambda x: struct.pack('<Q', x)
+# Code { which, levels, lower, raw, ok, text }: 0-5 known (IN-USE, LOGIN-DELAY,
+# SYS/TEMP, SYS/PERM, AUTH, UTF8), 6-11 unknown or near misses.
+for which, levels, lower, ok, text in [
+        (0, [], 0, 0, b'Mailbox locked'), (1, [], 0, 0, b'wait 15 minutes'), (2, [], 0, 0, b'try later'),
+        (3, [], 0, 0, b'broken'), (4, [], 0, 0, b'Authentication failed.'), (5, [], 0, 1, b'ok'),
+        (2, [b'DB'], 1, 0, b'deeper level'), (4, [b'X', b'Y'], 0, 0, b''), (6, [b'THING'], 0, 0, b'x'),
+        (7, [], 0, 0, b'SYS alone'), (8, [b'Z'], 1, 0, b''), (9, [], 0, 1, b'near miss')]:
+    st_seed(f'code-{which}-{len(levels)}-{lower}', variant(0, 7) + bytes([which]) + vec([bvec(l) for l in levels])
+            + bytes([lower, 0, ok]) + rest(text))
+# Capa(Vec<Cap>): Cap { kind, n, flag, tag, params }.
+def cap(kind, n=0, flag=0, tag=b'', params=b''):
+    return bytes([kind]) + u32(n) + bytes([flag]) + bvec(tag) + bvec(params)
+DOVECOT_CAPA = [cap(0), cap(7), cap(3), cap(5), cap(12), cap(1), cap(2, params=b'PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256'),
+                cap(9), cap(10, flag=1), cap(11)]
+st_seed('capa-dovecot', variant(1, 7) + b''.join(b'\x01' + c for c in DOVECOT_CAPA))
+st_seed('capa-rfc2449', variant(1, 7) + b''.join(b'\x01' + c for c in [
+    cap(0), cap(1), cap(2, params=b'KERBEROS_V4 GSSAPI SKEY'), cap(3), cap(4, 900), cap(4, 0, 1), cap(5),
+    cap(6, 31, 1), cap(6, 0), cap(7), cap(8, params=b'Shlemazle-Plotz-v302'), cap(13, tag=b'X-EXP', params=b'a b'),
+    cap(13, tag=b'top'), cap(13, tag=b'LOGIN-DELAY', params=b'x')]))
+# Scram { sha256, bind, authzid, user, password, client_nonce, server_nonce, salt, iterations }
+for name, sha, bind, authzid, user in [('scram-sha-1', 0, 0, b'', b'user'), ('scram-sha-256', 1, 0, b'', b'user'),
+                                       ('scram-authzid-escaped', 1, 1, b'ad=min', b'us,er'), ('scram-plus', 1, 2, b'', b'user')]:
+    st_seed(name, variant(2, 7) + bytes([sha, bind]) + bvec(authzid) + bvec(user) + bvec(b'pencil')
+            + bvec(b'fyko+d2lbbFgONRv9qkxdawL') + bvec(b'3rfcNHYJY1ZVvWVs7j') + bvec(b'QSXCR+Q6sek8bf92') + bytes([3]))
+# Login { mechanism, authzid, user, secret }: PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1,
+# SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, EXTERNAL.
+for m, name in enumerate(['plain', 'login', 'cram-md5', 'scram-sha-1', 'scram-sha-256', 'xoauth2', 'oauthbearer', 'external']):
+    authzid = b'admin' if name in ('plain', 'external', 'scram-sha-256') else b''
+    st_seed(f'login-{name}', variant(3, 7) + bytes([m]) + bvec(authzid) + bvec(b'alice') + rest(b's3cret pass'))
+# Body { policy, piece, room, read, raw }
+BODY = b'Subject: dots\r\n\r\n.leading dot\r\n..two\r\n.\r\nbare\nlf\nand a lone \r cr\r\n' + b'long line ' * 40 + b'\r\n.'
+for policy in range(3):
+    st_seed(f'body-{policy}', variant(4, 7) + bytes([policy]) + u16(7) + u16(64) + u16(13) + rest(BODY))
+st_seed('body-blocks', variant(4, 7) + bytes([0]) + u16(4096) + u16(511) + u16(4096) + rest(b'x' * 70 + b'\n.\n' * 5 + b'y' * 300))
+# Marks { count, ops }, Time { a, b, secs, nanos }
+st_seed('marks', variant(5, 7) + u16(70) + b''.join(b'\x01' + u16(m) + bytes([b]) for m, b in [(1, 1), (64, 1), (65, 1), (70, 1), (0, 1), (1, 0), (300, 1)]))
+st_seed('time', variant(6, 7) + u64(1000) + u64(250) + u64(3) + u32(999_999_999))
+st_seed('time-saturating', variant(6, 7) + u64(2**64 - 2) + u64(2**64 - 1) + u64(2**64 - 1) + u32(0))

@@ -107,7 +107,26 @@ impl BodyDecoder {
     /// [`BodyChunk::End`], after which the rest of `input` belongs to the next reply.
     /// Data runs as far as possible: a chunk ends only at a stuffed dot or at the end
     /// of `input`. Call again with the unconsumed rest until it is empty.
+    // Inlined where the vector search is (x86_64, aarch64): a chunk per stuffed line
+    // makes the call itself a cost at short lines. Not on the firmware's targets,
+    // where it would be a second copy.
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline)]
     pub fn decode<'a>(&mut self, input: &'a [u8]) -> (usize, Option<BodyChunk<'a>>) {
+        // The usual entries, straight to the search: inside a line (the previous
+        // input ended there), or after a stuffed dot with data after it (a line
+        // end there would need the general path), the policy settled. Where the
+        // search is a vector one: elsewhere the general path alone, in less code.
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        if self.bare_lf != BareLf::Auto {
+            match (self.state, input.first()) {
+                (State::Mid, Some(_)) => return self.data_until_dot(input, 0, 0),
+                (State::Dot, Some(&b)) if b != b'\r' && b != b'\n' => {
+                    self.state = State::Mid;
+                    return self.data_until_dot(input, 0, 0);
+                }
+                _ => {}
+            }
+        }
         let mut i = 0;
         // Settle the states that drop or hold bytes at the start.
         loop {
@@ -176,10 +195,22 @@ impl BodyDecoder {
                 }
             }
         }
+        self.data_until_dot(input, start, from)
+    }
+
+    /// The data from `start` in `input` up to the next stuffed dot (searched from
+    /// `from`) or the end; the state inside a line (`Mid` or `MidCr`).
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
+    fn data_until_dot<'a>(
+        &mut self,
+        input: &'a [u8],
+        start: usize,
+        from: usize,
+    ) -> (usize, Option<BodyChunk<'a>>) {
         // Only a line end followed by `.` matters: search for that, not line ends.
         let dot = match self.bare_lf {
-            BareLf::Data => find_dot_line(&input[from..], b"\r\n.").map(|at| from + at + 2),
-            BareLf::LineEnd => find_dot_line(&input[from..], b"\n.").map(|at| from + at + 1),
+            BareLf::Data => find_dot_line::<true>(&input[from..]).map(|at| from + at + 2),
+            BareLf::LineEnd => find_dot_line::<false>(&input[from..]).map(|at| from + at + 1),
             // Still undecided: the input has no LF at all.
             BareLf::Auto => None,
         };
@@ -199,17 +230,18 @@ impl BodyDecoder {
     }
 }
 
-/// The first `needle` in `haystack`: a line end then `.` (`\r\n.` or `\n.`).
+/// The first line end then `.` in `haystack`: `\r\n.` if `CRLF`, else `\n.`.
 ///
 /// The decoder's hot path. memchr's SIMD "packed pair" searcher looks for the line
 /// end's first byte and the dot together, so plain line ends cost nothing. It is
-/// built here on every call: for SSE2 (all x86_64) and NEON that is two register
-/// splats, inlined. (A `memmem::Finder` costs more to build than searching the
-/// typical stretch between two stuffed lines; so does an AVX2 searcher, returned
-/// through a call that copies it.) Short haystacks and other targets check the
-/// bytes around each LF.
-#[inline]
-fn find_dot_line(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+/// built here on every call, for a needle known at compile time: for SSE2 (all
+/// x86_64) and NEON its two byte vectors are constants. (A `memmem::Finder` costs more to build than searching
+/// the typical stretch between two stuffed lines; so does an AVX2 searcher,
+/// returned through a call that copies it.) Short haystacks and other targets
+/// check the bytes around each LF.
+#[inline(always)]
+fn find_dot_line<const CRLF: bool>(haystack: &[u8]) -> Option<usize> {
+    let needle: &[u8] = if CRLF { b"\r\n." } else { b"\n." };
     #[cfg(any(
         all(target_arch = "x86_64", target_feature = "sse2"),
         all(target_arch = "aarch64", target_feature = "neon")
@@ -228,6 +260,12 @@ fn find_dot_line(haystack: &[u8], needle: &[u8]) -> Option<usize> {
             }
         }
     }
+    find_after_lf(haystack, needle)
+}
+
+/// [`find_dot_line`] without vectors: the bytes around each LF. One copy for both
+/// needles (the firmware's targets use nothing else).
+fn find_after_lf(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     let lf_in_needle = needle.len() - 2;
     memchr::memchr_iter(b'\n', haystack)
         .filter_map(|lf| lf.checked_sub(lf_in_needle))
