@@ -79,11 +79,9 @@ fn first_sasl_line(login: Login<'_>) -> Result<Vec<u8>, pop3_proto::client::Clie
 /// structured, 2026-12-06: LOGIN, CRAM-MD5, XOAUTH2 and OAUTHBEARER have no field
 /// for an authorization identity, and the client drops a non-empty `authzid`
 /// without a word: the server logs the user in as `user`, not as the identity the
-/// caller asked to act as (PLAIN, EXTERNAL and SCRAM send it). Fix (outside the fuzz
-/// work's files): `Client::login` returns `ClientError::InvalidArgument` for a
-/// `Login::Sasl` with a non-empty `authzid` and one of these mechanisms.
+/// caller asked to act as (PLAIN, EXTERNAL and SCRAM send it). Fixed: `Client::login`
+/// refuses it with `ClientError::InvalidArgument` (`SaslMechanism::carries`).
 #[test]
-#[ignore = "fix in Client::login (client/mod.rs), after the restructure"]
 fn login_authzid_refused_where_it_cannot_be_sent() {
     use pop3_proto::client::{ClientError, SaslMechanism};
     for mechanism in [
@@ -109,11 +107,9 @@ fn login_authzid_refused_where_it_cannot_be_sent() {
 /// structured, 2026-12-06: XOAUTH2 and OAUTHBEARER separate their key=value fields
 /// with 0x01; a user name or token holding one is sent as it is, so the server
 /// reads another token (`tok\x01x` arrives as `tok`) or, from a crafted user name,
-/// other fields. Fix (outside the fuzz work's files): `sasl/client.rs` `check()`
-/// also refuses 0x01 in `user` and `secret` when the mechanism is XOAUTH2 or
-/// OAUTHBEARER (`ClientError::InvalidArgument`, as it refuses NUL).
+/// other fields. Fixed: the client refuses 0x01 in `user` and `secret` for XOAUTH2
+/// and OAUTHBEARER (`ClientError::InvalidArgument`, as it refuses NUL).
 #[test]
-#[ignore = "fix in sasl/client.rs check(), after the restructure"]
 fn token_login_refuses_kvsep() {
     use pop3_proto::client::{ClientError, SaslMechanism};
     for mechanism in [SaslMechanism::XOAuth2, SaslMechanism::OAuthBearer] {

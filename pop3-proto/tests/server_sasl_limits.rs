@@ -256,3 +256,33 @@ fn tokens_of_every_padding_arrive_intact() {
         assert_eq!(s.checked, [("alice".to_string(), len, true)]);
     }
 }
+
+/// OAUTHBEARER's user is the gs2 header's authzid, a `saslname` (RFC 7628 §3.1,
+/// RFC 5801 §4): `=2C` and `=3D` reach the application as `,` and `=`; any other
+/// `=` is a malformed response, asking the application nothing. (Was: the escapes
+/// reached the application as written.)
+#[test]
+fn oauthbearer_unescapes_the_saslname_of_its_user() {
+    let good = token(64, 4);
+    let mut s = Session::new(config(), 4096);
+    s.valid = token(64, 5);
+    s.send(b"");
+    let line = format!(
+        "AUTH OAUTHBEARER {}\r\n",
+        b64(&oauthbearer("a=2Cb=3Dc", &good))
+    );
+    assert_eq!(
+        s.send(line.as_bytes()),
+        "-ERR [AUTH] Authentication failed\r\n"
+    );
+    assert_eq!(s.checked, [("a,b=c".to_string(), 64, false)]);
+
+    let mut s = Session::new(config(), 4096);
+    s.send(b"");
+    let line = format!("AUTH OAUTHBEARER {}\r\n", b64(&oauthbearer("a=2Xb", &good)));
+    assert_eq!(
+        s.send(line.as_bytes()),
+        "-ERR Malformed OAUTHBEARER response\r\n"
+    );
+    assert!(s.checked.is_empty());
+}

@@ -4,6 +4,7 @@ use core::ops::Range;
 
 use super::event::ServerEvent;
 use crate::encode::Writer;
+use crate::grammar::rfc5802::saslname_char;
 use crate::sasl::scram::{Hash, Keys, ScramError, ScramServer, ScramVerifier, ServerBinding};
 use crate::sasl::{cram, ct_eq, decode_base64, write_base64, Base64Error};
 use crate::sasl::{MechanismSet, SaslMechanism};
@@ -483,6 +484,22 @@ impl SaslServer {
         self.name.extend_from_slice(name).is_ok()
     }
 
+    /// `saslname` (RFC 5801 §4; OAUTHBEARER's gs2 authzid, RFC 7628 §3.1) into the
+    /// name: `=2C` is `,`, `=3D` is `=`, any other `=` refused.
+    fn set_saslname(&mut self, mut name: &[u8]) -> bool {
+        self.name.clear();
+        while !name.is_empty() {
+            let Ok((rest, octet)) = saslname_char(name) else {
+                return false;
+            };
+            if self.name.push(octet).is_err() {
+                return false;
+            }
+            name = rest;
+        }
+        true
+    }
+
     fn plain(&mut self, msg: &[u8]) -> AuthStep {
         let mut fields = msg.split(|b| *b == 0);
         let (Some(a), Some(u), Some(p), None) =
@@ -591,7 +608,7 @@ impl SaslServer {
             [b'a', b'=', name @ ..] => name,
             _ => return MALFORMED,
         };
-        if !self.set_name(user) {
+        if !self.set_saslname(user) {
             return MALFORMED;
         }
         self.user = flag.len() + 3..flag.len() + 3 + user.len();
