@@ -101,6 +101,17 @@ enum Input {
         secs: u64,
         nanos: u32,
     },
+    /// What the crate prints: every error's `Display`, the server's events'
+    /// `Debug` with an arbitrary secret, and `ClientConfig::with_host`.
+    Text {
+        n: u32,
+        limit: u16,
+        which: u8,
+        name: Vec<u8>,
+        secret: Vec<u8>,
+        host: String,
+        port: u16,
+    },
 }
 
 /// A `fmt::Write` that discards: `Debug` and `Display` run, nothing is kept.
@@ -166,7 +177,158 @@ fuzz_target!(|input: Input| match input {
     } => body(policy, piece, room, read, &raw),
     Input::Marks { count, ops } => marks(count, &ops),
     Input::Time { a, b, secs, nanos } => time(a, b, secs, nanos),
+    Input::Text {
+        n,
+        limit,
+        which,
+        name,
+        secret,
+        host,
+        port,
+    } => text(n, limit, which, &name, &secret, &host, port),
 });
+
+/// Every error prints as one non-empty line (it goes into logs and `-ERR` texts:
+/// a CR or LF there would forge lines); an event's `Debug` never shows a password
+/// or token (only its length); `with_host` keeps the port and at most 64 bytes of
+/// the host, cut at a character boundary.
+fn text(n: u32, limit: u16, which: u8, name: &[u8], secret: &[u8], host: &str, port: u16) {
+    use pop3_proto::client::{ClientError, CommandKind, InvalidReply};
+    use pop3_proto::server::ServerError;
+    use pop3_proto::{DecodeError, ListingError};
+    let one_line = |s: String| {
+        assert!(!s.is_empty() && !s.contains(['\r', '\n']), "{s:?}");
+    };
+    let decode = [
+        DecodeError::LineTooLong {
+            limit: usize::from(limit),
+        },
+        DecodeError::MalformedStatus,
+        DecodeError::Unsolicited,
+        DecodeError::Failed,
+    ];
+    let listing = [
+        ListingError::BadNumber,
+        ListingError::BadSize,
+        ListingError::MissingField,
+    ];
+    let kinds = [
+        CommandKind::User,
+        CommandKind::Pass,
+        CommandKind::Apop,
+        CommandKind::Auth,
+        CommandKind::Stat,
+        CommandKind::List,
+        CommandKind::Uidl,
+        CommandKind::Retr,
+        CommandKind::Top,
+        CommandKind::Dele,
+        CommandKind::Noop,
+        CommandKind::Rset,
+        CommandKind::Quit,
+        CommandKind::Utf8,
+        CommandKind::Lang,
+    ];
+    let kind = kinds[usize::from(which) % kinds.len()];
+    let client = [
+        ClientError::Decode(decode[usize::from(which) % decode.len()]),
+        ClientError::Protocol("protocol"),
+        ClientError::Rejected,
+        ClientError::WrongState,
+        ClientError::QueueFull,
+        ClientError::PlaintextRefused,
+        ClientError::ApopUnavailable,
+        ClientError::MechanismUnavailable,
+        ClientError::NotAdvertised(kind),
+        ClientError::CredentialTooLong,
+        ClientError::CredentialsNeeded,
+        ClientError::LoginMismatch,
+        ClientError::InvalidArgument,
+        ClientError::BufferTooSmall,
+        ClientError::Sasl("sasl"),
+        ClientError::BuffersTooSmall,
+        ClientError::GreetingTimeout,
+        ClientError::ReplyTimeout,
+    ];
+    for e in client {
+        one_line(e.to_string());
+        debug(&e);
+    }
+    for e in [
+        InvalidReply::Malformed(listing[usize::from(which) % listing.len()]),
+        InvalidReply::OtherMessage { msg: n },
+        InvalidReply::NumberOutOfRange { msg: n },
+    ] {
+        one_line(e.to_string());
+    }
+    for e in decode {
+        one_line(e.to_string());
+    }
+    for e in listing {
+        one_line(e.to_string());
+    }
+    for e in [
+        ServerError::Unexpected,
+        ServerError::AnswerPending,
+        ServerError::InvalidUid,
+        ServerError::TooManyMessages,
+        ServerError::BufferTooSmall,
+        ServerError::BuffersTooSmall,
+    ] {
+        one_line(e.to_string());
+        debug(&e);
+    }
+    // Secrets never in Debug: what prints does not depend on the secret's bytes
+    // (only on its length).
+    let printed = |secret: &[u8]| {
+        format!(
+            "{:?} {:?} {:?} {:?}",
+            ServerEvent::CheckPassword {
+                authzid: name,
+                user: name,
+                password: secret,
+            },
+            ServerEvent::CheckToken {
+                user: name,
+                token: secret,
+            },
+            Login::Sasl {
+                mechanism: SaslMechanism::Plain,
+                authzid: name,
+                user: name,
+                secret,
+            },
+            Login::UserPass {
+                user: name,
+                password: secret,
+            },
+        )
+    };
+    let other: Vec<u8> = secret.iter().map(|b| b ^ 0x55).collect();
+    assert_eq!(printed(secret), printed(&other));
+    for e in [
+        ServerEvent::CheckExternal { authzid: name },
+        ServerEvent::NeedSecret {
+            user: name,
+            mechanism: None,
+        },
+        ServerEvent::OpenMaildrop { user: name },
+        ServerEvent::Size { msg: n },
+        ServerEvent::Uid { msg: n },
+        ServerEvent::Retrieve {
+            msg: n,
+            lines: Some(n),
+        },
+        ServerEvent::StartTls,
+        ServerEvent::Update,
+    ] {
+        debug(&e);
+    }
+    let config = ClientConfig::default().with_host(host, port);
+    assert_eq!(config.port, port);
+    assert!(config.host.len() <= 64 && host.starts_with(config.host.as_str()));
+    assert!(host.len() > 64 || config.host == host);
+}
 
 /// The known codes' texts, in `ResponseCode` order.
 const KNOWN: [&str; 6] = [
