@@ -233,15 +233,23 @@ impl BodyDecoder {
 /// The first line end then `.` in `haystack`: `\r\n.` if `CRLF`, else `\n.`.
 ///
 /// The decoder's hot path. memchr's SIMD "packed pair" searcher looks for the line
-/// end's first byte and the dot together, so plain line ends cost nothing. It is
-/// built here on every call, for a needle known at compile time: for SSE2 (all
-/// x86_64) and NEON its two byte vectors are constants. (A `memmem::Finder` costs more to build than searching
-/// the typical stretch between two stuffed lines; so does an AVX2 searcher,
-/// returned through a call that copies it.) Short haystacks and other targets
-/// check the bytes around each LF.
+/// end's first byte and the dot together, so plain line ends cost nothing. With
+/// `std` on x86_64 it is the AVX2 one where the CPU has it (memchr's runtime
+/// detection), built once ([`avx2_finder`]): building it is a call that cannot be
+/// inlined, which would cost more than searching the typical stretch between two
+/// stuffed lines. Otherwise it is built here on every call, for a needle known at
+/// compile time: for SSE2 (all x86_64) and NEON its two byte vectors are
+/// constants. Short haystacks and other targets (the firmware's) check the bytes
+/// around each LF.
 #[inline(always)]
 fn find_dot_line<const CRLF: bool>(haystack: &[u8]) -> Option<usize> {
     let needle: &[u8] = if CRLF { b"\r\n." } else { b"\n." };
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if let Some(avx2) = avx2_finder::<CRLF>() {
+        if haystack.len() >= avx2.min_haystack_len() {
+            return avx2.find(haystack, needle);
+        }
+    }
     #[cfg(any(
         all(target_arch = "x86_64", target_feature = "sse2"),
         all(target_arch = "aarch64", target_feature = "neon")
@@ -261,6 +269,27 @@ fn find_dot_line<const CRLF: bool>(haystack: &[u8]) -> Option<usize> {
         }
     }
     find_after_lf(haystack, needle)
+}
+
+/// memchr's AVX2 packed-pair searcher for `\r\n.` (`CRLF`) or `\n.`, built at
+/// the first use; `None` where the CPU has no AVX2.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+fn avx2_finder<const CRLF: bool>() -> Option<&'static memchr::arch::x86_64::avx2::packedpair::Finder>
+{
+    use memchr::arch::all::packedpair::Pair;
+    use memchr::arch::x86_64::avx2::packedpair::Finder;
+    use std::sync::OnceLock;
+    fn build(needle: &[u8]) -> Option<Finder> {
+        let last = u8::try_from(needle.len() - 1).ok()?;
+        Finder::with_pair(needle, Pair::with_indices(needle, 0, last)?)
+    }
+    static CRLF_DOT: OnceLock<Option<Finder>> = OnceLock::new();
+    static LF_DOT: OnceLock<Option<Finder>> = OnceLock::new();
+    if CRLF {
+        CRLF_DOT.get_or_init(|| build(b"\r\n.")).as_ref()
+    } else {
+        LF_DOT.get_or_init(|| build(b"\n.")).as_ref()
+    }
 }
 
 /// [`find_dot_line`] without vectors: the bytes around each LF. One copy for both
