@@ -478,7 +478,8 @@ fn model_caps(caps: &[Capability<'_>]) -> Capabilities {
             Capability::Expire { policy, .. } => m.expire = Some(policy),
             Capability::Sasl(list) => {
                 m.sasl = true;
-                for name in list.as_bytes().split(|b| *b == b' ') {
+                // Any white space between names, as the client takes it.
+                for name in list.names() {
                     if let Some(mech) = SaslMechanism::from_name_bytes(name) {
                         m.mechanisms = m.mechanisms.with(mech.bit());
                     }

@@ -1,6 +1,11 @@
 //! Regression tests for what fuzzing found.
 
+mod common;
+
+use common::app::{drive, App};
 use pop3_proto::client::{Client, ClientConfig, ClientEvent, Login};
+use pop3_proto::server::{Server, ServerConfig};
+use pop3_proto::time::Instant;
 
 /// client_stream, 2026-11-23 (CI smoke run): after QUIT was answered the harness
 /// kept feeding server bytes and its buffer grew past the bound. The client's
@@ -130,4 +135,55 @@ fn token_login_refuses_kvsep() {
             );
         }
     }
+}
+
+/// driver_server, 2026-12-06 (30-minute campaign): a command line cut short and far
+/// too long, then silence past the login deadline. The server answers
+/// `-ERR Line too long` as soon as the line passes the limit (before its end) and
+/// `-ERR Login took too long` at the deadline, which answers no command: two
+/// status lines for no complete line. The server was right; the harness's count
+/// ("no more status lines than command lines, plus the greeting and one for a
+/// line cut short") left out the deadline's line, and now counts it.
+#[test]
+fn a_line_cut_short_and_the_login_deadline_answer_no_line() {
+    let t0 = Instant::from_millis(1_000);
+    let mut s = Server::new(ServerConfig::new("fuzz.example"), t0, [1; 32]);
+    let mut app = App::demo();
+    let out = drive(&mut s, &mut app, &[b'A'; 300], 64, t0);
+    // (No APOP in this build's default config: no timestamp in the greeting.)
+    assert_eq!(out, b"+OK POP3 server ready\r\n-ERR Line too long\r\n");
+    s.handle_timeout(t0.plus_millis(180_000));
+    let mut tail = [0u8; 64];
+    let n = s.poll_transmit(&mut tail);
+    assert_eq!(&tail[..n], b"-ERR Login took too long\r\n");
+    assert!(s.is_closed());
+}
+
+/// structured, 2026-12-06 (30-minute campaign): `SASL PLAIN <SP><HTAB>LOGIN`. The
+/// client takes white space (SP or HTAB) between the mechanisms, as
+/// `SaslMechanisms::names` does (the README's policy: extra white space
+/// tolerated), so both are offered. The client was right; the harness's model split
+/// on SP alone, and now uses `names`.
+#[test]
+fn a_sasl_capability_is_split_on_any_white_space() {
+    use pop3_proto::client::SaslMechanism;
+    let mut client = Client::new(
+        ClientConfig {
+            tls: true,
+            ..ClientConfig::default()
+        },
+        [0; 32],
+    );
+    client.handle_input(b"+OK hi\r\n").unwrap();
+    let mut out = [0u8; 64];
+    let n = client.poll_transmit(&mut out).unwrap();
+    assert_eq!(&out[..n], b"CAPA\r\n");
+    let mut input = &b"+OK\r\nSASL PLAIN \tLOGIN\r\n.\r\n"[..];
+    while !input.is_empty() {
+        let d = client.handle_input(input).unwrap();
+        input = &input[d.consumed..];
+    }
+    let caps = client.capabilities();
+    assert!(caps.mechanisms.contains(SaslMechanism::Plain.bit()));
+    assert!(caps.mechanisms.contains(SaslMechanism::Login.bit()));
 }
