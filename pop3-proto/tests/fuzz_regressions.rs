@@ -187,3 +187,28 @@ fn a_sasl_capability_is_split_on_any_white_space() {
     assert!(caps.mechanisms.contains(SaslMechanism::Plain.bit()));
     assert!(caps.mechanisms.contains(SaslMechanism::Login.bit()));
 }
+
+/// structured, 2026-12-06 (30-minute campaign, re-run): `ScramServer::server_first`
+/// took a server nonce holding `,` and bytes outside `printable`, and wrote it into
+/// server-first, where the `,` ends the nonce early: our client read another nonce
+/// and its proof failed (`BadProof`). The server's side now refuses such a nonce
+/// (`Malformed`) instead of writing a message that does not read back as written.
+#[test]
+fn scram_server_first_refuses_a_nonce_it_cannot_write() {
+    use pop3_proto::sasl::scram::{Hash, Keys, ScramError, ScramServer};
+    for nonce in [&b"A7,=[s"[..], b"", b"ab\xffcd", b"a b"] {
+        let mut server = ScramServer::client_first(Hash::Sha256, b"n,,n=user,r=5").unwrap();
+        let keys = Keys::derive(Hash::Sha256, b"M", b"salt", 1);
+        assert_eq!(
+            server.server_first(keys, b"salt", 1, nonce).err(),
+            Some(ScramError::Malformed),
+            "{nonce:?}"
+        );
+    }
+    let mut server = ScramServer::client_first(Hash::Sha256, b"n,,n=user,r=5").unwrap();
+    let keys = Keys::derive(Hash::Sha256, b"M", b"salt", 1);
+    assert_eq!(
+        server.server_first(keys, b"salt", 1, b"A7=[s").unwrap(),
+        b"r=5A7=[s,s=c2FsdA==,i=1"
+    );
+}

@@ -619,7 +619,9 @@ impl ScramServer {
     }
 
     /// Builds server-first from the user's password (or stored keys), a salt and an
-    /// iteration count, and the server's nonce part (printable, no `,`).
+    /// iteration count, and the server's nonce part (printable, no `,`: RFC 5802
+    /// `printable`). Another nonce is refused with [`ScramError::Malformed`]: the
+    /// message would not read back as written (a `,` ends the nonce early).
     pub fn server_first(
         &mut self,
         keys: Keys,
@@ -627,6 +629,13 @@ impl ScramServer {
         iterations: u32,
         server_nonce: &[u8],
     ) -> Result<&[u8], ScramError> {
+        if server_nonce.is_empty()
+            || !server_nonce
+                .iter()
+                .all(|b| (0x21..=0x7e).contains(b) && *b != b',')
+        {
+            return Err(ScramError::Malformed);
+        }
         let client_nonce = attribute(&self.client_first_bare, b'r').ok_or(ScramError::Malformed)?;
         let mut msg = Msg::new();
         push(&mut msg, &[b"r=", client_nonce, server_nonce, b",s="])?;
