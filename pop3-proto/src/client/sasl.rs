@@ -198,12 +198,8 @@ impl SaslClient {
                 // gs2-header's authzid is a saslname (RFC 7628 §3.1, RFC 5801
                 // §4): `,` and `=` escaped.
                 b.put(b"n,a=")?;
-                for part in creds.user.split_inclusive(|c| matches!(c, b',' | b'=')) {
-                    match part.split_last() {
-                        Some((b',', head)) => b.put(head).and_then(|_| b.put(b"=2C"))?,
-                        Some((b'=', head)) => b.put(head).and_then(|_| b.put(b"=3D"))?,
-                        _ => b.put(part)?,
-                    }
+                for piece in crate::sasl::saslname_pieces(creds.user) {
+                    b.put(piece)?;
                 }
                 b.put(b",\x01host=")?;
                 b.put(config.host.as_bytes())?;

@@ -16,6 +16,18 @@ use base64::Engine;
 
 use crate::encode::{EncodeError, Writer};
 
+/// `name` as a `saslname` (RFC 5801 §4, RFC 5802 §5.1), in pieces to write one
+/// after another: runs of octets as they are, `=` as `=3D`, `,` as `=2C`. Shared
+/// by SCRAM's `n=`/`a=` and OAUTHBEARER's gs2 `a=`.
+pub(crate) fn saslname_pieces(name: &[u8]) -> impl Iterator<Item = &[u8]> {
+    name.split_inclusive(|b| matches!(b, b',' | b'='))
+        .flat_map(|part| match part.split_last() {
+            Some((b',', head)) => [head, &b"=2C"[..]],
+            Some((b'=', head)) => [head, &b"=3D"[..]],
+            _ => [part, &b""[..]],
+        })
+}
+
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// Why base64 data was refused.

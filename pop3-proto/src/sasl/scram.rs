@@ -305,12 +305,8 @@ fn push(msg: &mut Msg, parts: &[&[u8]]) -> Result<(), ScramError> {
 
 /// Appends `name` with `=` and `,` escaped as `=3D` and `=2C` (RFC 5802 §5.1).
 fn push_saslname(msg: &mut Msg, name: &[u8]) -> Result<(), ScramError> {
-    for &b in name {
-        match b {
-            b'=' => push(msg, &[b"=3D"])?,
-            b',' => push(msg, &[b"=2C"])?,
-            _ => msg.push(b).map_err(|_| ScramError::TooLong)?,
-        }
+    for piece in super::saslname_pieces(name) {
+        push(msg, &[piece])?;
     }
     Ok(())
 }
