@@ -157,6 +157,22 @@ fn embedded_errors_are_errors() {
     assert!(boxed.source().is_some());
 }
 
+/// The embedded server's answers print a secret redacted and a UID as text (the
+/// derived `Debug` printed the password's bytes).
+#[test]
+fn embedded_answers_print_no_secret() {
+    use pop3_proto::embedded::Answer;
+    assert_eq!(
+        format!("{:?}", Answer::Secret(Some(b"hunter2"))),
+        "Secret(Some(<redacted 7 bytes>))"
+    );
+    assert_eq!(format!("{:?}", Answer::Secret(None)), "Secret(None)");
+    assert_eq!(
+        format!("{:?}", Answer::Uid(b"uid-0001")),
+        r#"Uid(b"uid-0001")"#
+    );
+}
+
 /// The embedded client's timeouts run on the clock it is given: a transport whose
 /// reads time out and a server that never greets end `next()` with the typed error.
 #[test]

@@ -24,7 +24,6 @@ use crate::limits::MAX_COMMAND_LINE;
 /// `Debug` prints arguments as byte strings, and the password of `PASS`, the
 /// digest of `APOP` and the initial response of `AUTH` as `<redacted N bytes>`.
 #[derive(Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Command<'a> {
     /// `USER name` (RFC 1939): the mailbox name for a following `PASS`.
     User(&'a [u8]),
@@ -328,7 +327,6 @@ impl<'a> Command<'a> {
 /// A line the client sends while an `AUTH` exchange is in progress (RFC 5034 §4).
 /// `Debug` redacts the data: it carries credentials.
 #[derive(Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum SaslResponse<'a> {
     /// A response to a challenge, still base64-encoded (may be empty).
     Data(&'a [u8]),
@@ -344,6 +342,62 @@ impl fmt::Debug for SaslResponse<'_> {
                 .field(&crate::debug::Redacted(d.len()))
                 .finish(),
             SaslResponse::Cancel => f.write_str("Cancel"),
+        }
+    }
+}
+
+// defmt as `Debug`: names as text, the password, the APOP digest, an initial
+// response and SASL data by their length only.
+#[cfg(feature = "defmt")]
+impl defmt::Format for Command<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match *self {
+            Command::User(name) => defmt::write!(f, "User({=[u8]:a})", name),
+            Command::Pass(p) => defmt::write!(f, "Pass(<redacted {=usize} bytes>)", p.len()),
+            Command::Apop { name, digest } => defmt::write!(
+                f,
+                "Apop {{ name: {=[u8]:a}, digest: <redacted {=usize} bytes> }}",
+                name,
+                digest.len()
+            ),
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => match initial_response {
+                Some(r) => defmt::write!(
+                    f,
+                    "Auth {{ mechanism: {}, initial_response: <redacted {=usize} bytes> }}",
+                    mechanism,
+                    r.len()
+                ),
+                None => defmt::write!(f, "Auth {{ mechanism: {} }}", mechanism),
+            },
+            Command::Stls => defmt::write!(f, "Stls"),
+            Command::Capa => defmt::write!(f, "Capa"),
+            Command::Utf8 => defmt::write!(f, "Utf8"),
+            Command::Lang(Some(tag)) => defmt::write!(f, "Lang({=[u8]:a})", tag),
+            Command::Lang(None) => defmt::write!(f, "Lang"),
+            Command::Stat => defmt::write!(f, "Stat"),
+            Command::List(m) => defmt::write!(f, "List({})", m),
+            Command::Retr(m) => defmt::write!(f, "Retr({=u32})", m),
+            Command::Dele(m) => defmt::write!(f, "Dele({=u32})", m),
+            Command::Noop => defmt::write!(f, "Noop"),
+            Command::Rset => defmt::write!(f, "Rset"),
+            Command::Top { msg, lines } => {
+                defmt::write!(f, "Top {{ msg: {=u32}, lines: {=u32} }}", msg, lines)
+            }
+            Command::Uidl(m) => defmt::write!(f, "Uidl({})", m),
+            Command::Quit => defmt::write!(f, "Quit"),
+        }
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for SaslResponse<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match *self {
+            SaslResponse::Data(d) => defmt::write!(f, "Data(<redacted {=usize} bytes>)", d.len()),
+            SaslResponse::Cancel => defmt::write!(f, "Cancel"),
         }
     }
 }

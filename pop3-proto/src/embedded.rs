@@ -482,8 +482,8 @@ impl<S: embedded_io_async::Read + embedded_io_async::Write, const RX: usize, con
 }
 
 /// How a [`Backend`] answers a [`ServerEvent`]: data borrowed from the backend (flash,
-/// a static table), so no allocator is needed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// a static table), so no allocator is needed. `Debug` prints a secret redacted.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Answer<'a> {
     /// For CheckPassword, CheckToken, CheckExternal.
     Verdict(bool),
@@ -506,6 +506,26 @@ pub enum Answer<'a> {
     /// For Retrieve: `true` if the message can be read (then
     /// [`Backend::read_message`] streams it), `false` for `-ERR`.
     Message(bool),
+}
+
+impl core::fmt::Debug for Answer<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use crate::debug::{Bytes, Redacted};
+        match self {
+            Answer::Verdict(v) => f.debug_tuple("Verdict").field(v).finish(),
+            Answer::Secret(s) => f
+                .debug_tuple("Secret")
+                .field(&s.map(|s| Redacted(s.len())))
+                .finish(),
+            Answer::Verifier(v) => f.debug_tuple("Verifier").field(v).finish(),
+            Answer::CramContext(c) => f.debug_tuple("CramContext").field(c).finish(),
+            Answer::TryLater => f.write_str("TryLater"),
+            Answer::Open(o) => f.debug_tuple("Open").field(o).finish(),
+            Answer::Size(n) => f.debug_tuple("Size").field(n).finish(),
+            Answer::Uid(u) => f.debug_tuple("Uid").field(&Bytes(u)).finish(),
+            Answer::Message(m) => f.debug_tuple("Message").field(m).finish(),
+        }
+    }
 }
 
 /// What a POP3 server application on a small device provides.

@@ -4,7 +4,7 @@
 use crate::encode::{EncodeError, Writer};
 
 /// A fixed-capacity FIFO of bytes waiting to be sent.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct TxBuf<const N: usize> {
     buf: [u8; N],
     start: usize,
@@ -73,5 +73,16 @@ impl<const N: usize> TxBuf<N> {
 
     pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
         self.write_with(|w| w.put(bytes))
+    }
+}
+
+// `Debug` shows the queue's positions, never its bytes (a queued command may carry a
+// password).
+impl<const N: usize> core::fmt::Debug for TxBuf<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TxBuf")
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .finish_non_exhaustive()
     }
 }

@@ -19,7 +19,9 @@ pub(super) enum Phase {
 }
 
 /// A POP3 client session.
-#[derive(Debug, Clone)]
+///
+/// `Debug` prints the session's state, not its randomness nor its channel binding.
+#[derive(Clone)]
 pub struct Client {
     pub(super) config: ClientConfig,
     pub(super) decoder: ResponseDecoder,
@@ -315,5 +317,27 @@ impl Client {
             }
         };
         Ok(command.encode(out)?)
+    }
+}
+
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .field("decoder", &self.decoder)
+            .field("queue", &self.queue)
+            .field("phase", &self.phase)
+            .field("caps", &self.caps)
+            .field("tls_active", &self.tls_active)
+            .field("timestamp", &crate::debug::Bytes(&self.timestamp))
+            .field("sasl", &self.sasl)
+            .field("sasl_line_ready", &self.sasl_line_ready)
+            .field("creds_blocked", &self.creds_blocked)
+            .field("awaiting_tls", &self.awaiting_tls)
+            .field("invalid", &self.invalid)
+            .field("lines", &self.lines)
+            .field("max_msg", &self.max_msg)
+            .field("deleted", &self.deleted)
+            .finish_non_exhaustive()
     }
 }

@@ -21,7 +21,7 @@ use crate::sasl::{
 const MAX_CHALLENGE: usize = 384;
 
 /// The credentials of a SASL login, borrowed for one line.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub(crate) struct Creds<'a> {
     pub(crate) authzid: &'a [u8],
     pub(crate) user: &'a [u8],

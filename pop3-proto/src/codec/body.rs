@@ -30,13 +30,26 @@ pub enum BareLf {
 }
 
 /// One piece of a decoded body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum BodyChunk<'a> {
     /// Message bytes, already unstuffed, borrowed from the input.
     Data(&'a [u8]),
     /// The terminating `.` line was seen; the body is complete.
     End,
+}
+
+// `Debug` prints the data as escaped text (`Data(b"line\r\n")`).
+impl core::fmt::Debug for BodyChunk<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            BodyChunk::Data(d) => f
+                .debug_tuple("Data")
+                .field(&crate::debug::Bytes(d))
+                .finish(),
+            BodyChunk::End => f.write_str("End"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,8 @@ pub use crate::command::Expect;
 use crate::limits::{DEFAULT_MAX_SASL_LINE, MAX_LISTING_LINE, MAX_STATUS_LINE};
 use crate::response::status::{Status, StatusLine};
 
-/// One thing the server said.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One thing the server said. `Debug` prints bytes as escaped text.
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ResponseEvent<'a> {
     /// A status line. After `+OK` to a [`Listing`](Expect::Listing) or
@@ -22,6 +22,19 @@ pub enum ResponseEvent<'a> {
     Data(&'a [u8]),
     /// The end of a multi-line reply.
     End,
+}
+
+impl core::fmt::Debug for ResponseEvent<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use crate::debug::Bytes;
+        match self {
+            ResponseEvent::Status(s) => f.debug_tuple("Status").field(s).finish(),
+            ResponseEvent::Challenge(c) => f.debug_tuple("Challenge").field(&Bytes(c)).finish(),
+            ResponseEvent::Line(l) => f.debug_tuple("Line").field(&Bytes(l)).finish(),
+            ResponseEvent::Data(d) => f.debug_tuple("Data").field(&Bytes(d)).finish(),
+            ResponseEvent::End => f.write_str("End"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! that is a byte slice (`[u8; N]`, `&mut [u8]`, `Vec<u8>`, `Box<[u8]>`).
 
 /// Bytes `start..end` of `buf` are received and not yet consumed.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Rx<B> {
     buf: B,
     start: usize,
@@ -72,7 +72,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Rx<B> {
 }
 
 /// Bytes `start..end` of `buf` wait to be sent.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Tx<B> {
     buf: B,
     start: usize,
@@ -137,5 +137,25 @@ fn compact(buf: &mut [u8], start: usize, end: usize) {
         let (front, back) = buf.split_at_mut(start + moved);
         front[moved..moved + n].copy_from_slice(&back[..n]);
         moved += n;
+    }
+}
+
+// `Debug` shows where the bytes are, never the bytes: a received `PASS` line or a
+// queued `AUTH` answer may be among them.
+impl<B> core::fmt::Debug for Rx<B> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Rx")
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B> core::fmt::Debug for Tx<B> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Tx")
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .finish_non_exhaustive()
     }
 }

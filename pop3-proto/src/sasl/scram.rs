@@ -325,8 +325,8 @@ fn push_base64(msg: &mut Msg, bytes: &[u8]) -> Result<(), ScramError> {
 }
 
 /// The channel binding of a SCRAM exchange, as the GS2 header states it
-/// (RFC 5802 §6, RFC 9266).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// (RFC 5802 §6, RFC 9266). `Debug` prints the binding data's length only.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Binding<'a> {
     /// `n`: the client cannot bind (no TLS, or no binding data).
     None,
@@ -360,8 +360,9 @@ impl Binding<'_> {
 /// The client side of one SCRAM exchange. It holds no credentials: the user name,
 /// authorization identity and password are passed to each step that needs them
 /// (the same ones each time), so the client keeps only its nonce and, after
-/// client-final, the server signature it expects.
-#[derive(Debug, Clone)]
+/// client-final, the server signature it expects. `Debug` prints the nonce, not
+/// the expected signature.
+#[derive(Clone)]
 pub struct ScramClient {
     hash: Hash,
     nonce: heapless::Vec<u8, 48>,
@@ -512,7 +513,8 @@ impl ScramClient {
 }
 
 /// The channel binding a SCRAM server accepts in client-first (RFC 5802 §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `Debug` prints the binding data's length only.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum ServerBinding<'a> {
     /// Plain SCRAM from a server that offers no -PLUS variant: `n`, or `y` (the
     /// client could have bound).
@@ -525,8 +527,8 @@ pub enum ServerBinding<'a> {
     TlsExporter(&'a [u8]),
 }
 
-/// The server side of one SCRAM exchange.
-#[derive(Debug, Clone)]
+/// The server side of one SCRAM exchange. `Debug` prints the names, not the keys.
+#[derive(Clone)]
 pub struct ScramServer {
     hash: Hash,
     gs2_header: heapless::Vec<u8, 280>,
@@ -695,5 +697,55 @@ impl ScramServer {
         push(&mut out, &[b"v="])?;
         push_base64(&mut out, &server_signature[..n])?;
         Ok(out)
+    }
+}
+
+impl core::fmt::Debug for ScramClient {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use crate::debug::{Bytes, Redacted};
+        f.debug_struct("ScramClient")
+            .field("hash", &self.hash)
+            .field("nonce", &Bytes(&self.nonce))
+            .field("server_signature", &Redacted(self.server_signature.len()))
+            .field("verified", &self.verified)
+            .finish()
+    }
+}
+
+impl core::fmt::Debug for ScramServer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use crate::debug::Bytes;
+        f.debug_struct("ScramServer")
+            .field("hash", &self.hash)
+            .field("user", &Bytes(&self.user))
+            .field("authzid", &Bytes(&self.authzid))
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl core::fmt::Debug for Binding<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Binding::None => f.write_str("None"),
+            Binding::Unused => f.write_str("Unused"),
+            Binding::TlsExporter(data) => f
+                .debug_tuple("TlsExporter")
+                .field(&crate::debug::Redacted(data.len()))
+                .finish(),
+        }
+    }
+}
+
+impl core::fmt::Debug for ServerBinding<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ServerBinding::Unbound => f.write_str("Unbound"),
+            ServerBinding::UnboundPlusOffered => f.write_str("UnboundPlusOffered"),
+            ServerBinding::TlsExporter(data) => f
+                .debug_tuple("TlsExporter")
+                .field(&crate::debug::Redacted(data.len()))
+                .finish(),
+        }
     }
 }

@@ -19,8 +19,8 @@ pub use crate::sasl::MechanismSet;
 /// Server settings. Defaults follow the RFCs' safer choices: no plaintext
 /// authentication before TLS, 3 minutes to log in, a 10-minute idle timer, a
 /// 2-second delay after a failed login, 10 bad commands before the connection is
-/// closed.
-#[derive(Debug, Clone)]
+/// closed. `Debug` prints `scram_mock_key` redacted.
+#[derive(Clone)]
 pub struct ServerConfig {
     /// Host name in the greeting and the APOP timestamp. Default: the argument of
     /// [`ServerConfig::new`].
@@ -126,6 +126,34 @@ pub struct ServerConfig {
     /// name, host and port around it). The token is decoded in place in the
     /// receive buffer, so the limit costs the session no memory, only the buffer.
     pub max_sasl_line: usize,
+}
+
+// `Debug` as derived, but `scram_mock_key` is a secret.
+impl core::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("hostname", &self.hostname)
+            .field("implementation", &self.implementation)
+            .field("tls", &self.tls)
+            .field("allow_plaintext_auth", &self.allow_plaintext_auth)
+            .field("allow_authzid", &self.allow_authzid)
+            .field("apop", &self.apop)
+            .field("mechanisms", &self.mechanisms)
+            .field("login_delay", &self.login_delay)
+            .field("expire", &self.expire)
+            .field("lang", &self.lang)
+            .field("max_bad_commands", &self.max_bad_commands)
+            .field("idle_timeout_ms", &self.idle_timeout_ms)
+            .field("login_timeout_ms", &self.login_timeout_ms)
+            .field("auth_failure_delay_ms", &self.auth_failure_delay_ms)
+            .field("send_timeout_ms", &self.send_timeout_ms)
+            .field(
+                "scram_mock_key",
+                &crate::debug::Redacted(self.scram_mock_key.len()),
+            )
+            .field("max_sasl_line", &self.max_sasl_line)
+            .finish()
+    }
 }
 
 /// The default [`ServerConfig::max_sasl_line`]: 24 KiB, room for a 16 KiB bearer

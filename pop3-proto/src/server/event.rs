@@ -6,7 +6,6 @@ use core::fmt;
 /// Something the server needs the application to do or decide. `Debug` prints
 /// names as byte strings and passwords and tokens as `<redacted N bytes>`.
 #[derive(Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ServerEvent<'a> {
     /// Check a cleartext password (USER/PASS, AUTH PLAIN, AUTH LOGIN). Answer with
     /// [`Server::answer_password`].
@@ -179,6 +178,51 @@ impl fmt::Debug for ServerEvent<'_> {
                 .finish(),
             ServerEvent::StartTls => f.write_str("StartTls"),
             ServerEvent::Update => f.write_str("Update"),
+        }
+    }
+}
+
+// defmt as `Debug`: names as text, a password or token by its length only.
+#[cfg(feature = "defmt")]
+impl defmt::Format for ServerEvent<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match *self {
+            ServerEvent::CheckPassword {
+                authzid,
+                user,
+                password,
+            } => defmt::write!(
+                f,
+                "CheckPassword {{ authzid: {=[u8]:a}, user: {=[u8]:a}, password: <redacted {=usize} bytes> }}",
+                authzid,
+                user,
+                password.len()
+            ),
+            ServerEvent::CheckToken { user, token } => defmt::write!(
+                f,
+                "CheckToken {{ user: {=[u8]:a}, token: <redacted {=usize} bytes> }}",
+                user,
+                token.len()
+            ),
+            ServerEvent::CheckExternal { authzid } => {
+                defmt::write!(f, "CheckExternal {{ authzid: {=[u8]:a} }}", authzid)
+            }
+            ServerEvent::NeedSecret { user, mechanism } => defmt::write!(
+                f,
+                "NeedSecret {{ user: {=[u8]:a}, mechanism: {} }}",
+                user,
+                mechanism
+            ),
+            ServerEvent::OpenMaildrop { user } => {
+                defmt::write!(f, "OpenMaildrop {{ user: {=[u8]:a} }}", user)
+            }
+            ServerEvent::Size { msg } => defmt::write!(f, "Size {{ msg: {=u32} }}", msg),
+            ServerEvent::Uid { msg } => defmt::write!(f, "Uid {{ msg: {=u32} }}", msg),
+            ServerEvent::Retrieve { msg, lines } => {
+                defmt::write!(f, "Retrieve {{ msg: {=u32}, lines: {} }}", msg, lines)
+            }
+            ServerEvent::StartTls => defmt::write!(f, "StartTls"),
+            ServerEvent::Update => defmt::write!(f, "Update"),
         }
     }
 }

@@ -27,7 +27,10 @@ const REPLY_ROOM: usize = MAX_STATUS_LINE + 8;
 ///
 /// `M` stores the deletion marks: `[u8; N]` for `8 * N` messages without an
 /// allocator (default 4096 messages), or `Vec<u8>` with `std`.
-#[derive(Debug, Clone)]
+///
+/// `Debug` prints the session's state, not its secrets (the password being checked,
+/// SASL messages, the randomness, the channel binding) nor its buffers.
+#[derive(Clone)]
 pub struct Server<M: Marks = [u8; 512]> {
     pub(super) config: ServerConfig,
     pub(super) decoder: CommandDecoder,
@@ -639,5 +642,26 @@ impl Input<'_> {
             Input::Shared(b) => b,
             Input::InPlace(b) => b,
         }
+    }
+}
+
+impl<M: Marks> core::fmt::Debug for Server<M> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use crate::debug::Bytes;
+        f.debug_struct("Server")
+            .field("config", &self.config)
+            .field("state", &self.state)
+            .field("user", &Bytes(&self.user))
+            .field("timestamp", &Bytes(&self.timestamp))
+            .field("tls_active", &self.tls_active)
+            .field("utf8", &self.utf8)
+            .field("bad_commands", &self.bad_commands)
+            .field("last_activity", &self.last_activity)
+            .field("login_deadline", &self.login_deadline)
+            .field("hold_until", &self.hold_until)
+            .field("opened", &self.opened)
+            .field("current", &self.current)
+            .field("tx", &self.tx)
+            .finish_non_exhaustive()
     }
 }

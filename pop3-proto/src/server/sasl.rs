@@ -43,8 +43,9 @@ enum Awaiting {
 /// a message may be as long as the SASL line limit.
 const DECODED: usize = 768;
 
-/// A running SASL exchange on the server.
-#[derive(Debug, Clone)]
+/// A running SASL exchange on the server. `Debug` leaves out what the client sent
+/// (a PLAIN or LOGIN password, a token), the CRAM-MD5 digest and the randomness.
+#[derive(Clone)]
 pub(crate) struct SaslServer {
     mechanism: SaslMechanism,
     step: u8,
@@ -652,4 +653,17 @@ fn decode_base64_in_place(buf: &mut [u8]) -> Result<usize, Base64Error> {
 /// Checks an APOP digest (32 lower-case hex digits) against MD5(timestamp ‖ secret).
 pub(crate) fn apop_verify(timestamp: &[u8], secret: &[u8], digest: &[u8; 32]) -> bool {
     ct_eq(&crate::sasl::apop_digest(timestamp, secret), digest)
+}
+
+impl core::fmt::Debug for SaslServer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SaslServer")
+            .field("mechanism", &self.mechanism)
+            .field("step", &self.step)
+            .field("awaiting", &self.awaiting)
+            .field("name", &crate::debug::Bytes(&self.name))
+            .field("unknown_user", &self.unknown_user)
+            .field("scram", &self.scram)
+            .finish_non_exhaustive()
+    }
 }

@@ -10,7 +10,7 @@ use crate::BodyEncoder;
 /// The SASL variant is large (its fixed buffers); without an allocator the session
 /// owns that memory in any case, so boxing would buy nothing.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) enum State {
     /// AUTHORIZATION; `user` holds a name accepted by USER (PASS may follow).
     Authorization { user_given: bool },
@@ -60,4 +60,58 @@ pub(super) enum ListingKind {
     UidlAll,
     /// `DELE n`: the size is needed to keep STAT right.
     Dele,
+}
+
+// `Debug` as derived, but the password being checked and the APOP digest print
+// redacted.
+impl core::fmt::Debug for State {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use crate::debug::Redacted;
+        match self {
+            State::Authorization { user_given } => f
+                .debug_struct("Authorization")
+                .field("user_given", user_given)
+                .finish(),
+            State::CheckingPassword { password } => f
+                .debug_struct("CheckingPassword")
+                .field("password", &Redacted(password.len()))
+                .finish(),
+            State::ApopSecret { digest } => f
+                .debug_struct("ApopSecret")
+                .field("digest", &Redacted(digest.len()))
+                .finish(),
+            State::Sasl(sasl) => f.debug_tuple("Sasl").field(sasl).finish(),
+            State::Open { emitted } => f.debug_struct("Open").field("emitted", emitted).finish(),
+            State::Transaction => f.write_str("Transaction"),
+            State::Listing {
+                kind,
+                next,
+                emitted,
+            } => f
+                .debug_struct("Listing")
+                .field("kind", kind)
+                .field("next", next)
+                .field("emitted", emitted)
+                .finish(),
+            State::StartingTls => f.write_str("StartingTls"),
+            State::Sending {
+                msg,
+                lines,
+                encoder,
+                top,
+                started,
+            } => f
+                .debug_struct("Sending")
+                .field("msg", msg)
+                .field("lines", lines)
+                .field("encoder", encoder)
+                .field("top", top)
+                .field("started", started)
+                .finish(),
+            State::Update { emitted } => {
+                f.debug_struct("Update").field("emitted", emitted).finish()
+            }
+            State::Closed => f.write_str("Closed"),
+        }
+    }
 }
