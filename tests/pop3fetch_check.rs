@@ -276,10 +276,13 @@ fn dovecots_locked_mailbox_is_explained() {
     drop(holder);
 }
 
+/// What a scripted server answers to a command line (empty: close).
+type Script = fn(&str) -> &'static [u8];
+
 /// A scripted one-connection server on loopback: greets, answers each command line
 /// with `respond(line)` (empty: close), and returns the lines it got. Bounded: 10 s
 /// to be connected to, 50 commands, 5 s of client silence.
-fn scripted(respond: fn(&str) -> &'static [u8]) -> (u16, JoinHandle<Vec<String>>) {
+fn scripted(respond: Script) -> (u16, JoinHandle<Vec<String>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let thread = std::thread::spawn(move || {
@@ -370,7 +373,7 @@ fn expire_0_with_keep_is_refused() {
 /// is busy (exit 7), and the hint says to try later.
 #[test]
 fn busy_login_refusals_are_explained() {
-    let cases: [(fn(&str) -> &'static [u8], &str, &str); 2] = [
+    let cases: [(Script, &str, &str); 2] = [
         (
             |c| match c {
                 "CAPA" => b"+OK\r\nUSER\r\nUIDL\r\nRESP-CODES\r\n.\r\n",
