@@ -1,7 +1,7 @@
 //! The client adapters' timeouts: a server that never answers ends `next()` with a
-//! typed error (tokio, blocking over TCP), and tokio's `next()` is cancel-safe: it
-//! may be wrapped in `tokio::time::timeout` and called again without losing or
-//! repeating a byte.
+//! typed error (tokio, blocking over TCP), and tokio's and the embedded-io-async
+//! client's `next()` are cancel-safe: they may be wrapped in `tokio::time::timeout`
+//! and called again without losing or repeating a byte.
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -51,32 +51,36 @@ async fn tokio_next_gives_up_on_a_reply_that_never_comes() {
     );
 }
 
+/// A server that trickles its greeting a byte at a time, reads the client's command
+/// line slowly, a byte at a time, and trickles its CAPA reply; returns what it read.
+async fn trickling_server(mut server: tokio::io::DuplexStream) -> Vec<u8> {
+    for b in b"+OK trickled greeting\r\n" {
+        server.write_all(&[*b]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // CAPA arrives through the 4-byte pipe while the client is cancelled.
+    let mut got = Vec::new();
+    while !got.ends_with(b"\r\n") {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let mut b = [0u8; 1];
+        server.read_exact(&mut b).await.unwrap();
+        got.push(b[0]);
+    }
+    for b in b"+OK\r\nTOP\r\nUIDL\r\n.\r\n" {
+        server.write_all(&[*b]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    got
+}
+
 /// `next()` under a 2 ms timeout, called again and again: a server that trickles
 /// its greeting a byte at a time and reads slowly through a 4-byte pipe gets every
 /// command byte once, and the client every reply byte.
 #[tokio::test]
 async fn tokio_next_is_cancel_safe() {
-    let (ours, mut server) = tokio::io::duplex(4);
+    let (ours, server) = tokio::io::duplex(4);
     let mut conn = ClientConn::new(ours, Client::new(ClientConfig::default(), [1; 32]));
-    let peer = tokio::spawn(async move {
-        for b in b"+OK trickled greeting\r\n" {
-            server.write_all(&[*b]).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        // CAPA arrives through the 4-byte pipe while the client is cancelled.
-        let mut got = Vec::new();
-        while !got.ends_with(b"\r\n") {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            let mut b = [0u8; 1];
-            server.read_exact(&mut b).await.unwrap();
-            got.push(b[0]);
-        }
-        for b in b"+OK\r\nTOP\r\nUIDL\r\n.\r\n" {
-            server.write_all(&[*b]).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        got
-    });
+    let peer = tokio::spawn(trickling_server(server));
     let mut events = Vec::new();
     let mut cancelled = 0;
     let give_up = Instant::now() + Duration::from_secs(20);
@@ -157,4 +161,47 @@ async fn embedded_async_next_within_gives_up_on_a_silent_server() {
         "{r:?}"
     );
     assert!(start.elapsed() >= Duration::from_millis(190));
+}
+
+/// The embedded-io-async client's `next()` is cancel-safe too (as documented): over
+/// tokio through `embedded-io-adapters`, the same trickling server and the same
+/// 2 ms timeout that drops `next()` mid-greeting, mid-command and mid-reply; every
+/// command byte arrives once, and every event comes whole and once.
+#[tokio::test]
+async fn embedded_async_next_is_cancel_safe() {
+    use embedded_io_adapters::tokio_1::FromTokio;
+    use pop3_proto::embedded::AsyncClientConn;
+    let (ours, server) = tokio::io::duplex(4);
+    let mut conn: AsyncClientConn<_, 1024, 512> = AsyncClientConn::new(
+        FromTokio::new(ours),
+        Client::new(ClientConfig::default(), [1; 32]),
+    );
+    let peer = tokio::spawn(trickling_server(server));
+    let mut events = Vec::new();
+    let mut cancelled = 0;
+    let give_up = Instant::now() + Duration::from_secs(20);
+    loop {
+        assert!(Instant::now() < give_up, "no progress: {events:?}");
+        match tokio::time::timeout(Duration::from_millis(2), conn.next()).await {
+            Err(_) => cancelled += 1,
+            Ok(Ok(Some(ClientEvent::Greeting { text, .. }))) => {
+                events.push(format!("Greeting {}", String::from_utf8_lossy(text)))
+            }
+            Ok(Ok(Some(e))) => events.push(format!("{e:?}")),
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => panic!("{e:?}"),
+        }
+    }
+    assert!(cancelled > 5, "the test must cancel next() ({cancelled})");
+    let got = tokio::time::timeout(Duration::from_secs(5), peer).await;
+    assert_eq!(got.expect("the server got its bytes").unwrap(), b"CAPA\r\n");
+    assert_eq!(
+        events,
+        [
+            "Greeting trickled greeting",
+            "Capability(Top)",
+            "Capability(Uidl)",
+            "CapabilitiesEnd"
+        ]
+    );
 }

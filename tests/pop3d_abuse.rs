@@ -563,14 +563,17 @@ fn damaged_stored_secrets_are_refused_at_load() {
     });
 }
 
-/// The salt of SCRAM-SHA-256's server-first message for `user` (stored, plain or
-/// nobody), in a fresh session.
+/// The salt of SCRAM-SHA-256's server-first message for `user` (stored, stored2,
+/// plain, plain2 or nobody), in a fresh session.
 fn scram_salt(port: u16, user: &str) -> String {
     // base64 of `n,,n=USER,r=fyko+d2lbbFgONRv9qkxdawL`
     let client_first = match user {
         "stored" => "biwsbj1zdG9yZWQscj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0w=",
+        "stored2" => "biwsbj1zdG9yZWQyLHI9ZnlrbytkMmxiYkZnT05Sdjlxa3hkYXdM",
         "plain" => "biwsbj1wbGFpbixyPWZ5a28rZDJsYmJGZ09OUnY5cWt4ZGF3TA==",
-        _ => "biwsbj1ub2JvZHkscj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0w=",
+        "plain2" => "biwsbj1wbGFpbjIscj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0w=",
+        "nobody" => "biwsbj1ub2JvZHkscj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0w=",
+        other => panic!("no client-first for {other}"),
     };
     let mut c = Client::connect(port);
     c.line();
@@ -587,28 +590,48 @@ fn scram_salt(port: u16, user: &str) -> String {
         .to_string()
 }
 
-/// SCRAM does not tell which users exist in any configuration: a users file that
-/// mixes a stored verifier (stable salt) with a plain password, and a name that
-/// does not exist. Each one's salt is the same at every try. The old servers gave
-/// the password user and the unknown name a fresh salt each try, so two tries told
-/// an unknown name from a user stored as a verifier.
+/// SCRAM does not tell which users exist in any configuration: a users file of
+/// passwords only, one of stored verifiers only, and one that mixes a stored
+/// verifier (stable salt) with a plain password; each time with a name that does
+/// not exist. Each one's salt is the same at every try, and no two names share one.
+/// The old servers gave the password user and the unknown name a fresh salt each
+/// try, so two tries told an unknown name from a user stored as a verifier.
 #[test]
 fn every_users_scram_salt_is_stable() {
     let verifier = scram_verifier_of("pencil");
+    let verifier2 = scram_verifier_of("pen");
+    let configurations = [
+        (
+            "passwords only",
+            "plain:pencil\nplain2:pen\n".to_string(),
+            &["plain", "plain2"][..],
+        ),
+        (
+            "verifiers only",
+            format!("stored:{verifier}stored2:{verifier2}"),
+            &["stored", "stored2"][..],
+        ),
+        (
+            "mixed",
+            format!("stored:{verifier}plain:pencil\n"),
+            &["stored", "plain"][..],
+        ),
+    ];
     both(|bin| {
-        let dir = temp_dir("scram-salts");
-        fs::create_dir_all(dir.join("root")).unwrap();
-        let users = format!("stored:{}plain:pencil\n", verifier);
-        let (_server, port) = start(bin, &dir, &users, &[]);
-        for user in ["stored", "plain", "nobody"] {
-            let (a, b) = (scram_salt(port, user), scram_salt(port, user));
-            assert_eq!(a, b, "{bin}: {user}'s salt changed between tries");
+        for (what, users, names) in &configurations {
+            let dir = temp_dir("scram-salts");
+            fs::create_dir_all(dir.join("root")).unwrap();
+            let (_server, port) = start(bin, &dir, users, &[]);
+            let mut salts: Vec<(&str, String)> = Vec::new();
+            for &user in names.iter().chain(&["nobody"]) {
+                let (a, b) = (scram_salt(port, user), scram_salt(port, user));
+                assert_eq!(a, b, "{bin}, {what}: {user}'s salt changed between tries");
+                for (other, salt) in &salts {
+                    assert_ne!(&a, salt, "{bin}, {what}: {user} has {other}'s salt");
+                }
+                salts.push((user, a));
+            }
         }
-        assert_ne!(
-            scram_salt(port, "plain"),
-            scram_salt(port, "nobody"),
-            "{bin}"
-        );
     });
 }
 

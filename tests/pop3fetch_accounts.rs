@@ -118,3 +118,64 @@ keep = true
     assert_eq!(code, Some(2));
     assert!(err.contains("passwords are not kept in the file"), "{err}");
 }
+
+/// `check = true` in the file is a check, with `--all` as with `--account` (it was
+/// a real fetch under `--all`, which deleted the mail): every step's line, nothing
+/// fetched and nothing deleted. `--all --check` on the command line checks each
+/// account too.
+#[test]
+fn check_in_the_file_checks_every_account() {
+    let server = start_pop3d(&messages(), &["--allow-plaintext-auth"]);
+    let dir = temp_dir("accounts-check");
+    let config = dir.join("config.toml");
+    let local = dir.join("mail");
+    fs::write(
+        &config,
+        format!(
+            "[account.checked]\nurl = \"pop3://carol@127.0.0.1:{port}\"\n\
+             password_command = \"printf 'pw of carol'\"\nmaildir = \"{local}\"\n\
+             allow_plaintext = true\ncheck = true\n",
+            port = server.port,
+            local = local.display()
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let on_server = read_maildir(&server.maildir);
+    assert_eq!(on_server.len(), 5);
+
+    for args in [
+        vec!["--config", config, "--all"],
+        vec!["--config", config, "--all", "--check"],
+        vec!["--config", config, "--account", "checked"],
+    ] {
+        let (code, out, err) = pop3fetch_args(&args);
+        assert_eq!(code, Some(0), "{args:?}: {out}{err}");
+        assert!(
+            out.lines()
+                .any(|l| l == "stat      ok    5 messages, 10235 octets"),
+            "{args:?}: {out}"
+        );
+        assert!(
+            out.contains("check passed: nothing was fetched or deleted\n"),
+            "{args:?}: {out}"
+        );
+        if args.contains(&"--all") {
+            assert!(
+                out.starts_with("pop3fetch: account checked\n"),
+                "{args:?}: {out}"
+            );
+            assert!(
+                out.ends_with("pop3fetch: accounts: checked ok\n"),
+                "{args:?}: {out}"
+            );
+        }
+        assert!(!out.contains("fetched,"), "{args:?}: {out}");
+        assert_eq!(read_maildir(&local).len(), 0, "{args:?}: fetched");
+        assert_eq!(
+            read_maildir(&server.maildir),
+            on_server,
+            "{args:?}: deleted"
+        );
+    }
+}

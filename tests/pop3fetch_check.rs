@@ -7,10 +7,12 @@
 mod support;
 
 use std::fs;
-use std::io::Write;
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use support::*;
 
@@ -272,4 +274,205 @@ fn dovecots_locked_mailbox_is_explained() {
         "{out}"
     );
     drop(holder);
+}
+
+/// What a scripted server answers to a command line (empty: close).
+type Script = fn(&str) -> &'static [u8];
+
+/// A scripted one-connection server on loopback: greets, answers each command line
+/// with `respond(line)` (empty: close), and returns the lines it got. Bounded: 10 s
+/// to be connected to, 50 commands, 5 s of client silence.
+fn scripted(respond: Script) -> (u16, JoinHandle<Vec<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let thread = std::thread::spawn(move || {
+        listener.set_nonblocking(true).unwrap();
+        let start = Instant::now();
+        let stream = loop {
+            match listener.accept() {
+                Ok((s, _)) => break s,
+                Err(_) if start.elapsed() < Duration::from_secs(10) => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                Err(e) => panic!("nobody connected: {e}"),
+            }
+        };
+        stream.set_nonblocking(false).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut commands = Vec::new();
+        writer.write_all(b"+OK POP3 ready.\r\n").unwrap();
+        let mut line = String::new();
+        for _ in 0..50 {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let command = line.trim_end().to_string();
+            let reply = respond(&command);
+            commands.push(command);
+            if reply.is_empty() || writer.write_all(reply).is_err() {
+                break;
+            }
+        }
+        commands
+    });
+    (port, thread)
+}
+
+/// `--check --keep` against a server whose CAPA says `EXPIRE 0` (it deletes what was
+/// retrieved): the check fails at CAPA with exit 5, before any login; without
+/// `--keep` the same server passes, EXPIRE 0 shown.
+#[test]
+fn expire_0_with_keep_is_refused() {
+    fn respond(c: &str) -> &'static [u8] {
+        match c {
+            "CAPA" => b"+OK\r\nUSER\r\nUIDL\r\nRESP-CODES\r\nEXPIRE 0\r\n.\r\n",
+            "USER alice" => b"+OK\r\n",
+            "PASS secret" => b"+OK Logged in.\r\n",
+            "STAT" => b"+OK 0 0\r\n",
+            "QUIT" => b"+OK Bye\r\n",
+            _ => b"-ERR Unknown command\r\n",
+        }
+    }
+    let (port, server) = scripted(respond);
+    let url = format!("pop3://alice@127.0.0.1:{port}");
+    let (code, out, err) = check(&url, "secret", &["--keep", "--allow-plaintext"]);
+    let commands = server.join().unwrap();
+    assert_eq!(code, Some(5), "{out}{err}");
+    assert_eq!(
+        line(&out, "capa"),
+        "capa      ok    USER, UIDL, RESP-CODES, EXPIRE 0"
+    );
+    assert!(
+        out.ends_with(concat!(
+            "capa      FAIL  EXPIRE 0: the server deletes every message once it was retrieved\n",
+            "                hint: --keep and --keep-for cannot keep mail on this server\n"
+        )),
+        "{out}"
+    );
+    assert_eq!(commands, ["CAPA"], "no login, nothing fetched");
+
+    let (port, server) = scripted(respond);
+    let url = format!("pop3://alice@127.0.0.1:{port}");
+    let (code, out, err) = check(&url, "secret", &["--allow-plaintext"]);
+    let commands = server.join().unwrap();
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(line(&out, "stat"), "stat      ok    0 messages, 0 octets");
+    assert_eq!(
+        commands,
+        ["CAPA", "USER alice", "PASS secret", "CAPA", "STAT", "QUIT"]
+    );
+}
+
+/// A login refused `[SYS/TEMP]` or `[LOGIN-DELAY]` (RFC 3206, RFC 2449): the server
+/// is busy (exit 7), and the hint says to try later.
+#[test]
+fn busy_login_refusals_are_explained() {
+    let cases: [(Script, &str, &str); 2] = [
+        (
+            |c| match c {
+                "CAPA" => b"+OK\r\nUSER\r\nUIDL\r\nRESP-CODES\r\n.\r\n",
+                "USER alice" => b"+OK\r\n",
+                "PASS secret" => b"-ERR [SYS/TEMP] Too many logins, wait a bit\r\n",
+                "QUIT" => b"+OK Bye\r\n",
+                _ => b"-ERR Unknown command\r\n",
+            },
+            "login     FAIL  USER/PASS as alice: -ERR Too many logins, wait a bit",
+            "[SYS/TEMP]: a temporary problem at the server (or too many failed logins \
+             lately): try again later",
+        ),
+        (
+            |c| match c {
+                "CAPA" => b"+OK\r\nUSER\r\nUIDL\r\nRESP-CODES\r\nLOGIN-DELAY 900\r\n.\r\n",
+                "USER alice" => b"+OK\r\n",
+                "PASS secret" => b"-ERR [LOGIN-DELAY] Not so often\r\n",
+                "QUIT" => b"+OK Bye\r\n",
+                _ => b"-ERR Unknown command\r\n",
+            },
+            "login     FAIL  USER/PASS as alice: -ERR Not so often",
+            "[LOGIN-DELAY]: the server allows a login only so often (see LOGIN-DELAY in \
+             CAPA): try again later",
+        ),
+    ];
+    for (respond, failed, expected) in cases {
+        let (port, server) = scripted(respond);
+        let url = format!("pop3://alice@127.0.0.1:{port}");
+        let (code, out, err) = check(&url, "secret", &["--allow-plaintext"]);
+        let commands = server.join().unwrap();
+        assert_eq!(code, Some(7), "{out}{err}");
+        assert_eq!(line(&out, "login"), failed, "{out}");
+        assert_eq!(hint(&out), expected, "{out}");
+        assert_eq!(
+            commands.iter().filter(|c| c.starts_with("PASS")).count(),
+            1,
+            "{commands:?}"
+        );
+        assert!(!commands.iter().any(|c| c == "STAT"), "{commands:?}");
+    }
+}
+
+/// A name that does not resolve: `.invalid` is reserved never to (RFC 6761).
+#[test]
+fn a_name_that_does_not_resolve() {
+    let (code, out, err) = check("pop3://alice@no-such-host.invalid", "x", &[]);
+    assert_eq!(code, Some(4), "{out}{err}");
+    assert!(
+        line(&out, "resolve").starts_with(
+            "resolve   FAIL  no-such-host.invalid: failed to lookup address information: "
+        ),
+        "{out}"
+    );
+    assert_eq!(hint(&out), "check the host name (and this machine's DNS)");
+    assert!(!out.contains("connect"), "{out}");
+}
+
+/// A connection that gets no answer (a firewall dropping SYNs), on loopback: a
+/// listener with a backlog of 0 whose one queued connection is never accepted; Linux
+/// then drops the next SYN, and connect waits until --timeout.
+#[test]
+fn a_connection_without_answer_is_a_firewall() {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let port = addr.port();
+    // Fill the accept queue, then make sure a further SYN goes unanswered.
+    let _queued = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
+    let probe = TcpStream::connect_timeout(&addr, Duration::from_millis(300));
+    assert_eq!(
+        probe.map(|_| ()).map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::TimedOut),
+        "the full backlog must drop SYNs"
+    );
+
+    let started = Instant::now();
+    let (code, out, err) = check(
+        &format!("pop3://alice@127.0.0.1:{port}"),
+        "x",
+        &["--timeout", "1"],
+    );
+    assert_eq!(code, Some(4), "{out}{err}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{out}");
+    assert_eq!(
+        line(&out, "connect"),
+        format!("connect   FAIL  connect 127.0.0.1:{port} (127.0.0.1): connection timed out")
+    );
+    assert_eq!(
+        hint(&out),
+        format!("no answer within 1 s: a firewall may drop port {port}, or the host is down")
+    );
+    drop(listener);
 }

@@ -109,10 +109,11 @@ pub fn cli() -> Command {
         .arg(
             flag(
                 "all",
-                "Fetch every account of the configuration file, one after the other; one \
-                 failing does not stop the others, and the exit code is the worst one",
+                "Fetch (with --check: check) every account of the configuration file, one \
+                 after the other; one failing does not stop the others, and the exit code \
+                 is the worst one",
             )
-            .conflicts_with_all(["url", "check"]),
+            .conflicts_with("url"),
         )
         .arg(flag(
             "check",

@@ -88,12 +88,6 @@ fn main() -> ExitCode {
         Ok(o) => o,
         Err(f) => return usage_failed(f),
     };
-    if o.check {
-        return match check::check(&o) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(f) => ExitCode::from(f.exit as u8),
-        };
-    }
     ExitCode::from(one_account(&o) as u8)
 }
 
@@ -103,7 +97,8 @@ fn usage_failed(f: Failure) -> ExitCode {
     ExitCode::from(f.exit as u8)
 }
 
-/// `--all`: every account of the file in turn; the exit code is the worst.
+/// `--all`: every account of the file in turn (fetched, or checked when `--check` or
+/// its `check = true` asks it); the exit code is the worst.
 fn all_accounts(m: &ArgMatches, raw: &[String]) -> ExitCode {
     let config = match config_file(m) {
         Ok(c) => c,
@@ -114,6 +109,7 @@ fn all_accounts(m: &ArgMatches, raw: &[String]) -> ExitCode {
     for name in config.names() {
         println!("pop3fetch: account {name}");
         let code = match account_options(&config, &name, raw) {
+            // `check = true` in the file (or `--check`) checks the account.
             Ok(o) => one_account(&o) as u8,
             Err(f) => {
                 eprintln!("pop3fetch: {}", f.msg);
@@ -130,8 +126,15 @@ fn all_accounts(m: &ArgMatches, raw: &[String]) -> ExitCode {
     ExitCode::from(worst)
 }
 
-/// Fetches one account and reports it; returns its exit code.
+/// Fetches one account and reports it, or checks it with `--check` (given on the
+/// command line or as `check = true` in the file); returns its exit code.
 fn one_account(o: &Options) -> i32 {
+    if o.check {
+        return match check::check(o) {
+            Ok(()) => 0,
+            Err(f) => f.exit as i32,
+        };
+    }
     let mut stats = report::Stats::default();
     let result = run::run(o, &mut stats);
     report::report(&stats, result)
