@@ -631,9 +631,11 @@ where
 }
 
 /// A [`Server`] session over an `embedded_io` (blocking) transport: the
-/// [`ServerDriver`] loop over fixed buffers of `RX` (a command line: 256 octets; SASL
-/// lines need more) and `TX` bytes (any size from 32 octets; messages leave in writes
-/// of that size).
+/// [`ServerDriver`] loop over fixed buffers of `RX` (at least a command line,
+/// [`MIN_SERVER_RECEIVE`](crate::driver::MIN_SERVER_RECEIVE): 255 octets; SASL lines
+/// need more) and `TX` bytes (at least
+/// [`MIN_SERVER_TRANSMIT`](crate::driver::MIN_SERVER_TRANSMIT): 32 octets; messages
+/// leave in writes of that size).
 ///
 /// A blocking `embedded_io` write cannot be interrupted from here: give the
 /// transport a write timeout (a TCP stack's send timeout) so that a client that stops

@@ -145,10 +145,13 @@ impl<M: Marks> Server<M> {
     /// Moves the reply bytes waiting to be sent into `out` (as many as fit) and
     /// returns their number; 0 while a failed login is being delayed. The same shape
     /// as [`Client::poll_transmit`]: the caller
-    /// owns the buffer, of any size. Message bodies do not pass through here but are
+    /// owns the buffer, of any size but 0 (the [`ServerDriver`] wants
+    /// [`MIN_SERVER_TRANSMIT`] at least). Message bodies do not pass through here but are
     /// encoded straight into the caller's buffer by [`body`](Self::body).
     ///
     /// [`Client::poll_transmit`]: crate::client::Client::poll_transmit
+    /// [`ServerDriver`]: crate::driver::ServerDriver
+    /// [`MIN_SERVER_TRANSMIT`]: crate::driver::MIN_SERVER_TRANSMIT
     pub fn poll_transmit(&mut self, out: &mut [u8]) -> usize {
         if self.hold_until.is_some() {
             return 0;
