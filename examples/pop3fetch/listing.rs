@@ -22,8 +22,9 @@ pub struct Listing {
 }
 
 /// STAT, UIDL and LIST. STAT's count is the only numbering trusted: the client
-/// refuses entries outside 1..=count (ClientEvent::Invalid), and a listing that names
-/// a message twice (so could go on for ever) fails here, as soon as it does.
+/// ends the session at an entry outside 1..=count or not above the one before it
+/// (ClientError::InvalidListing), and at a line past the count; a listing that
+/// names a message twice fails here too, as soon as it does.
 pub fn list(conn: &mut Conn) -> Res<Listing> {
     let mut count: Option<u32> = None;
     let mut listing = Listing {

@@ -249,6 +249,10 @@ fn text(n: u32, limit: u16, which: u8, name: &[u8], secret: &[u8], host: &str, p
         ClientError::BuffersTooSmall,
         ClientError::GreetingTimeout,
         ClientError::ReplyTimeout,
+        ClientError::InvalidListing(InvalidReply::OutOfOrder { msg: n }),
+        ClientError::InvalidListing(InvalidReply::Malformed(
+            listing[usize::from(which) % listing.len()],
+        )),
     ];
     for e in client {
         one_line(e.to_string());
@@ -258,6 +262,7 @@ fn text(n: u32, limit: u16, which: u8, name: &[u8], secret: &[u8], host: &str, p
         InvalidReply::Malformed(listing[usize::from(which) % listing.len()]),
         InvalidReply::OtherMessage { msg: n },
         InvalidReply::NumberOutOfRange { msg: n },
+        InvalidReply::OutOfOrder { msg: n },
     ] {
         one_line(e.to_string());
     }

@@ -4,8 +4,9 @@
 //! of its script and sends nothing else.
 //!
 //! The rule under test: a reply that is malformed inside its own framing (one
-//! status line, one listing line) fails only its command, is consumed to its end,
-//! and the session stays aligned; anything that loses framing closes the client.
+//! status line, one LANG listing line) fails only its command, is consumed to its
+//! end, and the session stays aligned; anything that loses framing, a bad line of a
+//! whole LIST or UIDL listing, or a listing longer than it can be closes the client.
 
 use std::collections::VecDeque;
 
@@ -226,36 +227,44 @@ fn malformed_stat_reply_fails_only_stat() {
     );
 }
 
-/// A bad line inside a LIST or UIDL listing fails that command; the rest of the
-/// listing is consumed (its later lines are not reported) and the next command
-/// reads its own reply. (Was: the same line re-read forever.)
+/// A bad line inside a whole LIST or UIDL listing ends the session at that line
+/// (`InvalidListing`): nothing after it is read, so a listing that goes on for ever
+/// behind it cannot keep the client reading. (Was: `Invalid` at the listing's end,
+/// read to that end, which may never come; before that, the same line re-read
+/// forever.)
 #[test]
-fn bad_listing_line_is_consumed_to_the_listing_end() {
+fn bad_listing_line_ends_the_session_at_that_line() {
     let mut s = logged_in(b"+OK POP3 ready\r\n");
     s.reply(
         b"LIST\r\n",
         b"+OK 3 messages\r\n1 120\r\nnot a number\r\n3 200\r\n.\r\n",
     )
-    .reply(b"UIDL\r\n", b"+OK\r\n1 QhdPYR:00WBw1Ph7x7\r\n2\r\n.\r\n")
     .reply(b"NOOP\r\n", b"+OK still here\r\n");
     s.client().list(None).unwrap();
-    s.client().uidl(None).unwrap();
     s.client().noop().unwrap();
-    let mut log = s.run();
-    if log.last().is_some_and(|l| l.starts_with("Err(")) {
-        log.extend(s.run());
-    }
     assert_eq!(
-        log,
+        s.run(),
         [
             "List(ListEntry { msg: 1, size: 120 })",
-            "Invalid { command: List, msg: None, reason: Malformed(BadNumber) }",
-            "Uidl(1 QhdPYR:00WBw1Ph7x7)",
-            "Invalid { command: Uidl, msg: None, reason: Malformed(MissingField) }",
-            "Ok(Noop, still here)",
+            "Err(InvalidListing(Malformed(BadNumber)))",
         ]
     );
-    assert!(s.driver.client_ref().is_logged_in());
+    assert!(s.driver.client_ref().is_closed());
+    assert_eq!(result(s.client().noop()), "WrongState");
+    assert_eq!(s.run(), ["<closed>"]);
+    assert_eq!(s.wire, b"USER alice\r\nPASS secret\r\nLIST\r\n");
+
+    let mut s = logged_in(b"+OK POP3 ready\r\n");
+    s.reply(b"UIDL\r\n", b"+OK\r\n1 QhdPYR:00WBw1Ph7x7\r\n2\r\n.\r\n");
+    s.client().uidl(None).unwrap();
+    assert_eq!(
+        s.run(),
+        [
+            "Uidl(1 QhdPYR:00WBw1Ph7x7)",
+            "Err(InvalidListing(Malformed(MissingField)))",
+        ]
+    );
+    assert!(s.driver.client_ref().is_closed());
 }
 
 /// The same listing read one byte at a time gives the same events.
@@ -272,10 +281,12 @@ fn bad_listing_line_in_one_byte_reads() {
         log,
         [
             "List(ListEntry { msg: 1, size: 120 })",
-            "Invalid { command: List, msg: None, reason: Malformed(BadSize) }",
-            "Ok(Noop, )",
+            "Err(InvalidListing(Malformed(BadSize)))",
         ]
     );
+    assert!(s.driver.client_ref().is_closed());
+    // Read up to the bad line's end, not one byte further.
+    assert_eq!(s.to_client, b"2 5\r\n.\r\n");
 }
 
 /// A reply to no command loses framing: the client closes, refuses every later
@@ -526,39 +537,31 @@ fn list_n_and_uidl_n_answers_must_name_n() {
     );
 }
 
-/// Listing entries numbered 0, or above what STAT allows, fail their listing.
+/// LIST n / UIDL n answers numbered 0, or above what STAT allows, fail their
+/// command (`Invalid`), and the session goes on.
 #[test]
 fn listing_numbers_are_checked_against_stat() {
     let mut s = logged_in(b"+OK POP3 ready\r\n");
-    s.reply(b"LIST\r\n", b"+OK\r\n0 100\r\n1 100\r\n.\r\n")
-        .reply(b"STAT\r\n", b"+OK 2 320\r\n")
-        .reply(b"LIST\r\n", b"+OK\r\n1 120\r\n50000000 1\r\n.\r\n")
-        .reply(b"UIDL\r\n", b"+OK\r\n1 a\r\n4294967295 z\r\n.\r\n")
+    s.reply(b"STAT\r\n", b"+OK 2 320\r\n")
+        .reply(b"LIST 0\r\n", b"+OK 0 100\r\n")
+        .reply(b"UIDL 2\r\n", b"+OK 2 b\r\n")
         .reply(b"DELE 1\r\n", b"+OK\r\n")
         .reply(b"STAT\r\n", b"+OK 1 200\r\n")
         .reply(b"LIST 2\r\n", b"+OK 2 200\r\n")
         .reply(b"LIST 3\r\n", b"+OK 3 10\r\n");
-    s.client().list(None).unwrap();
     s.client().stat().unwrap();
-    s.client().list(None).unwrap();
-    s.client().uidl(None).unwrap();
+    s.client().list(Some(0)).unwrap();
+    s.client().uidl(Some(2)).unwrap();
     s.client().dele(1).unwrap();
     s.client().stat().unwrap();
     s.client().list(Some(2)).unwrap();
     s.client().list(Some(3)).unwrap();
-    let mut log = s.run();
-    while log.last().is_some_and(|l| l.starts_with("Err(")) && log.len() < 20 {
-        log.extend(s.run());
-    }
     assert_eq!(
-        log,
+        s.run(),
         [
-            "Invalid { command: List, msg: None, reason: NumberOutOfRange { msg: 0 } }",
             "Stat(Stat { count: 2, size: 320 })",
-            "List(ListEntry { msg: 1, size: 120 })",
-            "Invalid { command: List, msg: None, reason: NumberOutOfRange { msg: 50000000 } }",
-            "Uidl(1 a)",
-            "Invalid { command: Uidl, msg: None, reason: NumberOutOfRange { msg: 4294967295 } }",
+            "Invalid { command: List, msg: Some(0), reason: NumberOutOfRange { msg: 0 } }",
+            "Uidl(2 b)",
             "Deleted { msg: 1 }",
             // One message left, but message 2 keeps its number (RFC 1939 §6).
             "Stat(Stat { count: 1, size: 200 })",
@@ -566,18 +569,150 @@ fn listing_numbers_are_checked_against_stat() {
             "Invalid { command: List, msg: Some(3), reason: NumberOutOfRange { msg: 3 } }",
         ]
     );
+    assert!(s.driver.client_ref().is_logged_in());
+}
+
+/// Whole-listing entries numbered 0, or above what STAT allows (a huge count does
+/// not keep the client reading past the bad line), end the session at that line
+/// (`InvalidListing`). (Was: `Invalid` only at the listing's end, read to that end.)
+#[test]
+fn whole_listing_numbers_out_of_range_end_the_session() {
+    /// (STAT's reply or none, the listing command, its reply, the log).
+    type Case = (
+        &'static [u8],
+        &'static [u8],
+        &'static [u8],
+        &'static [&'static str],
+    );
+    let cases: [Case; 4] = [
+        (
+            b"",
+            b"LIST\r\n",
+            b"+OK\r\n0 100\r\n1 100\r\n.\r\n",
+            &["Err(InvalidListing(NumberOutOfRange { msg: 0 }))"],
+        ),
+        (
+            b"+OK 2 320\r\n",
+            b"LIST\r\n",
+            b"+OK\r\n1 120\r\n50000000 1\r\n2 200\r\n.\r\n",
+            &[
+                "Stat(Stat { count: 2, size: 320 })",
+                "List(ListEntry { msg: 1, size: 120 })",
+                "Err(InvalidListing(NumberOutOfRange { msg: 50000000 }))",
+            ],
+        ),
+        (
+            b"+OK 2 320\r\n",
+            b"UIDL\r\n",
+            b"+OK\r\n1 a\r\n4294967295 z\r\n.\r\n",
+            &[
+                "Stat(Stat { count: 2, size: 320 })",
+                "Uidl(1 a)",
+                "Err(InvalidListing(NumberOutOfRange { msg: 4294967295 }))",
+            ],
+        ),
+        (
+            b"+OK 4294967295 0\r\n",
+            b"UIDL\r\n",
+            b"+OK\r\n0 a\r\n1 a\r\n2 b\r\n3 c\r\n4 d\r\n5 e\r\n",
+            &[
+                "Stat(Stat { count: 4294967295, size: 0 })",
+                "Err(InvalidListing(NumberOutOfRange { msg: 0 }))",
+            ],
+        ),
+    ];
+    for (stat, command, reply, want) in cases {
+        let mut s = logged_in(b"+OK POP3 ready\r\n");
+        if !stat.is_empty() {
+            s.reply(b"STAT\r\n", stat);
+            s.client().stat().unwrap();
+        }
+        s.reply(command, reply).reply(b"NOOP\r\n", b"+OK\r\n");
+        if command == b"LIST\r\n" {
+            s.client().list(None).unwrap();
+        } else {
+            s.client().uidl(None).unwrap();
+        }
+        s.client().noop().unwrap();
+        assert_eq!(s.run(), want, "{}", text(reply));
+        assert!(s.driver.client_ref().is_closed());
+        assert_eq!(s.run(), ["<closed>"]);
+        let sent = [
+            &b"USER alice\r\nPASS secret\r\n"[..],
+            if stat.is_empty() { b"" } else { b"STAT\r\n" },
+            command,
+        ]
+        .concat();
+        assert_eq!(s.wire, sent);
+    }
+}
+
+/// In a whole LIST or UIDL listing the message numbers must increase (every real
+/// server lists them in order): a repeated or lower number ends the session at that
+/// line (`InvalidListing(OutOfOrder)`), so that a listing without STAT's count, or
+/// with a huge one, can only name numbers that grow. (Was: read as long as the
+/// server sent.)
+#[test]
+fn whole_listing_numbers_must_increase() {
+    let mut s = logged_in(b"+OK POP3 ready\r\n");
+    s.reply(b"LIST\r\n", b"+OK\r\n1 10\r\n3 30\r\n3 30\r\n4 40\r\n.\r\n");
+    s.client().list(None).unwrap();
+    assert_eq!(
+        s.run(),
+        [
+            "List(ListEntry { msg: 1, size: 10 })",
+            "List(ListEntry { msg: 3, size: 30 })",
+            "Err(InvalidListing(OutOfOrder { msg: 3 }))",
+        ]
+    );
+    assert!(s.driver.client_ref().is_closed());
+
+    let mut s = logged_in(b"+OK POP3 ready\r\n");
+    s.reply(b"STAT\r\n", b"+OK 4294967295 0\r\n").reply(
+        b"UIDL\r\n",
+        b"+OK\r\n1 a\r\n2 b\r\n1 a\r\n2 b\r\n1 a\r\n2 b\r\n",
+    );
+    s.client().stat().unwrap();
+    s.client().uidl(None).unwrap();
+    assert_eq!(
+        s.run(),
+        [
+            "Stat(Stat { count: 4294967295, size: 0 })",
+            "Uidl(1 a)",
+            "Uidl(2 b)",
+            "Err(InvalidListing(OutOfOrder { msg: 1 }))",
+        ]
+    );
+    assert!(s.driver.client_ref().is_closed());
+
+    // Each listing starts again from 1; gaps (deleted messages) are fine.
+    let mut s = logged_in(b"+OK POP3 ready\r\n");
+    s.reply(b"LIST\r\n", b"+OK\r\n2 20\r\n5 50\r\n.\r\n")
+        .reply(b"UIDL\r\n", b"+OK\r\n1 a\r\n2 b\r\n.\r\n");
+    s.client().list(None).unwrap();
+    s.client().uidl(None).unwrap();
+    assert_eq!(
+        s.run(),
+        [
+            "List(ListEntry { msg: 2, size: 20 })",
+            "List(ListEntry { msg: 5, size: 50 })",
+            "ListEnd",
+            "Uidl(1 a)",
+            "Uidl(2 b)",
+            "UidlEnd",
+        ]
+    );
 }
 
 /// A whole LIST or UIDL may have no more lines than STAT allows messages, whatever
-/// they say (valid, out of range, or after an invalid one): one more ends the session
-/// (`Protocol`), so that a listing that never ends cannot keep the client reading.
-/// A CAPA listing past 256 lines likewise. (Was: read to the end, which may never
-/// come.)
+/// they say: one more ends the session (`Protocol`), so that a listing that never
+/// ends cannot keep the client reading. A CAPA listing past 256 lines likewise.
+/// (Was: read to the end, which may never come.)
 #[test]
 fn listings_longer_than_they_can_be_end_the_session() {
     let mut s = logged_in(b"+OK POP3 ready\r\n");
     s.reply(b"STAT\r\n", b"+OK 2 320\r\n")
-        .reply(b"UIDL\r\n", b"+OK\r\n1 a\r\n3 c\r\n2 b\r\n2 b\r\n");
+        .reply(b"UIDL\r\n", b"+OK\r\n1 a\r\n2 b\r\n3 c\r\n4 d\r\n");
     s.client().stat().unwrap();
     s.client().uidl(None).unwrap();
     assert_eq!(
@@ -585,6 +720,7 @@ fn listings_longer_than_they_can_be_end_the_session() {
         [
             "Stat(Stat { count: 2, size: 320 })",
             "Uidl(1 a)",
+            "Uidl(2 b)",
             "Err(Protocol(\"listing longer than STAT's count\"))",
         ]
     );
@@ -602,6 +738,34 @@ fn listings_longer_than_they_can_be_end_the_session() {
     let log = s.run();
     assert_eq!(log.len(), 257, "{:?}", &log[log.len() - 2..]);
     assert_eq!(log[256], "Err(Protocol(\"CAPA listing too long\"))");
+    assert!(s.driver.client_ref().is_closed());
+}
+
+/// A LANG listing (RFC 6856) is not a stream the client asked for either: past 256
+/// lines (`MAX_LANG_LINES`) it ends the session (`Protocol`). (Was: no bound.)
+#[test]
+fn lang_listing_past_256_lines_ends_the_session() {
+    assert_eq!(pop3_proto::client::MAX_LANG_LINES, 256);
+    let mut s = Scripted::new(plain(), b"+OK POP3 ready\r\n");
+    s.run();
+    let lang: &'static [u8] = Box::leak(
+        [&b"+OK\r\n"[..], &b"en English\r\n".repeat(300)]
+            .concat()
+            .into_boxed_slice(),
+    );
+    s.reply(b"CAPA\r\n", b"+OK\r\nUSER\r\nLANG\r\n.\r\n")
+        .reply(b"LANG\r\n", lang);
+    s.client().capa().unwrap();
+    assert_eq!(
+        s.run(),
+        ["Capability(User)", "Capability(Lang)", "CapabilitiesEnd"]
+    );
+    s.client().lang(None).unwrap();
+    let log = s.run();
+    assert_eq!(log.len(), 257, "{:?}", &log[log.len() - 2..]);
+    let en = "Lang(LangEntry { tag: b\"en\", description: b\"English\" })";
+    assert!(log[..256].iter().all(|l| l == en), "{:?}", &log[..2]);
+    assert_eq!(log[256], "Err(Protocol(\"LANG listing too long\"))");
     assert!(s.driver.client_ref().is_closed());
 }
 

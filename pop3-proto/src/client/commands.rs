@@ -249,12 +249,19 @@ impl Client {
     }
 
     /// Queues LIST (all messages, or one).
+    ///
+    /// A whole listing (`None`) must number its messages in ascending order, each
+    /// within what the last STAT allows; a bad line ends the session there
+    /// ([`ClientError::InvalidListing`]). Queue STAT first: it also bounds the
+    /// listing by its count (one line more is [`ClientError::Protocol`]); without
+    /// it, only the ascending order bounds the listing.
     pub fn list(&mut self, msg: Option<u32>) -> Result<(), ClientError> {
         self.require(Phase::Transaction)?;
         self.push(Pending::List(msg))
     }
 
-    /// Queues UIDL (all messages, or one).
+    /// Queues UIDL (all messages, or one). A whole listing is checked and bounded as
+    /// [`list`](Self::list)'s is: queue STAT first.
     pub fn uidl(&mut self, msg: Option<u32>) -> Result<(), ClientError> {
         self.require(Phase::Transaction)?;
         self.push(Pending::Uidl(msg))

@@ -8,7 +8,8 @@ use crate::codec::DecodeError;
 use crate::encode::EncodeError;
 use crate::response::listing::ListingError;
 
-/// Why a reply framed correctly was not believed ([`ClientEvent::Invalid`]).
+/// Why a reply framed correctly was not believed ([`ClientEvent::Invalid`], or
+/// [`ClientError::InvalidListing`] for a line of a whole LIST or UIDL listing).
 ///
 /// [`ClientEvent::Invalid`]: crate::client::ClientEvent::Invalid
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,13 @@ pub enum InvalidReply {
         /// The message number the server named.
         msg: u32,
     },
+    /// A line of a whole LIST or UIDL listing names a message number not above the
+    /// line before it: servers list messages in ascending order, and a listing that
+    /// repeats numbers could go on for ever.
+    OutOfOrder {
+        /// The message number the server named.
+        msg: u32,
+    },
 }
 
 impl core::error::Error for InvalidReply {}
@@ -42,6 +50,9 @@ impl fmt::Display for InvalidReply {
             }
             InvalidReply::NumberOutOfRange { msg } => {
                 write!(f, "message number {msg} out of range")
+            }
+            InvalidReply::OutOfOrder { msg } => {
+                write!(f, "message number {msg} out of order")
             }
         }
     }
@@ -156,6 +167,13 @@ pub enum ClientError {
     ///
     /// [`ClientConfig::reply_timeout_ms`]: crate::client::ClientConfig::reply_timeout_ms
     ReplyTimeout,
+    /// A line of a whole LIST or UIDL listing was not believed (malformed, numbered
+    /// out of range or out of order) (fatal): the client stops reading there, since
+    /// the listing is useless and its end may never come. LIST n and UIDL n answers
+    /// fail with [`ClientEvent::Invalid`] instead.
+    ///
+    /// [`ClientEvent::Invalid`]: crate::client::ClientEvent::Invalid
+    InvalidListing(InvalidReply),
 }
 
 impl fmt::Display for ClientError {
@@ -189,6 +207,7 @@ impl fmt::Display for ClientError {
             }
             ClientError::GreetingTimeout => f.write_str("no greeting from the server in time"),
             ClientError::ReplyTimeout => f.write_str("no reply from the server in time"),
+            ClientError::InvalidListing(reason) => write!(f, "invalid listing: {reason}"),
         }
     }
 }

@@ -97,10 +97,12 @@ pub enum ClientEvent<'a> {
     /// `+OK` to QUIT: in TRANSACTION state the deletions were applied. Close.
     Closed,
     /// A reply the client refuses although its framing was intact (see the module
-    /// docs): a malformed STAT, LIST n or UIDL n reply or listing line, or a message
-    /// number out of range or other than the one asked for. The command failed, its
-    /// reply was consumed to its end (this event takes the place of a listing's end;
-    /// its lines after the bad one are not reported), and the session goes on.
+    /// docs): a malformed STAT, LIST n or UIDL n reply or LANG listing line, or a
+    /// message number out of range or other than the one asked for. The command
+    /// failed, its reply was consumed to its end (this event takes the place of a
+    /// LANG listing's end; its lines after the bad one are not reported), and the
+    /// session goes on. A bad line of a whole LIST or UIDL listing is fatal instead
+    /// ([`ClientError::InvalidListing`](crate::client::ClientError::InvalidListing)).
     Invalid {
         /// The command whose reply was refused.
         command: CommandKind,

@@ -39,15 +39,19 @@ pub struct Client {
     pub(super) creds_blocked: bool,
     /// STLS was accepted: nothing is sent or read until `tls_started`.
     pub(super) awaiting_tls: bool,
-    /// The listing being received failed: its remaining lines are skipped, and this
-    /// is reported at its end.
+    /// The LANG listing being received failed: its remaining lines are skipped, and
+    /// this is reported at its end. (A bad LIST or UIDL line is fatal at once.)
     pub(super) invalid: Option<InvalidReply>,
     /// Lines of the multi-line reply being received, to bound those the caller did
-    /// not ask to stream: CAPA ([`MAX_CAPA_LINES`]), and a whole LIST or UIDL past
-    /// the highest message number STAT allows.
+    /// not ask to stream: CAPA ([`MAX_CAPA_LINES`]), LANG ([`MAX_LANG_LINES`]), and a
+    /// whole LIST or UIDL past the highest message number STAT allows.
     ///
     /// [`MAX_CAPA_LINES`]: crate::client::MAX_CAPA_LINES
+    /// [`MAX_LANG_LINES`]: crate::client::MAX_LANG_LINES
     pub(super) lines: u32,
+    /// The last message number of the whole LIST or UIDL being received: the next
+    /// must be higher.
+    pub(super) last_msg: u32,
     /// The highest message number, from the last STAT (count + deleted before it).
     pub(super) max_msg: Option<u32>,
     /// DELE accepted since login or the last RSET.
@@ -76,6 +80,7 @@ impl Client {
             awaiting_tls: false,
             invalid: None,
             lines: 0,
+            last_msg: 0,
             max_msg: None,
             deleted: 0,
             channel_binding: None,

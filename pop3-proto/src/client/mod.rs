@@ -16,13 +16,16 @@
 //!
 //! Two kinds of wrong, two outcomes:
 //!
-//! - **Malformed inside its own framing** — a status line or one listing line that is
-//!   framed correctly but cannot be believed: `+OK 7` to STAT, a LIST line that is not
-//!   `msg size`, `LIST 1` answered for message 99, a message number 0 or above what
-//!   STAT allows. Only that command fails: the reply is consumed to its end (a
-//!   listing up to its `.`, its later lines unreported) and
-//!   [`ClientEvent::Invalid`] takes the place of its last event, with a typed
-//!   [`InvalidReply`]. The next command reads its own reply.
+//! - **Malformed inside its own framing** — a status line or one LANG listing line
+//!   that is framed correctly but cannot be believed: `+OK 7` to STAT, `LIST 1`
+//!   answered for message 99, a message number 0 or above what STAT allows. Only that
+//!   command fails: the reply is consumed to its end (a LANG listing up to its `.`,
+//!   its later lines unreported) and [`ClientEvent::Invalid`] takes the place of its
+//!   last event, with a typed [`InvalidReply`]. The next command reads its own reply.
+//!   A bad line of a whole LIST or UIDL listing (not `msg size`, a number out of
+//!   range, or not above the line before it) is fatal instead,
+//!   [`ClientError::InvalidListing`] at that line: the listing is useless, and
+//!   reading on to an end that may never come is what a hostile server wants.
 //! - **Framing lost** — bytes when no reply is expected (no command in flight, or
 //!   more bytes after a SASL challenge before our answer), a line that is not
 //!   `+OK`/`-ERR` where one must be, a line too long to frame, a SASL exchange that
@@ -74,6 +77,6 @@ pub use event::{ClientEvent, EventToken};
 pub use login::Login;
 pub use machine::Client;
 pub use pending::MAX_QUEUED;
-pub use reply::MAX_CAPA_LINES;
+pub use reply::{MAX_CAPA_LINES, MAX_LANG_LINES};
 
 pub use crate::sasl::SaslMechanism;

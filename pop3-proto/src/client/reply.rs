@@ -17,6 +17,10 @@ use crate::response::listing::{LangEntry, ListEntry, Stat, UidlEntry};
 /// ([`ClientError::Protocol`]).
 pub const MAX_CAPA_LINES: u32 = 256;
 
+/// Most lines a LANG listing may have (RFC 6856; servers list a few languages):
+/// likewise not a stream, so a longer one is fatal ([`ClientError::Protocol`]).
+pub const MAX_LANG_LINES: u32 = 256;
+
 impl Client {
     /// Decodes the next reply event from `input` (the received bytes not yet
     /// consumed). No event and nothing consumed means: read more.
@@ -31,7 +35,8 @@ impl Client {
     ///
     /// An error is fatal: the client is closed, and none of `input` nor anything
     /// later will be read (see the module docs). A reply that is wrong inside its own
-    /// framing is not an error but a [`ClientEvent::Invalid`].
+    /// framing is not an error but a [`ClientEvent::Invalid`], except a bad line of a
+    /// whole LIST or UIDL listing: [`ClientError::InvalidListing`] at that line.
     pub fn handle_input<'a>(
         &mut self,
         input: &'a [u8],
@@ -103,6 +108,10 @@ impl Client {
         self.lines = 0;
     }
 
+    // Out of line: inlined into the driver's `poll`, the fatal listing error
+    // (`InvalidListing`) grew the USER/PASS firmware's .text by 508 bytes, over its
+    // budget; out of line, by 172.
+    #[inline(never)]
     fn reply(
         &mut self,
         event: ResponseEvent<'_>,
@@ -165,10 +174,11 @@ impl Client {
             ResponseEvent::Line(_) if self.too_many_lines(pending) => {
                 Err(ClientError::Protocol(match pending {
                     Pending::Capa => "CAPA listing too long",
+                    Pending::Lang(_) => "LANG listing too long",
                     _ => "listing longer than STAT's count",
                 }))
             }
-            // The rest of a listing that already failed.
+            // The rest of a LANG listing that already failed.
             ResponseEvent::Line(_) if self.invalid.is_some() => Ok(None),
             ResponseEvent::Line(line) => {
                 let shape = match pending {
@@ -195,11 +205,13 @@ impl Client {
                 };
                 match shape {
                     Ok(token) => Ok(Some(token)),
-                    Err(reason) => {
-                        // Reported at the listing's end, which is consumed first.
+                    Err(reason) if matches!(pending, Pending::Lang(_)) => {
+                        // Reported at the listing's end (at most MAX_LANG_LINES away).
                         self.invalid = Some(reason);
                         Ok(None)
                     }
+                    // A whole LIST or UIDL known to be wrong is not read any further.
+                    Err(reason) => Err(ClientError::InvalidListing(reason)),
                 }
             }
             // A CR the body decoder held back from the previous input is its own
@@ -240,20 +252,28 @@ impl Client {
         self.lines = self.lines.saturating_add(1);
         let bound = match pending {
             Pending::Capa => Some(MAX_CAPA_LINES),
+            Pending::Lang(_) => Some(MAX_LANG_LINES),
             Pending::List(None) | Pending::Uidl(None) => self.max_msg,
             _ => None,
         };
         bound.is_some_and(|max| self.lines > max)
     }
 
-    /// A message number the server named: the one asked for (`asked`), and within
-    /// 1..=the highest STAT allows.
-    fn check_msg(&self, msg: u32, asked: Option<u32>) -> Result<(), InvalidReply> {
+    /// A message number the server named: the one asked for (`asked`), within
+    /// 1..=the highest STAT allows, and in a whole listing (`asked` is `None`) above
+    /// the one before it.
+    fn check_msg(&mut self, msg: u32, asked: Option<u32>) -> Result<(), InvalidReply> {
         if asked.is_some_and(|n| n != msg) {
             return Err(InvalidReply::OtherMessage { msg });
         }
         if msg == 0 || self.max_msg.is_some_and(|max| msg > max) {
             return Err(InvalidReply::NumberOutOfRange { msg });
+        }
+        if asked.is_none() {
+            if msg <= self.last_msg {
+                return Err(InvalidReply::OutOfOrder { msg });
+            }
+            self.last_msg = msg;
         }
         Ok(())
     }
@@ -317,6 +337,7 @@ impl Client {
             }
             Pending::List(None) | Pending::Uidl(None) | Pending::Lang(None) => {
                 self.invalid = None;
+                self.last_msg = 0;
                 return Ok(None);
             }
             Pending::Retr(msg) | Pending::Top(msg, _) => Shape::MessageStart { msg },
