@@ -127,27 +127,34 @@ keep = true
 fn check_in_the_file_checks_every_account() {
     let server = start_pop3d(&messages(), &["--allow-plaintext-auth"]);
     let dir = temp_dir("accounts-check");
-    let config = dir.join("config.toml");
     let local = dir.join("mail");
-    fs::write(
-        &config,
-        format!(
-            "[account.checked]\nurl = \"pop3://carol@127.0.0.1:{port}\"\n\
-             password_command = \"printf 'pw of carol'\"\nmaildir = \"{local}\"\n\
-             allow_plaintext = true\ncheck = true\n",
-            port = server.port,
-            local = local.display()
-        ),
-    )
-    .unwrap();
-    let config = config.to_str().unwrap();
+    // The same account twice: marked `check = true` in one file, not in the other
+    // (there `--check` on the command line must do it).
+    let write = |name: &str, check: &str| {
+        let path = dir.join(name);
+        fs::write(
+            &path,
+            format!(
+                "[account.checked]\nurl = \"pop3://carol@127.0.0.1:{port}\"\n\
+                 password_command = \"printf 'pw of carol'\"\nmaildir = \"{local}\"\n\
+                 allow_plaintext = true\n{check}",
+                port = server.port,
+                local = local.display()
+            ),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let marked = write("marked.toml", "check = true\n");
+    let plain = write("plain.toml", "");
     let on_server = read_maildir(&server.maildir);
     assert_eq!(on_server.len(), 5);
 
     for args in [
-        vec!["--config", config, "--all"],
-        vec!["--config", config, "--all", "--check"],
-        vec!["--config", config, "--account", "checked"],
+        vec!["--config", &marked, "--all"],
+        vec!["--config", &plain, "--all", "--check"],
+        vec!["--config", &marked, "--account", "checked"],
+        vec!["--config", &plain, "--account", "checked", "--check"],
     ] {
         let (code, out, err) = pop3fetch_args(&args);
         assert_eq!(code, Some(0), "{args:?}: {out}{err}");

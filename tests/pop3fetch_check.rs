@@ -416,6 +416,41 @@ fn busy_login_refusals_are_explained() {
     }
 }
 
+/// With `--keep`, a UIDL listing that numbers a message twice ends the session at
+/// that line; the check names the UIDL step (STAT had passed), not STAT.
+#[test]
+fn a_bad_uidl_listing_is_named_as_such() {
+    let (port, server) = scripted(|c| match c {
+        "CAPA" => b"+OK\r\nUSER\r\nUIDL\r\nRESP-CODES\r\n.\r\n",
+        "USER alice" => b"+OK\r\n",
+        "PASS secret" => b"+OK Logged in\r\n",
+        "STAT" => b"+OK 2 20\r\n",
+        "UIDL" => b"+OK\r\n1 one\r\n1 again\r\n2 two\r\n.\r\n",
+        "QUIT" => b"+OK Bye\r\n",
+        _ => b"-ERR Unknown command\r\n",
+    });
+    let url = format!("pop3://alice@127.0.0.1:{port}");
+    let (code, out, err) = check(&url, "secret", &["--allow-plaintext", "--keep"]);
+    let commands = server.join().unwrap();
+    assert_eq!(code, Some(5), "{out}{err}");
+    assert_eq!(
+        line(&out, "stat"),
+        "stat      ok    2 messages, 20 octets",
+        "{out}"
+    );
+    assert_eq!(
+        line(&out, "uidl"),
+        "uidl      FAIL  invalid listing: message number 1 out of order",
+        "{out}"
+    );
+    assert_eq!(
+        hint(&out),
+        "the server's UIDL listing cannot be believed, so --keep and --keep-for could not \
+         tell a kept message from a new one"
+    );
+    assert!(commands.iter().any(|c| c == "UIDL"), "{commands:?}");
+}
+
 /// A name that does not resolve: `.invalid` is reserved never to (RFC 6761).
 #[test]
 fn a_name_that_does_not_resolve() {

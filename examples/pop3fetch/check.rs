@@ -91,20 +91,34 @@ pub fn check(o: &Options) -> Res<()> {
             .uidl(None)
             .map_err(|e| fail(Exit::Protocol, e))?;
     }
-    conn.run(|ev| match ev {
+    let ran = conn.run(|ev| match ev {
         ClientEvent::Stat(s) => stat = Some((s.count, s.size)),
         ClientEvent::Error {
             command: CommandKind::Uidl,
             ..
         } => uidl_refused = true,
         _ => {}
-    })
-    .map_err(|e| {
-        failed(
+    });
+    if let Err(e) = ran {
+        // STAT answered and UIDL did not: the UIDL listing failed (a bad line of a
+        // whole listing ends the session), so that is the step to name.
+        if let Some((count, size)) = stat.filter(|_| o.keep != Keep::Nothing) {
+            ok("stat", format!("{count} messages, {size} octets"));
+            return Err(failed(
+                "uidl",
+                step_fail(
+                    Exit::Protocol,
+                    e,
+                    "the server's UIDL listing cannot be believed, so --keep and --keep-for \
+                     could not tell a kept message from a new one",
+                ),
+            ));
+        }
+        return Err(failed(
             "stat",
             step_fail(Exit::Protocol, e, "the server's reply cannot be believed"),
-        )
-    })?;
+        ));
+    }
     let (count, size) = stat.ok_or_else(|| {
         failed(
             "stat",

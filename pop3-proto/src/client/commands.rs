@@ -253,8 +253,9 @@ impl Client {
     /// A whole listing (`None`) must number its messages in ascending order, each
     /// within what the last STAT allows; a bad line ends the session there
     /// ([`ClientError::InvalidListing`]). Queue STAT first: it also bounds the
-    /// listing by its count (one line more is [`ClientError::Protocol`]); without
-    /// it, only the ascending order bounds the listing.
+    /// listing by its count plus the messages deleted before it (one line more is
+    /// [`ClientError::Protocol`]); without it, only the ascending order bounds the
+    /// listing.
     pub fn list(&mut self, msg: Option<u32>) -> Result<(), ClientError> {
         self.require(Phase::Transaction)?;
         self.push(Pending::List(msg))

@@ -7,7 +7,7 @@ use super::error::ClientError;
 use crate::sasl::SaslMechanism;
 
 /// The credentials of a SASL login, borrowed for one line.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 #[allow(dead_code)]
 pub(crate) struct Creds<'a> {
     pub(crate) authzid: &'a [u8],

@@ -77,7 +77,9 @@ where
     /// still leaves before the driver asks for input.
     ///
     /// A reply that is wrong inside its own framing is an event
-    /// ([`ClientEvent::Invalid`]), its bytes consumed like any other. An error from
+    /// ([`ClientEvent::Invalid`]), its bytes consumed like any other, except a bad
+    /// line of a whole LIST or UIDL, which ends the session there
+    /// ([`ClientError::InvalidListing`]). An error from
     /// the received bytes is fatal: the client is closed, the received bytes are
     /// dropped, and later polls say [`Poll::Closed`]. An error while encoding the
     /// next command ([`ClientError::BufferTooSmall`]: the transmit buffer cannot
