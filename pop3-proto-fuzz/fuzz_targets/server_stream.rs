@@ -1,10 +1,11 @@
 //! Arbitrary client bytes, in arbitrary pieces, into a server backed by an in-memory
 //! maildrop. Besides "no panic": no output line over 512 octets, no deleted message
-//! ever served, UPDATE only right after QUIT, bounded input buffering.
+//! ever served, UPDATE only right after QUIT, bounded input buffering, and the
+//! server's `Debug` in every state it reaches never shows the password's bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pop3_proto::server::{Open, Server, ServerConfig, Tls};
+use pop3_proto::server::{Open, Server, ServerConfig, ServerEvent, Tls};
 use pop3_proto::time::Instant;
 
 const MESSAGES: [&[u8]; 4] = [
@@ -50,8 +51,18 @@ fuzz_target!(|input: (u8, u8, Vec<u8>)| {
         if consumed > 0 {
             last_line = before[..consumed].to_vec();
         }
-        let event = d.item.map(|e| format!("{e:?}"));
-        let Some(event) = event else {
+        // The event as text, and whether its credentials are the user's ("pw"),
+        // taken while it borrows the input.
+        let item = d.item.map(|e| {
+            let right = match e {
+                ServerEvent::CheckPassword { password, .. } => password == b"pw",
+                ServerEvent::CheckToken { token, .. } => token == b"pw",
+                ServerEvent::CheckExternal { .. } => true,
+                _ => false,
+            };
+            (format!("{e:?}"), right)
+        });
+        let Some((event, right)) = item else {
             buf.drain(..consumed);
             if consumed == 0 {
                 if server.has_transmit() {
@@ -77,9 +88,8 @@ fuzz_target!(|input: (u8, u8, Vec<u8>)| {
             || event.starts_with("CheckToken")
             || event.starts_with("CheckExternal")
         {
-            server
-                .answer_password(event.contains("[112, 119]"), now)
-                .unwrap();
+            assert!(!shows_pw(&event), "a secret in {event}");
+            server.answer_password(right, now).unwrap();
         } else if event.starts_with("NeedSecret") {
             server.answer_secret(Some(b"pw"), now).unwrap();
         } else if event.starts_with("OpenMaildrop") {
@@ -127,11 +137,19 @@ fuzz_target!(|input: (u8, u8, Vec<u8>)| {
         } else {
             panic!("unknown event {event}");
         }
+        let shown = format!("{server:?}");
+        assert!(!shows_pw(&shown), "a secret in {shown}");
     }
     for line in out.split(|b| *b == b'\n') {
         assert!(line.len() < 512, "output line of {} octets", line.len());
     }
 });
+
+/// Whether a `Debug` text shows the password "pw" as bytes (a derived `Debug`
+/// of a byte buffer prints `112, 119`).
+fn shows_pw(text: &str) -> bool {
+    text.contains("112, 119")
+}
 
 /// Moves every reply byte the server has into `out`.
 fn drain(server: &mut Server, out: &mut Vec<u8>) {
