@@ -341,6 +341,7 @@ impl core::fmt::Debug for Client {
             .field("awaiting_tls", &self.awaiting_tls)
             .field("invalid", &self.invalid)
             .field("lines", &self.lines)
+            .field("last_msg", &self.last_msg)
             .field("max_msg", &self.max_msg)
             .field("deleted", &self.deleted)
             .finish_non_exhaustive()

@@ -378,15 +378,20 @@ fn copy_out(msg: &[u8], out: &mut [u8]) -> Result<usize, ScramError> {
     Ok(msg.len())
 }
 
+/// A nonce either side may write (RFC 5802 `c-nonce`, `s-nonce`: `printable`):
+/// not empty, printable ASCII, no `,` (it would end the `r=` attribute early).
+fn is_nonce(nonce: &[u8]) -> bool {
+    !nonce.is_empty()
+        && nonce
+            .iter()
+            .all(|b| (0x21..=0x7e).contains(b) && *b != b',')
+}
+
 impl ScramClient {
     /// Starts an exchange with a client nonce of printable characters (no `,`,
     /// at most 48) from the caller.
     pub fn new(hash: Hash, nonce: &[u8]) -> Result<ScramClient, ScramError> {
-        if nonce.is_empty()
-            || !nonce
-                .iter()
-                .all(|b| (0x21..=0x7e).contains(b) && *b != b',')
-        {
+        if !is_nonce(nonce) {
             return Err(ScramError::Malformed);
         }
         Ok(ScramClient {
@@ -627,11 +632,7 @@ impl ScramServer {
         iterations: u32,
         server_nonce: &[u8],
     ) -> Result<&[u8], ScramError> {
-        if server_nonce.is_empty()
-            || !server_nonce
-                .iter()
-                .all(|b| (0x21..=0x7e).contains(b) && *b != b',')
-        {
+        if !is_nonce(server_nonce) {
             return Err(ScramError::Malformed);
         }
         let client_nonce = attribute(&self.client_first_bare, b'r').ok_or(ScramError::Malformed)?;
