@@ -7,13 +7,13 @@
 mod support;
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use support::scripted::{serve_script, Reply, Scripted};
 use support::*;
 
 /// `pop3fetch --check URL extra…` with `password`: (exit code, stdout, stderr).
@@ -279,49 +279,11 @@ fn dovecots_locked_mailbox_is_explained() {
 /// What a scripted server answers to a command line (empty: close).
 type Script = fn(&str) -> &'static [u8];
 
-/// A scripted one-connection server on loopback: greets, answers each command line
-/// with `respond(line)` (empty: close), and returns the lines it got. Bounded: 10 s
-/// to be connected to, 50 commands, 5 s of client silence.
-fn scripted(respond: Script) -> (u16, JoinHandle<Vec<String>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let thread = std::thread::spawn(move || {
-        listener.set_nonblocking(true).unwrap();
-        let start = Instant::now();
-        let stream = loop {
-            match listener.accept() {
-                Ok((s, _)) => break s,
-                Err(_) if start.elapsed() < Duration::from_secs(10) => {
-                    std::thread::sleep(Duration::from_millis(5))
-                }
-                Err(e) => panic!("nobody connected: {e}"),
-            }
-        };
-        stream.set_nonblocking(false).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        let mut writer = stream.try_clone().unwrap();
-        let mut reader = BufReader::new(stream);
-        let mut commands = Vec::new();
-        writer.write_all(b"+OK POP3 ready.\r\n").unwrap();
-        let mut line = String::new();
-        for _ in 0..50 {
-            line.clear();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-            let command = line.trim_end().to_string();
-            let reply = respond(&command);
-            commands.push(command);
-            if reply.is_empty() || writer.write_all(reply).is_err() {
-                break;
-            }
-        }
-        commands
-    });
-    (port, thread)
+/// The scripted server of `support::scripted`, answering with `respond`.
+fn scripted(respond: Script) -> Scripted {
+    serve_script(b"+OK POP3 ready.\r\n", move |_, c| {
+        Reply::Send(respond(c).to_vec())
+    })
 }
 
 /// `--check --keep` against a server whose CAPA says `EXPIRE 0` (it deletes what was
@@ -339,10 +301,10 @@ fn expire_0_with_keep_is_refused() {
             _ => b"-ERR Unknown command\r\n",
         }
     }
-    let (port, server) = scripted(respond);
-    let url = format!("pop3://alice@127.0.0.1:{port}");
+    let server = scripted(respond);
+    let url = format!("pop3://alice@127.0.0.1:{}", server.port);
     let (code, out, err) = check(&url, "secret", &["--keep", "--allow-plaintext"]);
-    let commands = server.join().unwrap();
+    let commands = server.commands();
     assert_eq!(code, Some(5), "{out}{err}");
     assert_eq!(
         line(&out, "capa"),
@@ -357,10 +319,10 @@ fn expire_0_with_keep_is_refused() {
     );
     assert_eq!(commands, ["CAPA"], "no login, nothing fetched");
 
-    let (port, server) = scripted(respond);
-    let url = format!("pop3://alice@127.0.0.1:{port}");
+    let server = scripted(respond);
+    let url = format!("pop3://alice@127.0.0.1:{}", server.port);
     let (code, out, err) = check(&url, "secret", &["--allow-plaintext"]);
-    let commands = server.join().unwrap();
+    let commands = server.commands();
     assert_eq!(code, Some(0), "{out}{err}");
     assert_eq!(line(&out, "stat"), "stat      ok    0 messages, 0 octets");
     assert_eq!(
@@ -400,10 +362,10 @@ fn busy_login_refusals_are_explained() {
         ),
     ];
     for (respond, failed, expected) in cases {
-        let (port, server) = scripted(respond);
-        let url = format!("pop3://alice@127.0.0.1:{port}");
+        let server = scripted(respond);
+        let url = format!("pop3://alice@127.0.0.1:{}", server.port);
         let (code, out, err) = check(&url, "secret", &["--allow-plaintext"]);
-        let commands = server.join().unwrap();
+        let commands = server.commands();
         assert_eq!(code, Some(7), "{out}{err}");
         assert_eq!(line(&out, "login"), failed, "{out}");
         assert_eq!(hint(&out), expected, "{out}");
@@ -420,7 +382,7 @@ fn busy_login_refusals_are_explained() {
 /// that line; the check names the UIDL step (STAT had passed), not STAT.
 #[test]
 fn a_bad_uidl_listing_is_named_as_such() {
-    let (port, server) = scripted(|c| match c {
+    let server = scripted(|c| match c {
         "CAPA" => b"+OK\r\nUSER\r\nUIDL\r\nRESP-CODES\r\n.\r\n",
         "USER alice" => b"+OK\r\n",
         "PASS secret" => b"+OK Logged in\r\n",
@@ -429,9 +391,9 @@ fn a_bad_uidl_listing_is_named_as_such() {
         "QUIT" => b"+OK Bye\r\n",
         _ => b"-ERR Unknown command\r\n",
     });
-    let url = format!("pop3://alice@127.0.0.1:{port}");
+    let url = format!("pop3://alice@127.0.0.1:{}", server.port);
     let (code, out, err) = check(&url, "secret", &["--allow-plaintext", "--keep"]);
-    let commands = server.join().unwrap();
+    let commands = server.commands();
     assert_eq!(code, Some(5), "{out}{err}");
     assert_eq!(
         line(&out, "stat"),

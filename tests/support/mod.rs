@@ -2,6 +2,8 @@
 //! CA, and real peers (Dovecot, our example programs) started on loopback.
 #![allow(dead_code)]
 
+pub mod scripted;
+
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
