@@ -132,16 +132,27 @@ pub fn fill_maildir(dir: &Path, messages: &[Vec<u8>]) {
     }
 }
 
-/// The messages of a Maildir (new/ and cur/), sorted by file name.
+/// The messages of a Maildir (new/ and cur/), sorted by file name. A server may
+/// move a message from new/ to cur/ between the listing and the read (Dovecot
+/// does, after a session): then the Maildir is listed again (at most 50 times).
 pub fn read_maildir(dir: &Path) -> Vec<Vec<u8>> {
-    let mut files: Vec<PathBuf> = ["new", "cur"]
-        .iter()
-        .filter_map(|s| fs::read_dir(dir.join(s)).ok())
-        .flatten()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files.iter().map(|p| fs::read(p).unwrap()).collect()
+    for _ in 0..50 {
+        let mut files: Vec<PathBuf> = ["new", "cur"]
+            .iter()
+            .filter_map(|s| fs::read_dir(dir.join(s)).ok())
+            .flatten()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        match files.iter().map(fs::read).collect::<Result<Vec<_>, _>>() {
+            Ok(messages) => return messages,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    panic!("{}: messages kept moving while read", dir.display());
 }
 
 /// CRLF -> LF, what a Maildir writer does with a POP3 message.
